@@ -1,0 +1,91 @@
+"""Test harness shared by every app.
+
+On PostgreSQL the test database is created and migrated as the *owner* role, then every test
+runs as the *app* role, the way production does: row-level security is active in every test.
+Under CI (CI=true) a skipped test is a failure: a missing service must not pass silently.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from django.db import connections
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+_app_credentials: dict[str, str] = {}
+
+
+def _switch_default_db_user(user: str, password: str) -> None:
+    connection = connections["default"]
+    connection.close()
+    connection.settings_dict["USER"] = user
+    connection.settings_dict["PASSWORD"] = password
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    owner = settings.DATABASE_OWNER
+    if owner:
+        current = connections["default"].settings_dict
+        _app_credentials.update(USER=current["USER"], PASSWORD=current.get("PASSWORD", ""))
+        _switch_default_db_user(owner["USER"], owner.get("PASSWORD", ""))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker):
+    """After creating and migrating as the owner, run the tests as the app role."""
+    owner = settings.DATABASE_OWNER
+    if not owner:
+        yield
+        return
+    with django_db_blocker.unblock():
+        with connections["default"].cursor() as cursor:
+            # Test-only: TransactionTestCase empties tables with TRUNCATE between tests and
+            # then resets sequences (django.contrib.sites re-creates its row).
+            role = _app_credentials["USER"]
+            cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{role}"')
+            cursor.execute(f'GRANT UPDATE ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
+        _switch_default_db_user(_app_credentials["USER"], _app_credentials["PASSWORD"])
+    yield
+    with django_db_blocker.unblock():
+        _switch_default_db_user(owner["USER"], owner.get("PASSWORD", ""))
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: pytest.FixtureRequest) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    has_redis = bool(settings.REDIS_URL)
+    has_chromium = shutil.which(CHROMIUM) is not None
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (see README)"))
+        if "redis" in item.keywords and not has_redis:
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL (see README)"))
+        if "browser" in item.keywords and not has_chromium:
+            item.add_marker(
+                pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM} (apt-get install chromium)")
+            )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("CI") == "true" and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"Skipped under CI, which must run every test: {reason}"
+
+
+# --- the owner / member / outsider trio --------------------------------------------------------
+
+from tenants.tests.fixtures import *  # noqa: E402, F403

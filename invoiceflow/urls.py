@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from tenants.urls import tenant_urlpatterns
+
+admin.site.site_header = "InvoiceFlow platform admin"
+admin.site.site_title = "InvoiceFlow admin"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("t/<slug:tenant_slug>/", include(tenant_urlpatterns)),
+    path("", include("tenants.urls")),
+]

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import zoneinfo
+
+from babel import Locale
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from tenants.models import Role
+
+_EN = Locale("en")
+COUNTRY_CHOICES = sorted(
+    ((code, name) for code, name in _EN.territories.items() if len(code) == 2 and code.isalpha()),
+    key=lambda item: item[1],
+)
+CURRENCY_CHOICES = sorted(
+    ((code, f"{code} — {name}") for code, name in _EN.currencies.items() if len(code) == 3),
+    key=lambda item: item[0],
+)
+TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
+LOCALE_CHOICES = [(code, name) for code, name in settings.LANGUAGES]
+
+
+class TenantForm(forms.Form):
+    name = forms.CharField(label=_("Business name"), max_length=120)
+    country = forms.ChoiceField(label=_("Country"), choices=COUNTRY_CHOICES, initial="US")
+    default_currency = forms.ChoiceField(label=_("Default currency"), choices=CURRENCY_CHOICES, initial="USD")
+    locale = forms.ChoiceField(label=_("Language"), choices=LOCALE_CHOICES, initial="en")
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES, initial="UTC")
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)

@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+import secrets
+import zoneinfo
+from typing import Any
+
+from babel import Locale
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tenants.scoping import TenantOwnedModel
+
+
+def new_public_id(prefix: str) -> str:
+    """An opaque, unguessable id for URLs: `ten_3kTMd9...` (never a sequential key)."""
+    return f"{prefix}_{secrets.token_urlsafe(12)}"
+
+
+def _tenant_public_id() -> str:
+    return new_public_id("ten")
+
+
+def _invitation_public_id() -> str:
+    return new_public_id("inv")
+
+
+def _membership_public_id() -> str:
+    return new_public_id("mem")
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **fields: Any) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
+        fields.setdefault("is_staff", False)
+        fields.setdefault("is_superuser", False)
+        return self._create(email, password, **fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
+        fields.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. The email address is the login; tenants come through memberships."""
+
+    email = models.EmailField(_("email address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    is_staff = models.BooleanField(
+        _("platform staff"), default=False, help_text=_("Can log into the platform admin.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+    # The tenant the user last worked in, so "/" can take them back there.
+    last_tenant = models.ForeignKey(
+        "tenants.Tenant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+def validate_country(value: str) -> None:
+    if value not in Locale("en").territories or not value.isalpha() or len(value) != 2:
+        raise ValidationError(_("%(value)s is not an ISO 3166 country code."), params={"value": value})
+
+
+def validate_currency(value: str) -> None:
+    if value not in Locale("en").currencies or len(value) != 3:
+        raise ValidationError(_("%(value)s is not an ISO 4217 currency code."), params={"value": value})
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+def validate_locale(value: str) -> None:
+    try:
+        Locale.parse(value.replace("-", "_"))
+    except (ValueError, TypeError):
+        raise ValidationError(_("%(value)s is not a known locale."), params={"value": value}) from None
+
+
+class Tenant(models.Model):
+    """A business using InvoiceFlow: a freelancer or an agency."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=_tenant_public_id, editable=False)
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("address"), max_length=50, unique=True)
+    country = models.CharField(_("country"), max_length=2, validators=[validate_country])
+    default_currency = models.CharField(_("default currency"), max_length=3, validators=[validate_currency])
+    locale = models.CharField(_("locale"), max_length=16, default="en", validators=[validate_locale])
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    ADMIN = "admin", _("Admin")
+    MEMBER = "member", _("Member")
+    VIEWER = "viewer", _("Viewer")
+
+
+# Higher rank = more power. Used for "may X act on Y" comparisons in tenants.roles.
+ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
+
+class Membership(models.Model):
+    """A user's place in a tenant. Not tenant-scoped: a user lists their own across tenants."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=_membership_public_id, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="membership_user_tenant_unique")
+        ]
+        ordering = ["tenant__name"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.tenant} ({self.role})"
+
+
+class Invitation(TenantOwnedModel):
+    """An emailed offer to join a tenant. The link carries a signed token (see services)."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=_invitation_public_id, editable=False)
+    email = models.EmailField(_("email address"))
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    # Bumped by every resend: older links stop working.
+    token_nonce = models.CharField(max_length=64, default=secrets.token_hex, editable=False)
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One live invitation per address and tenant; accepted/revoked ones stay as history.
+            models.UniqueConstraint(
+                "tenant",
+                Lower("email"),
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_pending_per_email",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.tenant_id}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        return "expired" if self.is_expired else "pending"

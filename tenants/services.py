@@ -1,0 +1,247 @@
+"""Writes for tenants, memberships and invitations."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from invoiceflow.errors import ApplicationError
+from tenants import roles
+from tenants.models import Invitation, Membership, Role, Tenant, User
+from tenants.scoping import tenant_scope
+
+INVITATION_LIFETIME = timedelta(days=7)
+_INVITATION_SALT = "tenants.invitation"
+
+
+def _raise_validation(error: ValidationError) -> None:
+    field, messages = next(iter(error.message_dict.items()))
+    raise ApplicationError(messages[0], field=None if field == "__all__" else field) from error
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:40] or "workspace"
+    slug, n = base, 1
+    while Tenant.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def tenant_create(
+    *,
+    owner: User,
+    name: str,
+    country: str,
+    default_currency: str,
+    locale: str = "en",
+    time_zone: str = "UTC",
+    slug: str | None = None,
+) -> Tenant:
+    """Create a workspace with `owner` as its first owner."""
+    tenant = Tenant(
+        name=name.strip(),
+        slug=slug or _unique_slug(name),
+        country=country.upper(),
+        default_currency=default_currency.upper(),
+        locale=locale,
+        time_zone=time_zone,
+    )
+    try:
+        tenant.full_clean()
+    except ValidationError as error:
+        _raise_validation(error)
+    tenant.save()
+    Membership.objects.create(user=owner, tenant=tenant, role=Role.OWNER)
+    owner.last_tenant = tenant
+    owner.save(update_fields=["last_tenant"])
+    return tenant
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+
+def invitation_token(invitation: Invitation) -> str:
+    """A signed, timestamped token naming the invitation and the nonce of its latest send."""
+    return signing.dumps(
+        {"t": invitation.tenant_id, "i": invitation.public_id, "n": invitation.token_nonce},
+        salt=_INVITATION_SALT,
+        compress=True,
+    )
+
+
+def _queue_invitation_email(invitation: Invitation) -> None:
+    from tenants.tasks import send_invitation_email
+
+    tenant_id, invitation_id = invitation.tenant_id, invitation.pk
+    transaction.on_commit(
+        lambda: send_invitation_email.delay(tenant_id=tenant_id, invitation_id=invitation_id)
+    )
+
+
+def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation:
+    """Invite `email` into the actor's tenant (the current scope) and email the link."""
+    if not roles.can_manage_members(actor):
+        raise ApplicationError(_("Only owners and admins can invite people."))
+    if role not in Role.values:
+        raise ApplicationError(_("Choose a valid role."), field="role")
+    if not roles.can_assign_role(actor, role):
+        raise ApplicationError(_("You cannot invite someone as %(role)s.") % {"role": role}, field="role")
+    email = User.objects.normalize_email(email).lower()
+    if Membership.objects.filter(tenant=actor.tenant, user__email__iexact=email).exists():
+        raise ApplicationError(_("%(email)s is already a member.") % {"email": email}, field="email")
+    now = timezone.now()
+    invitation = Invitation(
+        email=email, role=role, invited_by=actor.user, sent_at=now, expires_at=now + INVITATION_LIFETIME
+    )
+    try:
+        invitation.full_clean(exclude=["tenant"])
+        with transaction.atomic():
+            invitation.save()
+    except ValidationError as error:
+        _raise_validation(error)
+    except IntegrityError:
+        raise ApplicationError(
+            _("%(email)s already has a pending invitation: resend it instead.") % {"email": email},
+            field="email",
+        ) from None
+    _queue_invitation_email(invitation)
+    return invitation
+
+
+def invitation_resend(*, actor: Membership, invitation: Invitation) -> Invitation:
+    """Send a fresh link that lives another week; links sent before it stop working."""
+    if not roles.can_manage_members(actor):
+        raise ApplicationError(_("Only owners and admins can resend invitations."))
+    if not invitation.is_pending:
+        raise ApplicationError(_("This invitation was already %(state)s.") % {"state": invitation.state})
+    now = timezone.now()
+    invitation.token_nonce = signing.get_random_string(32)
+    invitation.sent_at = now
+    invitation.expires_at = now + INVITATION_LIFETIME
+    invitation.save(update_fields=["token_nonce", "sent_at", "expires_at"])
+    _queue_invitation_email(invitation)
+    return invitation
+
+
+def invitation_revoke(*, actor: Membership, invitation: Invitation) -> Invitation:
+    if not roles.can_manage_members(actor):
+        raise ApplicationError(_("Only owners and admins can revoke invitations."))
+    if not invitation.is_pending:
+        raise ApplicationError(_("This invitation was already %(state)s.") % {"state": invitation.state})
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+INVALID_INVITATION = "This invitation link is invalid, has expired or was already used."
+
+
+def invitation_from_token(token: str) -> Invitation:
+    """The pending invitation a link names, or ApplicationError. Enters no scope itself."""
+    try:
+        data = signing.loads(token, salt=_INVITATION_SALT, max_age=INVITATION_LIFETIME.total_seconds())
+        tenant = Tenant.objects.get(pk=data["t"])
+    except (signing.BadSignature, Tenant.DoesNotExist, KeyError, TypeError):
+        raise ApplicationError(_(INVALID_INVITATION)) from None
+    # The token is signed, so its tenant id can be trusted to choose the scope.
+    with tenant_scope(tenant):
+        invitation = Invitation.objects.select_related("tenant").filter(public_id=data["i"]).first()
+    if (
+        invitation is None
+        or invitation.token_nonce != data.get("n")
+        or not invitation.is_pending
+        or invitation.is_expired
+    ):
+        raise ApplicationError(_(INVALID_INVITATION))
+    return invitation
+
+
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """Join the tenant as the invited role. The signed-in user's email must be the invited one."""
+    invitation = invitation_from_token(token)
+    if user.email.lower() != invitation.email.lower():
+        raise ApplicationError(
+            _("This invitation was sent to %(invited)s, but you are signed in as %(current)s.")
+            % {"invited": invitation.email, "current": user.email}
+        )
+    with tenant_scope(invitation.tenant):
+        # Lock the row so two clicks on the same link cannot both accept it.
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if not locked.is_pending or locked.is_expired:
+            raise ApplicationError(_(INVALID_INVITATION))
+        membership, _created = Membership.objects.get_or_create(
+            user=user, tenant=locked.tenant, defaults={"role": locked.role}
+        )
+        locked.accepted_at = timezone.now()
+        locked.accepted_by = user
+        locked.save(update_fields=["accepted_at", "accepted_by"])
+    user.last_tenant = membership.tenant
+    user.save(update_fields=["last_tenant"])
+    return membership
+
+
+# --- memberships ----------------------------------------------------------------------------
+
+
+def _owner_count_locked(tenant: Tenant) -> int:
+    # Lock every owner row: two owners demoting each other at once must not leave zero.
+    return len(
+        Membership.objects.select_for_update().filter(tenant=tenant, role=Role.OWNER).values_list("pk")
+    )
+
+
+@transaction.atomic
+def membership_change_role(*, actor: Membership, membership: Membership, role: str) -> Membership:
+    if membership.tenant_id != actor.tenant_id:
+        raise ApplicationError(_("No such member."))
+    if role not in Role.values:
+        raise ApplicationError(_("Choose a valid role."), field="role")
+    if not roles.can_act_on(actor, membership.role) or not roles.can_assign_role(actor, role):
+        raise ApplicationError(_("You do not have permission to give this role."))
+    demoting_an_owner = membership.role == Role.OWNER and role != Role.OWNER
+    if demoting_an_owner and _owner_count_locked(membership.tenant) <= 1:
+        raise ApplicationError(_("A workspace needs at least one owner: promote someone else first."))
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, actor: Membership, membership: Membership) -> None:
+    """Remove a member, or leave when `membership` is the actor's own."""
+    if membership.tenant_id != actor.tenant_id:
+        raise ApplicationError(_("No such member."))
+    leaving = membership.pk == actor.pk
+    if not leaving and not roles.can_act_on(actor, membership.role):
+        raise ApplicationError(_("You do not have permission to remove this member."))
+    if membership.role == Role.OWNER and _owner_count_locked(membership.tenant) <= 1:
+        raise ApplicationError(_("The last owner cannot leave: make someone else an owner first."))
+    membership.delete()
+
+
+def tenant_update(
+    *, actor: Membership, name: str, country: str, default_currency: str, locale: str, time_zone: str
+) -> Tenant:
+    if not roles.can_manage_tenant(actor):
+        raise ApplicationError(_("Only owners and admins can change workspace settings."))
+    tenant = actor.tenant
+    tenant.name, tenant.country, tenant.default_currency = (
+        name.strip(),
+        country.upper(),
+        default_currency.upper(),
+    )
+    tenant.locale, tenant.time_zone = locale, time_zone
+    try:
+        tenant.full_clean()
+    except ValidationError as error:
+        _raise_validation(error)
+    tenant.save()
+    return tenant

@@ -1,0 +1,131 @@
+"""Row-level security, tested on its own with the ORM's scoping out of the way."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.utils import ProgrammingError
+from django.utils import timezone
+
+from tenants import rls
+from tenants.models import Membership, Tenant
+from tenants.scoping import tenant_scope
+from tenants.tests.test_scoping import make_invitation
+
+pytestmark = pytest.mark.postgres
+
+
+def test_the_app_runs_as_a_role_that_neither_owns_tables_nor_bypasses_rls(db: None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        )
+        user, superuser, bypass = cursor.fetchone()
+        cursor.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tableowner = current_user"
+        )
+        owned = cursor.fetchone()[0]
+    assert user == settings.DATABASE_APP_ROLE
+    assert (superuser, bypass, owned) == (False, False, 0)
+
+
+def test_every_tenant_owned_table_has_an_enabled_forced_policy(db: None) -> None:
+    assert rls.tenant_owned_models(), "no tenant-owned model found: the check would be empty"
+    assert rls.rls_violations(connection) == []
+
+
+def test_the_policy_check_fails_for_a_table_without_a_policy(db: None, monkeypatch) -> None:
+    # Canary: pretend Membership (which has no policy) were tenant-owned.
+    monkeypatch.setattr(rls, "tenant_owned_models", lambda: [Membership])
+    problems = rls.rls_violations(connection)
+    assert "tenants_membership: row-level security not enabled" in problems
+    assert "tenants_membership: no tenant_isolation policy" in problems
+
+
+def test_the_link_table_check_flags_an_auto_created_many_to_many(db: None, monkeypatch) -> None:
+    from django.apps import apps
+
+    from tenants.models import Invitation
+
+    real_get_models = apps.get_models
+
+    class FakeThrough:
+        class _meta:
+            proxy = False
+            db_table = "fake_invitation_tags"
+            concrete_fields = [Invitation._meta.get_field("tenant")]
+
+    # A field pointing at a tenant-owned model, on a table that is not tenant-owned.
+    field = Invitation._meta.get_field("accepted_by")
+    monkeypatch.setattr(field, "related_model", Invitation)
+    FakeThrough._meta.concrete_fields = [field]
+    monkeypatch.setattr(apps, "get_models", lambda **kw: [*real_get_models(**kw), FakeThrough])
+    assert any(p.startswith("fake_invitation_tags.") for p in rls.unprotected_link_tables())
+
+
+def _count(cursor_or_conn, table: str = "tenants_invitation") -> int:
+    cursor = cursor_or_conn.cursor()
+    cursor.execute(f"SELECT count(*) FROM {table}")
+    return cursor.fetchone()[0]
+
+
+def test_rls_alone_hides_other_tenants_rows(tenant: Tenant, other_tenant: Tenant) -> None:
+    make_invitation(tenant, "a1@example.com")
+    make_invitation(tenant, "a2@example.com")
+    make_invitation(other_tenant, "b1@example.com")
+    with tenant_scope(tenant), connection.cursor() as cursor:
+        # Raw SQL: no ORM filter at all, only the policy.
+        cursor.execute("SELECT email FROM tenants_invitation ORDER BY email")
+        assert [row[0] for row in cursor.fetchall()] == ["a1@example.com", "a2@example.com"]
+        cursor.execute("UPDATE tenants_invitation SET role = 'owner'")
+        assert cursor.rowcount == 2  # only tenant's own rows were reachable
+    with tenant_scope(other_tenant), connection.cursor() as cursor:
+        cursor.execute("SELECT email FROM tenants_invitation")
+        assert [row[0] for row in cursor.fetchall()] == ["b1@example.com"]
+
+
+def test_rls_refuses_writing_a_row_into_another_tenant(tenant: Tenant, other_tenant: Tenant) -> None:
+    with (
+        tenant_scope(tenant),
+        pytest.raises(ProgrammingError, match="row-level security"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO tenants_invitation (tenant_id, public_id, email, role, created_at, "
+            "token_nonce, sent_at, expires_at) VALUES (%s, 'inv_x', 'x@example.com', 'member', "
+            "now(), 'n', now(), now())",
+            [other_tenant.pk],
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_with_no_tenant_set_reads_nothing(tenant: Tenant, other_tenant: Tenant) -> None:
+    make_invitation(tenant, "a@example.com")
+    make_invitation(other_tenant, "b@example.com")
+    # A brand-new connection as the app role, committed data, nothing set.
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as raw:
+        assert _count(raw) == 0
+        with raw.transaction():
+            raw.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant.pk)])
+            assert _count(raw) == 1
+        # SET LOCAL died with the transaction: back to nothing.
+        assert _count(raw) == 0
+        with raw.transaction():
+            raw.execute("SELECT set_config('app.tenant_id', '', true)")
+            assert _count(raw) == 0
+
+
+def test_rows_exist_for_the_owner_view_of_the_check(tenant: Tenant) -> None:
+    # Guards the tests above against passing on an empty table.
+    make_invitation(tenant, "exists@example.com")
+    with tenant_scope(tenant):
+        assert _count(connection) == 1
+    assert timezone.now() - timedelta(days=1) < timezone.now()

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from tenants import views
+
+# Mounted under /t/<tenant_slug>/ : TenantMiddleware has already checked membership.
+tenant_urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("members/", views.members, name="members"),
+    path("members/invite/", views.member_invite, name="member_invite"),
+    path("members/<str:public_id>/role/", views.member_role, name="member_role"),
+    path("members/<str:public_id>/remove/", views.member_remove, name="member_remove"),
+    path("invitations/<str:public_id>/resend/", views.invitation_resend, name="invitation_resend"),
+    path("invitations/<str:public_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path("settings/", views.tenant_settings, name="tenant_settings"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("workspaces/new/", views.tenant_create, name="tenant_create"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+]

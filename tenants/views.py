@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from allauth.account.adapter import get_adapter
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from invoiceflow.errors import ApplicationError
+from invoiceflow.web import call_service, require_membership
+from tenants import roles, selectors, services
+from tenants.forms import InviteForm, RoleForm, TenantForm
+from tenants.models import Invitation, Membership
+
+INVITATION_SESSION_KEY = "pending_invitation_token"
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "home.html")
+    token = request.session.pop(INVITATION_SESSION_KEY, None)
+    if token:
+        return redirect("invitation_accept", token=token)
+    tenant = selectors.user_home_tenant(user=request.user)
+    if tenant is None:
+        return redirect("tenant_create")
+    return redirect("dashboard", tenant_slug=tenant.slug)
+
+
+@login_required
+def tenant_create(request: HttpRequest) -> HttpResponse:
+    form = TenantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        tenant = call_service(request, services.tenant_create, owner=request.user, **form.cleaned_data)
+        if tenant:
+            messages.success(request, _("Welcome to %(name)s.") % {"name": tenant.name})
+            return redirect("dashboard", tenant_slug=tenant.slug)
+    return render(request, "tenants/tenant_create.html", {"form": form})
+
+
+def dashboard(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    if request.user.last_tenant_id != request.tenant.pk:
+        request.user.last_tenant = request.tenant
+        request.user.save(update_fields=["last_tenant"])
+    return render(request, "tenants/dashboard.html")
+
+
+def members(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    membership_list = list(selectors.membership_list(tenant=request.tenant))
+    actor = request.membership
+    for member in membership_list:
+        member.can_edit = member.pk != actor.pk and roles.can_act_on(actor, member.role)
+    return render(
+        request,
+        "tenants/members.html",
+        {
+            "memberships": membership_list,
+            "invitations": selectors.invitation_pending_list(),
+            "invite_form": InviteForm(),
+            "roles": RoleForm.base_fields["role"].choices,
+        },
+    )
+
+
+@require_POST
+@require_membership(roles.can_manage_members)
+def member_invite(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+    elif call_service(request, services.invitation_create, actor=request.membership, **form.cleaned_data):
+        messages.success(request, _("Invitation sent to %(email)s.") % form.cleaned_data)
+    return redirect("members", tenant_slug=tenant_slug)
+
+
+@require_POST
+def member_role(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    membership = get_object_or_404(Membership, tenant=request.tenant, public_id=public_id)
+    form = RoleForm(request.POST)
+    if form.is_valid() and call_service(
+        request,
+        services.membership_change_role,
+        actor=request.membership,
+        membership=membership,
+        role=form.cleaned_data["role"],
+    ):
+        messages.success(
+            request,
+            _("%(email)s is now %(role)s.")
+            % {"email": membership.user.email, "role": membership.get_role_display()},
+        )
+    return redirect("members", tenant_slug=tenant_slug)
+
+
+@require_POST
+def member_remove(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    membership = get_object_or_404(Membership, tenant=request.tenant, public_id=public_id)
+    leaving = membership.pk == request.membership.pk
+    if (
+        call_service(request, services.membership_remove, actor=request.membership, membership=membership)
+        is None
+    ):
+        return redirect("members", tenant_slug=tenant_slug)
+    if leaving:
+        messages.success(request, _("You left %(name)s.") % {"name": request.tenant.name})
+        return redirect("home")
+    messages.success(request, _("%(email)s was removed.") % {"email": membership.user.email})
+    return redirect("members", tenant_slug=tenant_slug)
+
+
+@require_POST
+@require_membership(roles.can_manage_members)
+def invitation_resend(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, public_id=public_id)
+    if call_service(request, services.invitation_resend, actor=request.membership, invitation=invitation):
+        messages.success(request, _("A new link was sent to %(email)s.") % {"email": invitation.email})
+    return redirect("members", tenant_slug=tenant_slug)
+
+
+@require_POST
+@require_membership(roles.can_manage_members)
+def invitation_revoke(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, public_id=public_id)
+    if call_service(request, services.invitation_revoke, actor=request.membership, invitation=invitation):
+        messages.success(request, _("The invitation to %(email)s was revoked.") % {"email": invitation.email})
+    return redirect("members", tenant_slug=tenant_slug)
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link. Signed-out visitors sign in or sign up first, then come back here."""
+    try:
+        invitation = services.invitation_from_token(token)
+    except ApplicationError as error:
+        return render(request, "tenants/invitation_invalid.html", {"message": error.message}, status=404)
+    if not request.user.is_authenticated:
+        request.session[INVITATION_SESSION_KEY] = token
+        # The link reached this inbox, which proves the address: sign-up with it needs no
+        # second verification email.
+        get_adapter(request).stash_verified_email(request, invitation.email)
+        return render(
+            request,
+            "tenants/invitation_accept.html",
+            {
+                "invitation": invitation,
+                "signup_url": reverse("account_signup"),
+                "login_url": reverse("account_login"),
+            },
+        )
+    if request.method == "POST":
+        membership = call_service(request, services.invitation_accept, token=token, user=request.user)
+        request.session.pop(INVITATION_SESSION_KEY, None)
+        if membership:
+            messages.success(request, _("You joined %(name)s.") % {"name": membership.tenant.name})
+            return redirect("dashboard", tenant_slug=membership.tenant.slug)
+        return redirect("home")
+    return render(request, "tenants/invitation_accept.html", {"invitation": invitation})
+
+
+@require_membership(roles.can_manage_tenant)
+def tenant_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    tenant = request.tenant
+    form = TenantForm(
+        request.POST or None,
+        initial={
+            "name": tenant.name,
+            "country": tenant.country,
+            "default_currency": tenant.default_currency,
+            "locale": tenant.locale,
+            "time_zone": tenant.time_zone,
+        },
+    )
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and call_service(request, services.tenant_update, actor=request.membership, **form.cleaned_data)
+    ):
+        messages.success(request, _("Settings saved."))
+        return redirect("tenant_settings", tenant_slug=tenant_slug)
+    return render(request, "tenants/settings.html", {"form": form})
