@@ -166,6 +166,9 @@ else:
             "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
         }
     }
+# Parallel test runs on one server need distinct throwaway databases.
+if env_str("TEST_DATABASE_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
 DATABASE_OWNER = dj_database_url.parse(DATABASE_OWNER_URL) if DATABASE_OWNER_URL else None
 # The role the app connects as; migrations grant it data privileges (see tenants.apps).
 DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE") or DATABASES["default"].get("USER") or ""
