@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from tenants.models import Membership, Tenant, User
+from tenants.admin_scoping import TenantOwnedAdmin
+from tenants.models import Invitation, Membership, Tenant, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -45,3 +46,19 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
     readonly_fields = ["last_login", "date_joined"]
     raw_id_fields = ["last_tenant"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(TenantOwnedAdmin):
+    list_display = ["email", "tenant", "role", "state", "created_at", "expires_at"]
+    search_fields = ["email"]
+    fields = [
+        "email",
+        "role",
+        "invited_by",
+        "created_at",
+        "sent_at",
+        "expires_at",
+        "accepted_at",
+        "revoked_at",
+    ]
