@@ -5,8 +5,29 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.http import HttpRequest
 
+_VERIFIED_ATTR = "_invitation_verified_email"
+
 
 class AccountAdapter(DefaultAccountAdapter):
+    """Sign-up through an invitation link needs no second verification email, for that address.
+
+    The invitation view stashes the invited address (`stash_verified_email`): the link reached
+    that inbox. allauth's default then *adds* the stashed address to any account created in the
+    session and makes it the primary one, so someone signing up as b@ after opening a link for
+    a@ would silently get a@ as their login. Here the stash only marks the address verified
+    when it is the one typed on the sign-up form; any other address goes through verification.
+    """
+
+    def unstash_verified_email(self, request: HttpRequest) -> str | None:
+        # Consumed once (the session copy is cleared) and kept on the request for
+        # is_email_verified(), which allauth asks right after, for the address typed.
+        setattr(request, _VERIFIED_ATTR, super().unstash_verified_email(request))
+        return None
+
+    def is_email_verified(self, request: HttpRequest, email: str) -> bool:
+        verified = getattr(request, _VERIFIED_ATTR, None) or request.session.get("account_verified_email")
+        return bool(verified) and verified.lower() == email.lower()
+
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return settings.ACCOUNT_ALLOW_SIGNUP
 

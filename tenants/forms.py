@@ -3,6 +3,7 @@ from __future__ import annotations
 import zoneinfo
 
 from babel import Locale
+from babel.numbers import get_territory_currencies
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -10,12 +11,25 @@ from django.utils.translation import gettext_lazy as _
 from tenants.models import Role
 
 _EN = Locale("en")
+# CLDR lists a few two-letter "territories" that are not places a business is based in.
+_NOT_COUNTRIES = {"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"}
 COUNTRY_CHOICES = sorted(
-    ((code, name) for code, name in _EN.territories.items() if len(code) == 2 and code.isalpha()),
+    (
+        (code, name)
+        for code, name in _EN.territories.items()
+        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    ),
     key=lambda item: item[1],
 )
+# Currencies some country uses as legal tender today: no gold (XAU), test (XTS) or
+# withdrawn (DEM) codes in the picker.
+_TENDER_CURRENCIES = {
+    currency
+    for code, _name in COUNTRY_CHOICES
+    for currency in get_territory_currencies(code, tender=True, non_tender=False)
+}
 CURRENCY_CHOICES = sorted(
-    ((code, f"{code} — {name}") for code, name in _EN.currencies.items() if len(code) == 3),
+    ((code, f"{code} — {name}") for code, name in _EN.currencies.items() if code in _TENDER_CURRENCIES),
     key=lambda item: item[0],
 )
 TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]

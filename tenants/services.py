@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from django.core import signing
@@ -116,14 +117,24 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation
     return invitation
 
 
+def _locked_pending_invitation(*, actor: Membership, invitation: Invitation) -> Invitation:
+    if invitation.tenant_id != actor.tenant_id:
+        raise ApplicationError(_("No such invitation."))
+    # Locked so a resend or revoke cannot interleave with someone accepting the link.
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not locked.is_pending:
+        raise ApplicationError(_("This invitation was already %(state)s.") % {"state": locked.state})
+    return locked
+
+
+@transaction.atomic
 def invitation_resend(*, actor: Membership, invitation: Invitation) -> Invitation:
     """Send a fresh link that lives another week; links sent before it stop working."""
     if not roles.can_manage_members(actor):
         raise ApplicationError(_("Only owners and admins can resend invitations."))
-    if not invitation.is_pending:
-        raise ApplicationError(_("This invitation was already %(state)s.") % {"state": invitation.state})
+    invitation = _locked_pending_invitation(actor=actor, invitation=invitation)
     now = timezone.now()
-    invitation.token_nonce = signing.get_random_string(32)
+    invitation.token_nonce = secrets.token_hex()
     invitation.sent_at = now
     invitation.expires_at = now + INVITATION_LIFETIME
     invitation.save(update_fields=["token_nonce", "sent_at", "expires_at"])
@@ -131,11 +142,11 @@ def invitation_resend(*, actor: Membership, invitation: Invitation) -> Invitatio
     return invitation
 
 
+@transaction.atomic
 def invitation_revoke(*, actor: Membership, invitation: Invitation) -> Invitation:
     if not roles.can_manage_members(actor):
         raise ApplicationError(_("Only owners and admins can revoke invitations."))
-    if not invitation.is_pending:
-        raise ApplicationError(_("This invitation was already %(state)s.") % {"state": invitation.state})
+    invitation = _locked_pending_invitation(actor=actor, invitation=invitation)
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
     return invitation
@@ -191,23 +202,42 @@ def invitation_accept(*, token: str, user: User) -> Membership:
 # --- memberships ----------------------------------------------------------------------------
 
 
-def _owner_count_locked(tenant: Tenant) -> int:
-    # Lock every owner row: two owners demoting each other at once must not leave zero.
-    return len(
-        Membership.objects.select_for_update().filter(tenant=tenant, role=Role.OWNER).values_list("pk")
-    )
+def _lock_memberships(*, actor: Membership, membership: Membership) -> tuple[Membership, Membership]:
+    """Serialize membership changes within a tenant and re-read both sides under the lock.
+
+    The race: two owners demote (or remove) each other at the same moment. Each request read
+    "two owners" before either wrote, so both writes pass the last-owner check and the
+    workspace is left with none. Locking the tenant row makes every role change and removal in
+    one workspace wait for the previous one to commit; re-reading the actor and the target
+    after the lock means the checks below see the roles as they are now, not as they were
+    when the request started (the actor may have just lost the right to act).
+    """
+    if membership.tenant_id != actor.tenant_id:
+        raise ApplicationError(_("No such member."))
+    Tenant.objects.select_for_update().filter(pk=actor.tenant_id).values_list("pk").get()
+    fresh = Membership.objects.filter(tenant_id=actor.tenant_id).in_bulk([actor.pk, membership.pk])
+    if actor.pk not in fresh or membership.pk not in fresh:
+        raise ApplicationError(_("No such member."))
+    actor.role = fresh[actor.pk].role
+    membership.role = fresh[membership.pk].role
+    return actor, membership
+
+
+def _owner_count(tenant_id: int) -> int:
+    return Membership.objects.filter(tenant_id=tenant_id, role=Role.OWNER).count()
 
 
 @transaction.atomic
 def membership_change_role(*, actor: Membership, membership: Membership, role: str) -> Membership:
-    if membership.tenant_id != actor.tenant_id:
-        raise ApplicationError(_("No such member."))
     if role not in Role.values:
         raise ApplicationError(_("Choose a valid role."), field="role")
+    actor, membership = _lock_memberships(actor=actor, membership=membership)
     if not roles.can_act_on(actor, membership.role) or not roles.can_assign_role(actor, role):
         raise ApplicationError(_("You do not have permission to give this role."))
+    if membership.role == role:
+        return membership
     demoting_an_owner = membership.role == Role.OWNER and role != Role.OWNER
-    if demoting_an_owner and _owner_count_locked(membership.tenant) <= 1:
+    if demoting_an_owner and _owner_count(membership.tenant_id) <= 1:
         raise ApplicationError(_("A workspace needs at least one owner: promote someone else first."))
     membership.role = role
     membership.save(update_fields=["role"])
@@ -217,28 +247,28 @@ def membership_change_role(*, actor: Membership, membership: Membership, role: s
 @transaction.atomic
 def membership_remove(*, actor: Membership, membership: Membership) -> None:
     """Remove a member, or leave when `membership` is the actor's own."""
-    if membership.tenant_id != actor.tenant_id:
-        raise ApplicationError(_("No such member."))
+    actor, membership = _lock_memberships(actor=actor, membership=membership)
     leaving = membership.pk == actor.pk
     if not leaving and not roles.can_act_on(actor, membership.role):
         raise ApplicationError(_("You do not have permission to remove this member."))
-    if membership.role == Role.OWNER and _owner_count_locked(membership.tenant) <= 1:
+    if membership.role == Role.OWNER and _owner_count(membership.tenant_id) <= 1:
         raise ApplicationError(_("The last owner cannot leave: make someone else an owner first."))
     membership.delete()
 
 
+@transaction.atomic
 def tenant_update(
     *, actor: Membership, name: str, country: str, default_currency: str, locale: str, time_zone: str
 ) -> Tenant:
     if not roles.can_manage_tenant(actor):
         raise ApplicationError(_("Only owners and admins can change workspace settings."))
-    tenant = actor.tenant
-    tenant.name, tenant.country, tenant.default_currency = (
-        name.strip(),
-        country.upper(),
-        default_currency.upper(),
-    )
-    tenant.locale, tenant.time_zone = locale, time_zone
+    # A fresh copy: a rejected edit must not leave half-applied values on the request's tenant.
+    tenant = Tenant.objects.select_for_update().get(pk=actor.tenant_id)
+    tenant.name = name.strip()
+    tenant.country = country.upper()
+    tenant.default_currency = default_currency.upper()
+    tenant.locale = locale
+    tenant.time_zone = time_zone
     try:
         tenant.full_clean()
     except ValidationError as error:

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +20,22 @@ from tenants import roles, selectors, services
 from tenants.forms import InviteForm, RoleForm, TenantForm
 from tenants.models import Invitation, Membership
 
+T = TypeVar("T")
+
 INVITATION_SESSION_KEY = "pending_invitation_token"
+
+
+def _submit_form(form: Form, service: Callable[..., T], /, **kwargs: Any) -> T | None:
+    """Run a service for a valid form; its ApplicationError becomes an error on the form.
+
+    The savepoint undoes whatever the service wrote before it gave up.
+    """
+    try:
+        with transaction.atomic():
+            return service(**kwargs)
+    except ApplicationError as error:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+        return None
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -34,7 +54,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def tenant_create(request: HttpRequest) -> HttpResponse:
     form = TenantForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        tenant = call_service(request, services.tenant_create, owner=request.user, **form.cleaned_data)
+        tenant = _submit_form(form, services.tenant_create, owner=request.user, **form.cleaned_data)
         if tenant:
             messages.success(request, _("Welcome to %(name)s.") % {"name": tenant.name})
             return redirect("dashboard", tenant_slug=tenant.slug)
@@ -60,7 +80,12 @@ def members(request: HttpRequest, tenant_slug: str) -> HttpResponse:
             "memberships": membership_list,
             "invitations": selectors.invitation_pending_list(),
             "invite_form": InviteForm(),
-            "roles": RoleForm.base_fields["role"].choices,
+            # Only the roles this actor may hand out (an admin cannot make owners).
+            "roles": [
+                (value, label)
+                for value, label in RoleForm.base_fields["role"].choices
+                if roles.can_assign_role(actor, value)
+            ],
         },
     )
 
@@ -78,6 +103,7 @@ def member_invite(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @require_POST
+@require_membership(roles.can_manage_members)
 def member_role(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     membership = get_object_or_404(Membership, tenant=request.tenant, public_id=public_id)
     form = RoleForm(request.POST)
@@ -157,7 +183,13 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             messages.success(request, _("You joined %(name)s.") % {"name": membership.tenant.name})
             return redirect("dashboard", tenant_slug=membership.tenant.slug)
         return redirect("home")
-    return render(request, "tenants/invitation_accept.html", {"invitation": invitation})
+    mismatch = None
+    if request.user.email.lower() != invitation.email.lower():
+        mismatch = _(
+            "This invitation was sent to %(invited)s, but you are signed in as %(current)s. "
+            "Sign out and sign in with the invited address to accept it."
+        ) % {"invited": invitation.email, "current": request.user.email}
+    return render(request, "tenants/invitation_accept.html", {"invitation": invitation, "mismatch": mismatch})
 
 
 @require_membership(roles.can_manage_tenant)
@@ -176,7 +208,7 @@ def tenant_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     if (
         request.method == "POST"
         and form.is_valid()
-        and call_service(request, services.tenant_update, actor=request.membership, **form.cleaned_data)
+        and _submit_form(form, services.tenant_update, actor=request.membership, **form.cleaned_data)
     ):
         messages.success(request, _("Settings saved."))
         return redirect("tenant_settings", tenant_slug=tenant_slug)
