@@ -245,8 +245,8 @@ def membership_change_role(*, actor: Membership, membership: Membership, role: s
 
 
 @transaction.atomic
-def membership_remove(*, actor: Membership, membership: Membership) -> None:
-    """Remove a member, or leave when `membership` is the actor's own."""
+def membership_remove(*, actor: Membership, membership: Membership) -> Membership:
+    """Remove a member, or leave when `membership` is the actor's own. Returns the removed row."""
     actor, membership = _lock_memberships(actor=actor, membership=membership)
     leaving = membership.pk == actor.pk
     if not leaving and not roles.can_act_on(actor, membership.role):
@@ -254,6 +254,7 @@ def membership_remove(*, actor: Membership, membership: Membership) -> None:
     if membership.role == Role.OWNER and _owner_count(membership.tenant_id) <= 1:
         raise ApplicationError(_("The last owner cannot leave: make someone else an owner first."))
     membership.delete()
+    return membership
 
 
 @transaction.atomic
