@@ -1,0 +1,262 @@
+"""The one money module: the builder, the PDF, the API and every report go through it.
+
+Rules:
+- Amounts are `Decimal`, always with their currency beside them. A `float` is refused with a
+  `TypeError` wherever it could enter: binary floating point cannot represent 0.10.
+- Each currency's number of decimals (its ISO 4217 minor unit: JPY 0, EUR 2, KWD 3) comes
+  from Babel's CLDR data (`babel.numbers.get_currency_precision`), never from a table here.
+- Rounding to the minor unit happens in one function, `quantize_money`, with one explicit
+  mode: ROUND_HALF_UP ("commercial rounding": 0.005 EUR -> 0.01 EUR, -0.005 -> -0.01), the
+  mode tax authorities and EN 16931 examples use. Banker's rounding (Python's default,
+  ROUND_HALF_EVEN) would surprise people reading an invoice.
+- User input is parsed by `parse_amount` / `parse_quantity` / `parse_percentage`, which raise
+  `ApplicationError` naming the field for non-numeric, over-precise or too-long numbers.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
+
+from babel import Locale
+from babel.numbers import format_currency, get_currency_precision
+from django.utils.translation import gettext as _
+
+from invoiceflow.errors import ApplicationError
+
+ROUNDING = ROUND_HALF_UP
+
+# Database columns for money: up to 12 digits before the point (under a trillion, in any
+# currency) and 4 after it, the most any ISO 4217 currency uses (CLF, UYW).
+MONEY_MAX_DIGITS = 16
+MONEY_DECIMAL_PLACES = 4
+MONEY_MAX_WHOLE_DIGITS = MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES
+
+# Quantities: up to 8 digits before the point, 4 after it (0.25 h, 1.5 kg, 0.3333 days).
+QUANTITY_MAX_DIGITS = 12
+QUANTITY_DECIMAL_PLACES = 4
+
+# Tax percentages: 0 to 100 with up to 4 decimals (e.g. 9.975 % Quebec QST).
+PERCENT_MAX_DIGITS = 7
+PERCENT_DECIMAL_PLACES = 4
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+
+
+def reject_float(value: object) -> None:
+    """Raise TypeError if `value` is a float: floats never enter money code."""
+    if isinstance(value, float):
+        raise TypeError(f"Money code refuses floats ({value!r}): pass a Decimal, an int or a string instead.")
+
+
+def to_decimal(value: Decimal | int | str) -> Decimal:
+    """A Decimal from a Decimal, an int or a numeric string. Floats raise TypeError.
+
+    A non-numeric string raises `decimal.InvalidOperation`; user input goes through the
+    `parse_*` functions instead, which turn that into a field-level ApplicationError.
+    """
+    reject_float(value)
+    if isinstance(value, bool):
+        raise TypeError("A boolean is not an amount.")
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        return Decimal(value.strip())
+    raise TypeError(f"Cannot use {type(value).__name__} as an amount.")
+
+
+@lru_cache(maxsize=512)
+def _known_currencies() -> frozenset[str]:
+    return frozenset(Locale("en").currencies)
+
+
+def is_currency(code: str) -> bool:
+    return isinstance(code, str) and len(code) == 3 and code in _known_currencies()
+
+
+def check_currency(currency: str) -> str:
+    """The code itself if it is a known ISO 4217 currency; ApplicationError otherwise."""
+    if not is_currency(currency):
+        raise ApplicationError(
+            _("%(code)s is not an ISO 4217 currency code.") % {"code": currency}, field="currency"
+        )
+    return currency
+
+
+def minor_units(currency: str) -> int:
+    """Number of decimals of `currency` (JPY 0, EUR 2, KWD 3), from ISO 4217 via Babel."""
+    if not is_currency(currency):
+        raise ValueError(f"Unknown currency {currency!r}")
+    return get_currency_precision(currency)
+
+
+def minor_unit(currency: str) -> Decimal:
+    """The smallest amount of `currency`: Decimal('0.01') for EUR, Decimal('1') for JPY."""
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
+def quantize_money(amount: Decimal, currency: str) -> Decimal:
+    """Round `amount` to `currency`'s minor unit, half up (see the module docstring).
+
+    The result always carries exactly the currency's number of decimals, so `str()` of it
+    is what a person expects to read ("12.30", "1500", "0.125").
+    """
+    reject_float(amount)
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"quantize_money takes a Decimal, not {type(amount).__name__}.")
+    return amount.quantize(minor_unit(currency), rounding=ROUNDING)
+
+
+def is_quantized(amount: Decimal, currency: str) -> bool:
+    return amount == amount.quantize(minor_unit(currency), rounding=ROUNDING)
+
+
+def _decimals(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _whole_digits(value: Decimal) -> int:
+    # adjusted() is the exponent of the leading digit: 1234.5 -> 3, 0.5 -> -1.
+    return max(0, value.adjusted() + 1) if value else 0
+
+
+def _parse(
+    raw: Decimal | int | str | None,
+    *,
+    field: str,
+    decimals: int,
+    whole_digits: int,
+    allow_negative: bool,
+    allow_blank_as_zero: bool,
+    label: str,
+) -> Decimal:
+    reject_float(raw)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if allow_blank_as_zero:
+            return ZERO
+        raise ApplicationError(_("Enter %(label)s.") % {"label": label}, field=field)
+    try:
+        value = to_decimal(raw)
+    except (InvalidOperation, TypeError):
+        raise ApplicationError(
+            _("“%(raw)s” is not a number.") % {"raw": str(raw)[:40]}, field=field
+        ) from None
+    if not value.is_finite():
+        raise ApplicationError(_("“%(raw)s” is not a number.") % {"raw": str(raw)[:40]}, field=field)
+    if value < 0 and not allow_negative:
+        raise ApplicationError(
+            _("%(label)s cannot be negative.") % {"label": label.capitalize()}, field=field
+        )
+    if _decimals(value) > decimals:
+        if decimals == 0:
+            message = _("%(label)s takes no decimals.") % {"label": label.capitalize()}
+        else:
+            message = _("%(label)s takes at most %(n)d decimals.") % {
+                "label": label.capitalize(),
+                "n": decimals,
+            }
+        raise ApplicationError(message, field=field)
+    if _whole_digits(value) > whole_digits:
+        raise ApplicationError(
+            _("%(label)s has too many digits: at most %(n)d before the decimal point.")
+            % {"label": label.capitalize(), "n": whole_digits},
+            field=field,
+        )
+    return value.quantize(Decimal(1).scaleb(-decimals)) if decimals else value.quantize(Decimal(1))
+
+
+def parse_amount(
+    raw: Decimal | int | str | None,
+    *,
+    currency: str,
+    field: str = "amount",
+    allow_negative: bool = False,
+    blank_is_zero: bool = False,
+    label: str | None = None,
+) -> Decimal:
+    """User input to an amount of `currency`, or ApplicationError(field=field).
+
+    Refuses non-numbers, more decimals than the currency has ("10.001" EUR, "5.5" JPY), more
+    than 12 digits before the point, and negatives unless allowed. Never rounds silently.
+    """
+    return _parse(
+        raw,
+        field=field,
+        decimals=minor_units(check_currency(currency)),
+        whole_digits=MONEY_MAX_WHOLE_DIGITS,
+        allow_negative=allow_negative,
+        allow_blank_as_zero=blank_is_zero,
+        label=label or _("the amount"),
+    )
+
+
+def parse_quantity(raw: Decimal | int | str | None, *, field: str = "quantity") -> Decimal:
+    """A non-negative quantity with at most 4 decimals and 8 digits before the point."""
+    return _parse(
+        raw,
+        field=field,
+        decimals=QUANTITY_DECIMAL_PLACES,
+        whole_digits=QUANTITY_MAX_DIGITS - QUANTITY_DECIMAL_PLACES,
+        allow_negative=False,
+        allow_blank_as_zero=False,
+        label=_("the quantity"),
+    )
+
+
+def parse_percentage(raw: Decimal | int | str | None, *, field: str = "percentage") -> Decimal:
+    """A percentage from 0 to 100 with at most 4 decimals."""
+    value = _parse(
+        raw,
+        field=field,
+        decimals=PERCENT_DECIMAL_PLACES,
+        whole_digits=PERCENT_MAX_DIGITS - PERCENT_DECIMAL_PLACES,
+        allow_negative=False,
+        allow_blank_as_zero=False,
+        label=_("the percentage"),
+    )
+    if value > HUNDRED:
+        raise ApplicationError(_("The percentage cannot exceed 100."), field=field)
+    return value
+
+
+def check_fits(amount: Decimal, *, field: str) -> Decimal:
+    """ApplicationError if a computed amount would not fit the database's money columns."""
+    if _whole_digits(amount) > MONEY_MAX_WHOLE_DIGITS:
+        raise ApplicationError(
+            _("The amount is too large: at most %(n)d digits before the decimal point.")
+            % {"n": MONEY_MAX_WHOLE_DIGITS},
+            field=field,
+        )
+    return amount
+
+
+def format_money(amount: Decimal, currency: str, locale: str = "en") -> str:
+    """`amount` for people, in `locale`'s conventions: "€1,234.50", "1 234,500 KWD", "¥1,500".
+
+    Shows exactly the currency's minor unit (Babel's `currency_digits=True`).
+    """
+    reject_float(amount)
+    return format_currency(
+        quantize_money(amount, currency),
+        currency,
+        locale=locale.replace("-", "_") or "en",
+        currency_digits=True,
+    )
+
+
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    """Integer minor units (cents) for payment processors' APIs: only at that boundary."""
+    quantized = quantize_money(amount, currency)
+    if quantized != amount:
+        raise ValueError(f"{amount} {currency} is not a whole number of minor units.")
+    return int(quantized.scaleb(minor_units(currency)))
+
+
+def from_minor_units(value: int, currency: str) -> Decimal:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("Minor units are an int.")
+    return quantize_money(Decimal(value).scaleb(-minor_units(currency)), currency)

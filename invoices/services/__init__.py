@@ -1,0 +1,70 @@
+"""Writes for invoicing. Keyword-only, typed, named `<entity>_<action>`; each raises
+`invoiceflow.errors.ApplicationError` (with `field` set where one field is at fault) and
+changes nothing when it does. Every service runs in the current tenant's scope and resolves
+the objects it is given (instances or public ids) within that tenant only.
+
+Import from here: `from invoices import services; services.invoice_finalize(...)`.
+"""
+
+from invoices.services.catalog import (
+    catalog_item_archive,
+    catalog_item_create,
+    catalog_item_update,
+    client_archive,
+    client_create,
+    client_delete,
+    client_unarchive,
+    client_update,
+    tax_rate_archive,
+    tax_rate_create,
+    tax_rate_update,
+)
+from invoices.services.invoices import (
+    LineData,
+    credit_note_create,
+    invoice_calculate,
+    invoice_create_draft,
+    invoice_delete_draft,
+    invoice_duplicate,
+    invoice_finalize,
+    invoice_mark_sent,
+    invoice_mark_uncollectible,
+    invoice_recalculate_draft,
+    invoice_record_view,
+    invoice_update_draft,
+    invoice_void,
+)
+from invoices.services.numbering import number_series_update, number_take
+from invoices.services.payments import invoice_recompute_status, payment_delete, payment_record
+
+__all__ = [
+    "LineData",
+    "catalog_item_archive",
+    "catalog_item_create",
+    "catalog_item_update",
+    "client_archive",
+    "client_create",
+    "client_delete",
+    "client_unarchive",
+    "client_update",
+    "credit_note_create",
+    "invoice_calculate",
+    "invoice_create_draft",
+    "invoice_delete_draft",
+    "invoice_duplicate",
+    "invoice_finalize",
+    "invoice_mark_sent",
+    "invoice_mark_uncollectible",
+    "invoice_recalculate_draft",
+    "invoice_recompute_status",
+    "invoice_record_view",
+    "invoice_update_draft",
+    "invoice_void",
+    "number_series_update",
+    "number_take",
+    "payment_delete",
+    "payment_record",
+    "tax_rate_archive",
+    "tax_rate_create",
+    "tax_rate_update",
+]
