@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 _VERIFIED_ATTR = "_invitation_verified_email"
 
@@ -37,5 +38,12 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def get_app(self, request: HttpRequest, provider: str, client_id: str | None = None) -> SocialApp:
+        # A provider with no client id/secret is switched off: its URLs are a 404, not a crash.
+        try:
+            return super().get_app(request, provider, client_id=client_id)
+        except SocialApp.DoesNotExist:
+            raise Http404("This sign-in method is not configured.") from None
+
     def is_open_for_signup(self, request: HttpRequest, sociallogin: object) -> bool:
         return settings.ACCOUNT_ALLOW_SIGNUP
