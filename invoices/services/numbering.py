@@ -103,17 +103,3 @@ def number_series_update(*, actor: Membership, kind: str, pattern: str, reset: s
     full_clean(series)
     series.save()
     return series
-
-
-def number_preview(*, kind: str, on: date | None = None) -> str:
-    """The number the next finalized document of `kind` would get (without taking it)."""
-    from invoices.services._common import tenant_today
-
-    on = on or tenant_today()
-    series = NumberSeries.objects.filter(kind=kind).first() or default_series(kind)
-    counter = (
-        NumberCounter.objects.filter(series=series, period=series.period_for(on)).first()
-        if series.pk
-        else None
-    )
-    return render_number(series.pattern, sequence=counter.next_value if counter else 1, on=on)

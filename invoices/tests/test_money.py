@@ -1,0 +1,168 @@
+"""The money module: minor units from ISO 4217, one rounding mode, strict parsing, no floats."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from invoiceflow.errors import ApplicationError
+from invoices import money
+from invoices.money import (
+    format_money,
+    from_minor_units,
+    minor_units,
+    parse_amount,
+    parse_percentage,
+    parse_quantity,
+    quantize_money,
+    to_minor_units,
+)
+
+
+@pytest.mark.parametrize(
+    ("currency", "digits"),
+    [("EUR", 2), ("USD", 2), ("JPY", 0), ("KRW", 0), ("KWD", 3), ("BHD", 3), ("TND", 3), ("CLF", 4)],
+)
+def test_minor_units_come_from_iso_4217(currency: str, digits: int) -> None:
+    assert minor_units(currency) == digits
+
+
+def test_minor_units_are_not_a_hand_written_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    # If the data source says otherwise, so does the module: it holds no table of its own.
+    monkeypatch.setattr(money, "get_currency_precision", lambda code: 5)
+    assert minor_units("EUR") == 5
+
+
+def test_unknown_currency_is_refused() -> None:
+    with pytest.raises(ValueError, match="Unknown currency"):
+        minor_units("EURO")
+    with pytest.raises(ApplicationError) as error:
+        parse_amount("1", currency="ZZZ")
+    assert error.value.field == "currency"
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        ("0.005", "EUR", "0.01"),
+        ("0.015", "EUR", "0.02"),  # half-even would give 0.02 too; the next one tells them apart
+        ("0.025", "EUR", "0.03"),  # half-even: 0.02
+        ("-0.005", "EUR", "-0.01"),  # half away from zero, symmetric for credits
+        ("2.5", "JPY", "3"),  # half-even: 2
+        ("1499.4999", "JPY", "1499"),
+        ("0.0125", "KWD", "0.013"),  # half-even: 0.012
+        ("1.0005", "BHD", "1.001"),
+        ("10", "KWD", "10.000"),
+    ],
+)
+def test_quantize_money_rounds_half_up_to_the_minor_unit(amount: str, currency: str, expected: str) -> None:
+    result = quantize_money(Decimal(amount), currency)
+    assert str(result) == expected
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_no_float_ever_enters(value: float) -> None:
+    with pytest.raises(TypeError):
+        quantize_money(value, "EUR")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        parse_amount(value, currency="EUR")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        parse_quantity(value)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        parse_percentage(value)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        money.to_decimal(value)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        format_money(value, "EUR")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("raw", "currency", "expected"),
+    [
+        ("12.5", "EUR", "12.50"),
+        (" 12.50 ", "EUR", "12.50"),
+        ("1500", "JPY", "1500"),
+        ("1.250", "KWD", "1.250"),
+        (Decimal("3.10"), "USD", "3.10"),
+        (7, "EUR", "7.00"),
+        ("999999999999.99", "EUR", "999999999999.99"),
+    ],
+)
+def test_parse_amount_accepts_exact_amounts(raw: object, currency: str, expected: str) -> None:
+    assert str(parse_amount(raw, currency=currency)) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("raw", "currency", "message"),
+    [
+        ("abc", "EUR", "is not a number"),
+        ("12,50", "EUR", "is not a number"),
+        ("NaN", "EUR", "is not a number"),
+        ("Infinity", "EUR", "is not a number"),
+        ("", "EUR", "Enter the amount"),
+        ("10.001", "EUR", "at most 2 decimals"),
+        ("5.5", "JPY", "takes no decimals"),
+        ("1.0001", "KWD", "at most 3 decimals"),
+        ("1000000000000", "EUR", "too many digits"),
+        ("-1", "EUR", "cannot be negative"),
+    ],
+)
+def test_parse_amount_refuses_bad_input_with_a_field_level_message(
+    raw: str, currency: str, message: str
+) -> None:
+    with pytest.raises(ApplicationError) as error:
+        parse_amount(raw, currency=currency, field="lines-0-unit_price")
+    assert message in error.value.message
+    assert error.value.field == "lines-0-unit_price"
+
+
+def test_trailing_zeros_are_not_over_precise() -> None:
+    assert parse_amount("10.500000", currency="EUR") == Decimal("10.50")
+    assert parse_amount("1500.00", currency="JPY") == Decimal(1500)
+
+
+def test_quantities_take_four_decimals_and_eight_digits() -> None:
+    assert parse_quantity("0.3333") == Decimal("0.3333")
+    with pytest.raises(ApplicationError, match="at most 4 decimals"):
+        parse_quantity("0.33333")
+    with pytest.raises(ApplicationError, match="too many digits"):
+        parse_quantity("123456789")
+    with pytest.raises(ApplicationError, match="cannot be negative"):
+        parse_quantity("-1")
+
+
+def test_percentages_are_bounded() -> None:
+    assert parse_percentage("9.975") == Decimal("9.9750")
+    with pytest.raises(ApplicationError, match="cannot exceed 100"):
+        parse_percentage("100.01")
+    with pytest.raises(ApplicationError, match="at most 4 decimals"):
+        parse_percentage("5.00001")
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "locale", "expected"),
+    [
+        ("1234.5", "EUR", "en", "€1,234.50"),
+        ("1234.5", "EUR", "fr_FR", "1\u202f234,50\xa0€"),
+        ("1500", "JPY", "en", "¥1,500"),
+        ("1234.5", "KWD", "en", "KWD1,234.500"),
+        ("0.005", "EUR", "de-DE", "0,01\xa0€"),
+    ],
+)
+def test_format_money_uses_the_locale_and_the_minor_unit(
+    amount: str, currency: str, locale: str, expected: str
+) -> None:
+    assert format_money(Decimal(amount), currency, locale) == expected
+
+
+@given(st.integers(min_value=-(10**12), max_value=10**12), st.sampled_from(["EUR", "JPY", "KWD", "CLF"]))
+def test_minor_unit_conversion_round_trips(cents: int, currency: str) -> None:
+    assert to_minor_units(from_minor_units(cents, currency), currency) == cents
+
+
+def test_minor_unit_conversion_refuses_fractions_of_a_cent() -> None:
+    with pytest.raises(ValueError, match="whole number of minor units"):
+        to_minor_units(Decimal("1.005"), "EUR")
