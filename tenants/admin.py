@@ -1,8 +1,15 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from tenants.admin_scoping import TenantOwnedAdmin
 from tenants.models import Invitation, Membership, Tenant, User
+
+# The admin's own login form would check the password alone: no two-factor step, no login
+# rate limit. Staff sign in through allauth like everyone else; a signed-in user who is not
+# staff gets a 403 here instead of a second login form. (Runs at admin autodiscovery, before
+# the admin's URLs are built.)
+admin.site.login = secure_admin_login(admin.site.login)
 
 
 class MembershipInline(admin.TabularInline):

@@ -1,0 +1,141 @@
+"""The Django admin is for platform staff: tenants, memberships and users, filterable by tenant.
+Staff sign in through allauth (rate limits, two-factor), never through the admin's own form."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from tenants.models import Membership, Tenant, User
+from tenants.tests.account_helpers import fresh_cache, totp_code  # noqa: F401  (fixture)
+from tenants.tests.factories import PASSWORD, MembershipFactory, UserFactory
+from tenants.tests.fixtures import client_for
+
+pytestmark = pytest.mark.usefixtures("fresh_cache")
+
+ADMIN_LOGIN = reverse("admin:login")
+
+
+@pytest.fixture
+def staff(db: None) -> User:
+    return UserFactory(email="ops@invoiceflow.test", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_client(staff: User) -> Client:
+    return client_for(staff)
+
+
+def test_signed_out_visitors_are_sent_to_the_login(db: None) -> None:
+    client = Client()
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response.url.startswith(ADMIN_LOGIN)
+    # The admin's login hands over to allauth's, with its rate limits and two-factor step.
+    response = client.get(response.url)
+    assert response.status_code == 302
+    assert response.url == f"{reverse('account_login')}?next=%2Fadmin%2F"
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/", "/admin/tenants/tenant/", "/admin/tenants/membership/", "/admin/tenants/user/"]
+)
+def test_users_who_are_not_staff_do_not_reach_the_admin(owner_client: Client, owner: User, path: str) -> None:
+    response = owner_client.get(path)
+    assert response.status_code == 302
+    assert response.url.startswith(ADMIN_LOGIN)
+    assert owner_client.get(response.url).status_code == 403
+    assert owner_client.post(ADMIN_LOGIN, {"username": owner.email, "password": PASSWORD}).status_code == 403
+
+
+def test_the_admin_login_form_cannot_bypass_two_factor(staff: User) -> None:
+    TOTP.activate(staff, generate_totp_secret())
+    client = Client()
+    client.post(ADMIN_LOGIN, {"username": staff.email, "password": PASSWORD, "next": "/admin/"})
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/").status_code == 302
+    # Through allauth the password alone is not enough either.
+    response = client.post(reverse("account_login"), {"login": staff.email, "password": PASSWORD})
+    assert response.url == reverse("mfa_authenticate")
+    assert client.get("/admin/").status_code == 302
+
+
+def test_staff_sign_in_through_allauth_and_reach_the_admin(staff: User) -> None:
+    secret = generate_totp_secret()
+    TOTP.activate(staff, secret)
+    assert Authenticator.objects.filter(user=staff).exists()
+    client = Client()
+    client.post(reverse("account_login"), {"login": staff.email, "password": PASSWORD})
+    with time_machine.travel(timezone.now() + timedelta(seconds=1)):
+        client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
+    assert client.get("/admin/").status_code == 200
+
+
+def test_staff_without_permissions_see_no_model(db: None) -> None:
+    client = client_for(UserFactory(is_staff=True))
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/tenants/tenant/").status_code == 403
+
+
+def test_staff_list_tenants(staff_client: Client, tenant: Tenant, other_tenant: Tenant) -> None:
+    response = staff_client.get("/admin/tenants/tenant/")
+    assert response.status_code == 200
+    assert [t.name for t in response.context["cl"].result_list] == ["Acme Design", "Globex Consulting"]
+    detail = staff_client.get(reverse("admin:tenants_tenant_change", args=[tenant.pk]))
+    assert detail.status_code == 200
+    assert tenant.public_id in detail.content.decode()
+
+
+def test_staff_list_memberships_filtered_by_tenant(
+    staff_client: Client,
+    tenant: Tenant,
+    other_tenant: Tenant,
+    owner_membership: Membership,
+    member_membership: Membership,
+    outsider_membership: Membership,
+) -> None:
+    everything = staff_client.get("/admin/tenants/membership/")
+    assert set(everything.context["cl"].result_list) == {
+        owner_membership,
+        member_membership,
+        outsider_membership,
+    }
+    filtered = staff_client.get(f"/admin/tenants/membership/?tenant__id__exact={tenant.pk}")
+    assert filtered.status_code == 200
+    assert set(filtered.context["cl"].result_list) == {owner_membership, member_membership}
+    filtered = staff_client.get(f"/admin/tenants/membership/?tenant__id__exact={other_tenant.pk}")
+    assert list(filtered.context["cl"].result_list) == [outsider_membership]
+    assert "tenant" in [
+        spec.field.name for spec in filtered.context["cl"].filter_specs if hasattr(spec, "field")
+    ]
+
+
+def test_staff_list_users_filtered_by_tenant(
+    staff_client: Client, tenant: Tenant, other_tenant: Tenant, owner: User, outsider: User
+) -> None:
+    MembershipFactory(user=owner, tenant=other_tenant)
+    everything = staff_client.get("/admin/tenants/user/")
+    assert {u.email for u in everything.context["cl"].result_list} == {
+        "ops@invoiceflow.test",
+        owner.email,
+        outsider.email,
+    }
+    in_acme = staff_client.get(f"/admin/tenants/user/?memberships__tenant__id__exact={tenant.pk}")
+    assert [u.email for u in in_acme.context["cl"].result_list] == [owner.email]
+    in_globex = staff_client.get(f"/admin/tenants/user/?memberships__tenant__id__exact={other_tenant.pk}")
+    assert {u.email for u in in_globex.context["cl"].result_list} == {owner.email, outsider.email}
+    search = staff_client.get("/admin/tenants/user/?q=outsider")
+    assert [u.email for u in search.context["cl"].result_list] == [outsider.email]
+
+
+def test_staff_open_a_user(staff_client: Client, owner: User) -> None:
+    response = staff_client.get(reverse("admin:tenants_user_change", args=[owner.pk]))
+    assert response.status_code == 200
+    assert owner.email in response.content.decode()
