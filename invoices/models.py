@@ -58,12 +58,18 @@ def _payment_id() -> str:
 
 
 def validate_email_list(value: object) -> None:
+    # Own error codes: JSONField replaces the message of any "invalid" error with its own.
     if not isinstance(value, list) or not value:
-        raise ValidationError(_("Enter at least one email address."))
+        raise ValidationError(_("Enter at least one email address."), code="no_email")
     for email in value:
-        if not isinstance(email, str):
-            raise ValidationError(_("Enter valid email addresses."))
-        validate_email(email)
+        try:
+            if not isinstance(email, str):
+                raise ValidationError("not a string")
+            validate_email(email)
+        except ValidationError:
+            raise ValidationError(
+                _("%(value)s is not a valid email address."), code="bad_email", params={"value": email}
+            ) from None
 
 
 # --- clients -------------------------------------------------------------------------------

@@ -110,7 +110,8 @@ def _run(statements: list[str]):
         if schema_editor.connection.vendor != "postgresql":
             return
         for statement in statements:
-            schema_editor.execute(statement)
+            # No parameters: PL/pgSQL uses % in RAISE messages, not a driver placeholder.
+            schema_editor.execute(statement, params=None)
 
     return run
 
