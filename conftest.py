@@ -89,3 +89,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 # --- the owner / member / outsider trio --------------------------------------------------------
 
 from tenants.tests.fixtures import *  # noqa: E402, F403
+
+# --- Stripe: the local stand-in, signed webhook helpers (see billing/tests/fixtures.py) --------
+from billing.tests.fixtures import *  # noqa: E402, F403

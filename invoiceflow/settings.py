@@ -300,6 +300,24 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
+# --- Stripe (billing/stripe_client.py is the only code that uses these) ----------------------
+# STRIPE_SECRET_KEY unset: online payment and plans are off and the pages say so.
+# STRIPE_WEBHOOK_SECRET: signing secret (whsec_...) of the webhook endpoint for the platform's
+# events; STRIPE_CONNECT_WEBHOOK_SECRET: that of the Connect endpoint (connected accounts'
+# events), when it is a separate endpoint. Both point at /billing/stripe/webhook/.
+# STRIPE_API_BASE: Stripe's API by default; the tests point it at a local stand-in.
+
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+STRIPE_CONNECT_WEBHOOK_SECRET = env_str("STRIPE_CONNECT_WEBHOOK_SECRET")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
+    # Without it no webhook can be verified and paid invoices would never be marked paid.
+    raise ImproperlyConfigured("STRIPE_SECRET_KEY is set: set STRIPE_WEBHOOK_SECRET (whsec_...) too.")
+if not DEBUG and STRIPE_SECRET_KEY.startswith("sk_live") and not STRIPE_API_BASE.startswith("https://"):
+    raise ImproperlyConfigured("A live Stripe key must only be sent to an https:// STRIPE_API_BASE.")
+
 # --- storage ---------------------------------------------------------------------------------
 
 STATIC_URL = "static/"
@@ -404,5 +422,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The stripe library logs every request at INFO; its errors reach us as exceptions.
+        "stripe": {"level": "WARNING"},
+    },
 }

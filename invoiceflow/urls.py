@@ -9,6 +9,7 @@ admin.site.site_title = "InvoiceFlow admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("billing/", include("billing.urls")),
     path("t/<slug:tenant_slug>/", include(tenant_urlpatterns)),
     path("", include("tenants.urls")),
 ]

@@ -1,0 +1,258 @@
+"""The one module that talks to Stripe: nothing else in the project imports `stripe`.
+
+Everything that crosses this boundary is plain data: calls take keyword arguments and return
+the Stripe object as a `dict` shaped exactly like Stripe's JSON, so the rest of the code never
+depends on the library's classes. Amounts are integer minor units here and nowhere else
+(`invoices.money.to_minor_units` / `from_minor_units` convert).
+
+Settings (read in invoiceflow/settings.py, documented there and in .env.example):
+    STRIPE_SECRET_KEY        no key → online payments and plans are off (`payments_enabled()`)
+    STRIPE_WEBHOOK_SECRET    signing secret of the platform's webhook endpoint (whsec_...)
+    STRIPE_CONNECT_WEBHOOK_SECRET  signing secret of the Connect endpoint, when it is a separate one
+    STRIPE_API_BASE          https://api.stripe.com; tests point it at the local stand-in
+    STRIPE_MAX_NETWORK_RETRIES  retries of idempotent calls on network errors (default 2)
+
+Connect: a tenant's own Stripe account is passed as `account="acct_..."` (the Stripe-Account
+header), so its objects live on that account (direct charges).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+from invoiceflow.errors import ApplicationError
+
+# The API version every request is made with and every webhook endpoint must be set to. One
+# place: upgrading is a deliberate change here, with the handlers checked against the changelog.
+STRIPE_API_VERSION = "2026-10-28.endive"
+
+# Stripe's own verification window for a webhook's timestamp (seconds); older deliveries are
+# refused as replays.
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+# Re-exported so callers can catch Stripe's errors without importing `stripe`.
+StripeError = stripe.StripeError
+InvalidRequestError = stripe.InvalidRequestError
+IdempotencyError = stripe.IdempotencyError
+CardError = stripe.CardError
+AuthenticationError = stripe.AuthenticationError
+APIConnectionError = stripe.APIConnectionError
+SignatureVerificationError = stripe.SignatureVerificationError
+
+StripeData = dict[str, Any]
+
+
+class PaymentsDisabledError(ApplicationError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Online payments are switched off on this installation (no Stripe key is configured).",
+            code="payments_disabled",
+        )
+
+
+def payments_enabled() -> bool:
+    return bool(settings.STRIPE_SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=4)
+def _client(api_key: str, api_base: str, max_network_retries: int) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        api_key,
+        stripe_version=STRIPE_API_VERSION,
+        base_addresses={"api": api_base},
+        max_network_retries=max_network_retries,
+    )
+
+
+def get_client() -> stripe.StripeClient:
+    """A client configured from settings (cached per configuration; tests change settings)."""
+    if not payments_enabled():
+        raise PaymentsDisabledError()
+    return _client(
+        settings.STRIPE_SECRET_KEY,
+        settings.STRIPE_API_BASE,
+        settings.STRIPE_MAX_NETWORK_RETRIES,
+    )
+
+
+def _options(*, account: str | None, idempotency_key: str | None = None) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if account:
+        options["stripe_account"] = account
+    if idempotency_key:
+        options["idempotency_key"] = idempotency_key
+    return options
+
+
+def _data(obj: Any) -> StripeData:
+    return obj.to_dict()
+
+
+# --- webhooks ------------------------------------------------------------------------------------
+
+
+def webhook_secrets() -> list[str]:
+    return [s for s in (settings.STRIPE_WEBHOOK_SECRET, settings.STRIPE_CONNECT_WEBHOOK_SECRET) if s]
+
+
+def webhook_event_construct(*, payload: bytes, signature_header: str | None) -> StripeData:
+    """Verify a delivery with Stripe's own check and return the event.
+
+    The platform endpoint and the Connect endpoint sign with different secrets but may share
+    one URL, so each configured secret is tried. Raises `SignatureVerificationError` for a
+    bad or stale signature and `ValueError` for a body that is not JSON (or not UTF-8).
+    """
+    secrets = webhook_secrets()
+    if not secrets:
+        raise SignatureVerificationError("No webhook secret is configured.", signature_header)
+    error: Exception | None = None
+    for secret in secrets:
+        try:
+            stripe.Webhook.construct_event(
+                payload, signature_header, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
+            )
+        except stripe.SignatureVerificationError as exc:
+            error = exc
+            continue
+        # The event exactly as Stripe sent it: the library's objects turn *_decimal fields
+        # into Decimals, which neither JSON nor a JSONField round-trips.
+        return json.loads(payload)
+    assert error is not None
+    raise error
+
+
+# --- Checkout ------------------------------------------------------------------------------------
+
+
+def checkout_session_create(
+    *, params: Mapping[str, Any], idempotency_key: str, account: str | None = None
+) -> StripeData:
+    session = get_client().v1.checkout.sessions.create(
+        params=dict(params), options=_options(account=account, idempotency_key=idempotency_key)
+    )
+    return _data(session)
+
+
+def checkout_session_retrieve(
+    *, session_id: str, account: str | None = None, expand: list[str] | None = None
+) -> StripeData:
+    params = {"expand": expand} if expand else None
+    return _data(
+        get_client().v1.checkout.sessions.retrieve(
+            session_id, params=params, options=_options(account=account)
+        )
+    )
+
+
+def checkout_session_expire(*, session_id: str, account: str | None = None) -> StripeData:
+    return _data(get_client().v1.checkout.sessions.expire(session_id, options=_options(account=account)))
+
+
+def checkout_session_list(
+    *, account: str | None = None, filters: Mapping[str, Any] | None = None
+) -> Iterator[StripeData]:
+    """Every matching session, newest first, following Stripe's pagination."""
+    page = get_client().v1.checkout.sessions.list(
+        params=dict(filters or {}), options=_options(account=account)
+    )
+    for session in page.auto_paging_iter():
+        yield _data(session)
+
+
+# --- payments ------------------------------------------------------------------------------------
+
+
+def payment_intent_retrieve(
+    *, payment_intent_id: str, account: str | None = None, expand: list[str] | None = None
+) -> StripeData:
+    params = {"expand": expand} if expand else None
+    return _data(
+        get_client().v1.payment_intents.retrieve(
+            payment_intent_id, params=params, options=_options(account=account)
+        )
+    )
+
+
+def charge_retrieve(*, charge_id: str, account: str | None = None) -> StripeData:
+    return _data(get_client().v1.charges.retrieve(charge_id, options=_options(account=account)))
+
+
+def refund_create(
+    *,
+    idempotency_key: str,
+    charge: str | None = None,
+    payment_intent: str | None = None,
+    amount: int | None = None,
+    metadata: Mapping[str, str] | None = None,
+    account: str | None = None,
+) -> StripeData:
+    """Refund all of a charge, or `amount` minor units of it (a partial refund)."""
+    if (charge is None) == (payment_intent is None):
+        raise ValueError("Refund either a charge or a payment intent.")
+    params: dict[str, Any] = {"charge": charge} if charge else {"payment_intent": payment_intent}
+    if amount is not None:
+        params["amount"] = amount
+    if metadata:
+        params["metadata"] = dict(metadata)
+    return _data(
+        get_client().v1.refunds.create(
+            params=params, options=_options(account=account, idempotency_key=idempotency_key)
+        )
+    )
+
+
+def dispute_retrieve(*, dispute_id: str, account: str | None = None) -> StripeData:
+    return _data(get_client().v1.disputes.retrieve(dispute_id, options=_options(account=account)))
+
+
+def event_retrieve(*, event_id: str, account: str | None = None) -> StripeData:
+    return _data(get_client().v1.events.retrieve(event_id, options=_options(account=account)))
+
+
+# --- Connect -------------------------------------------------------------------------------------
+
+
+def account_create(
+    *,
+    idempotency_key: str,
+    email: str = "",
+    country: str = "",
+    metadata: Mapping[str, str] | None = None,
+) -> StripeData:
+    """A Standard connected account: the tenant owns it and its dashboard; we charge on it."""
+    params: dict[str, Any] = {"type": "standard"}
+    if email:
+        params["email"] = email
+    if country:
+        params["country"] = country
+    if metadata:
+        params["metadata"] = dict(metadata)
+    return _data(
+        get_client().v1.accounts.create(
+            params=params, options=_options(account=None, idempotency_key=idempotency_key)
+        )
+    )
+
+
+def account_retrieve(*, account_id: str) -> StripeData:
+    return _data(get_client().v1.accounts.retrieve(account_id))
+
+
+def account_link_create(*, account_id: str, refresh_url: str, return_url: str) -> StripeData:
+    """A one-time onboarding link (expires in minutes: create it when the user clicks)."""
+    return _data(
+        get_client().v1.account_links.create(
+            params={
+                "account": account_id,
+                "refresh_url": refresh_url,
+                "return_url": return_url,
+                "type": "account_onboarding",
+            }
+        )
+    )
