@@ -86,9 +86,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.longrepr = f"Skipped under CI, which must run every test: {reason}"
 
 
-# --- the owner / member / outsider trio --------------------------------------------------------
-
-from tenants.tests.fixtures import *  # noqa: E402, F403
-
-# --- Stripe: the local stand-in, signed webhook helpers (see billing/tests/fixtures.py) --------
+# --- shared fixtures (one import block, kept sorted for ruff) ------------------------------------
+# billing: the Stripe stand-in and signed webhook helpers (see billing/tests/fixtures.py)
+# invoiceflow.testing: real services on loopback: s3_server, s3_storage, celery_worker
+# tenants: the owner / member / outsider trio
 from billing.tests.fixtures import *  # noqa: E402, F403
+from invoiceflow.testing.fixtures import *  # noqa: E402, F403
+from tenants.tests.fixtures import *  # noqa: E402, F403

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from invoiceflow.downloads import serve_download
 from tenants.urls import tenant_urlpatterns
 
 admin.site.site_header = "InvoiceFlow platform admin"
@@ -9,6 +10,8 @@ admin.site.site_title = "InvoiceFlow admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    # Short-lived links to stored files in local-storage mode (S3 mode presigns instead).
+    path("downloads/<str:token>/", serve_download, name="signed_download"),
     path("billing/", include("billing.urls")),
     path("t/<slug:tenant_slug>/", include(tenant_urlpatterns)),
     path("", include("tenants.urls")),

@@ -1,0 +1,43 @@
+"""Tasks that exist only to prove the worker harness; the test worker loads them with `-I`.
+
+Production workers never import this module (it is in no app's `tasks.py`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import timedelta
+
+import redis
+from celery import shared_task
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from tenants.models import Invitation
+from tenants.scoping import run_in_tenant_scope
+
+
+@shared_task(name="invoiceflow.testing.invite_probe")
+@run_in_tenant_scope
+def invite_probe(*, email: str) -> str:
+    """Writes a tenant-owned row inside the tenant's scope, as real tasks do (RLS applies)."""
+    invitation = Invitation.objects.create(email=email, expires_at=timezone.now() + timedelta(days=1))
+    return invitation.public_id
+
+
+@shared_task(name="invoiceflow.testing.store_probe")
+def store_probe(*, name: str, content: str) -> str:
+    """Saves a file through the default storage, as the PDF task will."""
+    return default_storage.save(name, ContentFile(content.encode()))
+
+
+@shared_task(name="invoiceflow.testing.sleep_and_record")
+def sleep_and_record(*, redis_key: str, token: str, seconds: float) -> None:
+    """Logs its start (with the pool process's PID, for a test to kill), sleeps, logs its end."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.rpush(f"{redis_key}:started", f"{token}:{os.getpid()}")
+    time.sleep(seconds)
+    client.rpush(f"{redis_key}:done", token)
