@@ -28,7 +28,12 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": "Invalid signature."}, status=400)
     except ValueError:  # a body that is not JSON, or not UTF-8
         return JsonResponse({"error": "Invalid payload."}, status=400)
-    if event.get("object") != "event" or not event.get("id") or not event.get("type"):
+    if (
+        not isinstance(event, dict)
+        or event.get("object") != "event"
+        or not event.get("id")
+        or not event.get("type")
+    ):
         return JsonResponse({"error": "Not a Stripe event."}, status=400)
     row_id = stripe_event_record(event=event)
     return JsonResponse({"received": True, "duplicate": row_id is None})

@@ -147,6 +147,7 @@ def test_timestamp_within_tolerance_is_accepted(client: Client) -> None:
 def test_signed_garbage_is_refused(client: Client) -> None:
     assert post_stripe_event(client, "not json").status_code == 400
     assert post_stripe_event(client, '{"object": "charge", "id": "ch_1"}').status_code == 400
+    assert post_stripe_event(client, '["evt_1"]').status_code == 400
     assert StripeEvent.objects.count() == 0
 
 

@@ -23,77 +23,32 @@ from billing.tests.stripe_standin.wire import (
     to_int,
 )
 
-CHECKOUT_PARAMS = {
-    "mode",
-    "line_items",
-    "success_url",
-    "cancel_url",
-    "customer",
-    "customer_email",
-    "client_reference_id",
-    "metadata",
-    "payment_intent_data",
-    "payment_method_types",
-    "expires_at",
-    "locale",
-    "submit_type",
-    "expand",
-    "customer_creation",
-    "invoice_creation",
-    "ui_mode",
-    "allow_promotion_codes",
-    "billing_address_collection",
-    "automatic_tax",
-    "after_expiration",
-    "consent_collection",
-    "custom_text",
-    "phone_number_collection",
-    "tax_id_collection",
-    "payment_method_configuration",
-    "saved_payment_method_options",
-    "discounts",
-    "currency",
-}
-PAYMENT_INTENT_DATA_PARAMS = {
-    "metadata",
-    "description",
-    "receipt_email",
-    "statement_descriptor",
-    "statement_descriptor_suffix",
-    "application_fee_amount",
-    "transfer_data",
-    "on_behalf_of",
-    "setup_future_usage",
-    "capture_method",
-    "transfer_group",
-    "shipping",
-}
-REFUND_PARAMS = {
-    "charge",
-    "payment_intent",
-    "amount",
-    "reason",
-    "metadata",
-    "expand",
-    "refund_application_fee",
-    "reverse_transfer",
-    "instructions_email",
-}
+
+def _names(text: str) -> set[str]:
+    return set(text.split())
+
+
+CHECKOUT_PARAMS = _names(
+    "mode line_items success_url cancel_url customer customer_email client_reference_id metadata "
+    "payment_intent_data payment_method_types expires_at locale submit_type expand customer_creation "
+    "invoice_creation ui_mode allow_promotion_codes billing_address_collection automatic_tax "
+    "after_expiration consent_collection custom_text phone_number_collection tax_id_collection "
+    "payment_method_configuration saved_payment_method_options discounts currency"
+)
+PAYMENT_INTENT_DATA_PARAMS = _names(
+    "metadata description receipt_email statement_descriptor statement_descriptor_suffix "
+    "application_fee_amount transfer_data on_behalf_of setup_future_usage capture_method "
+    "transfer_group shipping"
+)
+REFUND_PARAMS = _names(
+    "charge payment_intent amount reason metadata expand refund_application_fee reverse_transfer "
+    "instructions_email"
+)
 REFUND_REASONS = {"duplicate", "fraudulent", "requested_by_customer"}
-ACCOUNT_PARAMS = {
-    "type",
-    "controller",
-    "email",
-    "country",
-    "business_type",
-    "business_profile",
-    "metadata",
-    "capabilities",
-    "default_currency",
-    "expand",
-    "settings",
-    "tos_acceptance",
-}
+ACCOUNT_PARAMS = _names(
+    "type controller email country business_type business_profile metadata capabilities "
+    "default_currency expand settings tos_acceptance"
+)
 ACCOUNT_UPDATE_PARAMS = {"email", "business_profile", "metadata", "expand", "settings"}
 
 
