@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from celery import _state as celery_state
 from django.core import mail
 from django.core.cache import cache
 
@@ -28,11 +29,16 @@ def celery_eager() -> Iterator[None]:
     The task still goes through Celery (`.delay()`, its signals, the tenant-scope wrapper);
     only the broker round trip is skipped, since no worker runs during tests.
     """
+    # `shared_task`s resolve against Celery's *current* app: make sure it is ours (a test
+    # module that builds its own Celery app makes that one current when it is imported).
+    previous = celery_state.get_current_app()
+    celery_app.set_current()
     conf = celery_app.conf
     saved = conf.task_always_eager, conf.task_eager_propagates
     conf.task_always_eager, conf.task_eager_propagates = True, True
     yield
     conf.task_always_eager, conf.task_eager_propagates = saved
+    previous.set_current()
 
 
 @pytest.fixture
