@@ -280,6 +280,11 @@ def test_a_signed_in_user_with_another_email_gets_a_clear_message(sent_link: str
     assert not Membership.objects.filter(user=stranger).exists()
     assert the_invitation(tenant).is_pending
 
+    # The page's "Sign out" comes back to the link, signed out, ready for the right account.
+    signed_out = client.post(reverse("account_logout"), {"next": sent_link})
+    assert signed_out.url == sent_link
+    assert b"I already have an account" in client.get(sent_link).content
+
 
 def test_a_link_works_only_once(sent_link: str, tenant: Tenant) -> None:
     user = UserFactory(email=INVITED)
