@@ -573,3 +573,16 @@ class InvoiceEvent(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.verb} {self.invoice_id}"
+
+
+# --- rendered documents (PDF, spreadsheets) and bulk jobs: see invoices/documents/ -----------
+
+from invoices.documents.models import (  # noqa: E402, F401
+    BulkJob,
+    BulkJobItem,
+    BulkJobKind,
+    BulkJobStatus,
+    DocumentFormat,
+    DocumentStatus,
+    InvoiceDocument,
+)

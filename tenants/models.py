@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import secrets
 import zoneinfo
 from typing import Any
@@ -109,6 +110,11 @@ def validate_locale(value: str) -> None:
         raise ValidationError(_("%(value)s is not a known locale."), params={"value": value}) from None
 
 
+def validate_brand_color(value: str) -> None:
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+        raise ValidationError(_("Enter a colour as #RRGGBB."))
+
+
 class Tenant(models.Model):
     """A business using InvoiceFlow: a freelancer or an agency."""
 
@@ -121,6 +127,11 @@ class Tenant(models.Model):
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
     )
+    # Branding of the documents the tenant sends (PDF invoices): an accent colour and a logo.
+    brand_color = models.CharField(
+        _("brand colour"), max_length=7, blank=True, validators=[validate_brand_color]
+    )
+    logo = models.ImageField(_("logo"), upload_to="branding/", blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
