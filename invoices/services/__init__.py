@@ -35,7 +35,12 @@ from invoices.services.invoices import (
     invoice_void,
 )
 from invoices.services.numbering import number_series_update, number_take
-from invoices.services.payments import invoice_recompute_status, payment_delete, payment_record
+from invoices.services.payments import (
+    invoice_recompute_status,
+    payment_delete,
+    payment_record,
+    payment_record_external,
+)
 
 __all__ = [
     "LineData",
@@ -64,6 +69,7 @@ __all__ = [
     "number_take",
     "payment_delete",
     "payment_record",
+    "payment_record_external",
     "tax_rate_archive",
     "tax_rate_create",
     "tax_rate_update",

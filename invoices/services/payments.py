@@ -171,3 +171,64 @@ def payment_delete(*, actor: Membership, payment: Payment | str) -> Invoice:
     )
     payment.delete()
     return invoice_recompute_status(invoice=invoice, actor=actor)
+
+
+@transaction.atomic
+def payment_record_external(
+    *,
+    invoice: Invoice | str,
+    amount: Decimal | int | str,
+    currency: str,
+    external_id: str,
+    source: str = PaymentSource.STRIPE,
+    method: str = PaymentMethod.CARD,
+    paid_on: date | None = None,
+    reference: str = "",
+) -> Payment:
+    """Record money a processor reports (a Stripe webhook), once per `external_id`.
+
+    Safe to run twice and in any order: a second call with the same (source, external_id)
+    returns the first payment and changes nothing. Unlike `payment_record` it does not refuse
+    an amount above the balance (the money did arrive): the balance then stays at zero. The
+    currency must still be the invoice's, and the invoice must be finalized.
+    """
+    if source == PaymentSource.MANUAL or source not in PaymentSource.values:
+        raise ValueError("External payments come from a processor, not by hand.")
+    if not external_id:
+        raise ValueError("An external payment needs the processor's id.")
+    invoice = resolve(Invoice, invoice, field="invoice", label=_("invoice"), lock=True)
+    existing = Payment.objects.filter(source=source, external_id=external_id).first()
+    if existing is not None:
+        return existing
+    if invoice.kind != InvoiceKind.INVOICE or invoice.status == InvoiceStatus.DRAFT:
+        raise ApplicationError(_("Payments apply to finalized invoices only."), code="invalid_status")
+    if currency.strip().upper() != invoice.currency:
+        raise ApplicationError(
+            _("This invoice is in %(currency)s, the payment in %(paid)s.")
+            % {"currency": invoice.currency, "paid": currency.upper()},
+            field="currency",
+        )
+    value = parse_amount(amount, currency=invoice.currency, field="amount")
+    if value <= ZERO:
+        raise ApplicationError(_("A payment must be more than zero."), field="amount")
+    payment = Payment.objects.create(
+        invoice=invoice,
+        amount=value,
+        currency=invoice.currency,
+        paid_on=paid_on or tenant_today(),
+        method=method,
+        reference=reference.strip()[:200],
+        source=source,
+        external_id=external_id,
+    )
+    record_event(
+        invoice,
+        verb=EventVerb.PAYMENT_RECORDED,
+        actor=None,
+        payment_id=payment.public_id,
+        amount=str(value),
+        method=method,
+        source=source,
+    )
+    invoice_recompute_status(invoice=invoice)
+    return payment

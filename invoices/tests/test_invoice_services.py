@@ -471,6 +471,38 @@ def test_another_tenants_invoice_is_not_found(tenant: Tenant, other_tenant: Tena
         assert (foreign.status, foreign.amount_paid) == (InvoiceStatus.OPEN, 0)
 
 
+def test_processor_payments_are_recorded_once(in_tenant: Tenant) -> None:
+    invoice = make_invoice(finalize=True)
+    first = services.payment_record_external(
+        invoice=invoice.public_id, amount="60.00", currency="eur", external_id="pi_123"
+    )
+    again = services.payment_record_external(
+        invoice=invoice, amount="60.00", currency="EUR", external_id="pi_123"
+    )
+    assert again == first
+    assert Payment.objects.count() == 1
+    invoice.refresh_from_db()
+    assert (invoice.amount_paid, invoice.status) == (D("60.00"), InvoiceStatus.PARTIALLY_PAID)
+    # Money that arrived is recorded even above the balance; the balance stops at zero.
+    services.payment_record_external(invoice=invoice, amount="50.00", currency="EUR", external_id="pi_456")
+    invoice.refresh_from_db()
+    assert (invoice.amount_paid, invoice.balance_due, invoice.status) == (D("110.00"), 0, InvoiceStatus.PAID)
+    assert invoice.events.filter(verb=EventVerb.PAYMENT_RECORDED, actor=None).count() == 2
+
+
+def test_processor_payments_are_refused_for_drafts_and_other_currencies(in_tenant: Tenant) -> None:
+    with pytest.raises(ApplicationError) as error:
+        services.payment_record_external(
+            invoice=make_invoice(finalize=True), amount="1", currency="USD", external_id="pi_1"
+        )
+    assert error.value.field == "currency"
+    with pytest.raises(ApplicationError):
+        services.payment_record_external(
+            invoice=make_invoice(), amount="1", currency="EUR", external_id="pi_2"
+        )
+    assert not Payment.objects.exists()
+
+
 # --- credit notes -------------------------------------------------------------------------------
 
 
