@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from api.views.docs import DocsView, SchemaView
 from invoiceflow.downloads import serve_download
 from tenants.urls import tenant_urlpatterns
 
@@ -13,6 +14,10 @@ urlpatterns = [
     # Short-lived links to stored files in local-storage mode (S3 mode presigns instead).
     path("downloads/<str:token>/", serve_download, name="signed_download"),
     path("billing/", include("billing.urls")),
+    # REST API: tenant from the credential (api/authentication.py); schema and docs beside it.
+    path("api/v1/", include("api.urls")),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", DocsView.as_view(), name="api-docs"),
     path("t/<slug:tenant_slug>/", include(tenant_urlpatterns)),
     path("", include("tenants.urls")),
 ]

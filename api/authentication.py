@@ -1,0 +1,155 @@
+"""Who is calling, and for which tenant: every API request's tenant comes from its credential.
+
+- `ApiKeyAuthentication`: `Authorization: Bearer ifk_…` (or `X-Api-Key: ifk_…`): the key's
+  tenant and role.
+- `TenantJWTAuthentication`: a simplejwt access token carrying a `tenant` claim (the tenant's
+  public id) chosen when the token was issued; the user's membership in that tenant is
+  looked up on every request, so removing someone from a workspace cuts their tokens off at
+  once, and a demotion applies at once.
+- `TenantSessionAuthentication`: the web app's own calls: Django session + CSRF, with the
+  tenant named by the `X-Tenant` header (a slug the user is a member of).
+
+Each returns `(user_or_None, ApiCredential)`; `request.auth` is the credential. The base view
+(api/base.py) enters `tenant_scope(credential.tenant)` once, around the handler.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from api.models import ApiKey
+from api.services import KEY_PREFIX, api_key_authenticate
+from tenants.models import Membership, Tenant, User
+
+TENANT_CLAIM = "tenant"
+
+
+@dataclass(frozen=True)
+class ApiKeyActor:
+    """What services see as the actor of an API-key call: the key's tenant and role, no person.
+
+    Services need `tenant`, `tenant_id`, `role` and `user` (None here: timeline entries and
+    payments record no person).
+    """
+
+    tenant: Tenant
+    role: str
+    api_key: ApiKey
+    user: None = None
+
+    @property
+    def tenant_id(self) -> int:
+        return self.tenant.pk
+
+
+@dataclass(frozen=True)
+class ApiCredential:
+    kind: str  # "api_key" | "jwt" | "session"
+    tenant: Tenant
+    role: str
+    actor: Membership | ApiKeyActor
+    # Stable per credential: rate-limit bucket and idempotency namespace.
+    identity: str
+
+    @property
+    def is_user(self) -> bool:
+        return self.kind in ("jwt", "session")
+
+
+def _membership(user: User, tenant_filter: Q) -> Membership | None:
+    return Membership.objects.select_related("tenant", "user").filter(tenant_filter, user=user).first()
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def _raw_key(self, request: Request) -> str | None:
+        header = request.META.get("HTTP_X_API_KEY", "")
+        if header:
+            return header.strip()
+        parts = authentication.get_authorization_header(request).split()
+        if len(parts) == 2 and parts[0].lower() == b"bearer" and parts[1].startswith(KEY_PREFIX.encode()):
+            try:
+                return parts[1].decode("ascii")
+            except UnicodeDecodeError:
+                return ""
+        return None
+
+    def authenticate(self, request: Request) -> tuple[Any, ApiCredential] | None:
+        raw_key = self._raw_key(request)
+        if raw_key is None:
+            return None
+        api_key = api_key_authenticate(raw_key=raw_key) if raw_key else None
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("This API key is invalid or has been revoked.")
+        actor = ApiKeyActor(tenant=api_key.tenant, role=api_key.role, api_key=api_key)
+        credential = ApiCredential(
+            kind="api_key",
+            tenant=api_key.tenant,
+            role=api_key.role,
+            actor=actor,
+            identity=f"key:{api_key.public_id}",
+        )
+        return (None, credential)
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{self.keyword} realm="api"'
+
+
+class TenantJWTAuthentication(JWTAuthentication):
+    def authenticate(self, request: Request) -> tuple[Any, ApiCredential] | None:
+        try:
+            result = super().authenticate(request)
+        except (InvalidToken, TokenError) as error:
+            raise exceptions.AuthenticationFailed("The access token is invalid or has expired.") from error
+        if result is None:
+            return None
+        user, token = result
+        tenant_id = token.get(TENANT_CLAIM)
+        if not isinstance(tenant_id, str):
+            raise exceptions.AuthenticationFailed("The access token names no workspace.")
+        membership = _membership(user, Q(tenant__public_id=tenant_id))
+        if membership is None:
+            raise exceptions.AuthenticationFailed("You are no longer a member of this workspace.")
+        credential = ApiCredential(
+            kind="jwt",
+            tenant=membership.tenant,
+            role=membership.role,
+            actor=membership,
+            identity=f"user:{user.pk}",
+        )
+        return (user, credential)
+
+
+class TenantSessionAuthentication(authentication.SessionAuthentication):
+    header = "HTTP_X_TENANT"
+
+    def authenticate(self, request: Request) -> tuple[Any, ApiCredential] | None:
+        result = super().authenticate(request)  # enforces CSRF for unsafe methods
+        if result is None:
+            return None
+        user, _ = result
+        slug = request.META.get(self.header, "").strip()
+        if not slug:
+            raise exceptions.AuthenticationFailed(
+                "Session calls name their workspace in the X-Tenant header."
+            )
+        membership = _membership(user, Q(tenant__slug=slug))
+        if membership is None:
+            # Same answer for "no such workspace" and "not a member": nothing to probe.
+            raise exceptions.AuthenticationFailed("You are not a member of this workspace.")
+        credential = ApiCredential(
+            kind="session",
+            tenant=membership.tenant,
+            role=membership.role,
+            actor=membership,
+            identity=f"user:{user.pk}",
+        )
+        return (user, credential)

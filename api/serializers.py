@@ -1,0 +1,443 @@
+"""Shapes of the API's JSON. Serializers check types and shapes only; every rule about the data
+(currencies, precision, tenancy of referenced ids, statuses) is the services' (invoices.services),
+so the web pages and the API cannot disagree. Ids are public ids; integer keys never appear."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from api.fields import DecimalStringField, MoneyOutField, PlainDecimalOutField
+from api.models import ApiKey
+from invoices.models import (
+    CatalogItem,
+    Client,
+    DiscountType,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    InvoiceTaxTotal,
+    Payment,
+    PaymentMethod,
+    TaxCategory,
+    TaxRate,
+)
+from invoices.services.invoices import MAX_LINES
+from tenants.models import Role
+
+
+def public_id_field(**kwargs: Any) -> serializers.RegexField:
+    return serializers.RegexField(r"^[A-Za-z0-9_\-]{1,40}$", max_length=40, **kwargs)
+
+
+class ReadOnlyModelSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+
+    def create(self, validated_data: dict[str, Any]) -> Any:  # pragma: no cover - services write
+        raise NotImplementedError
+
+    def update(self, instance: Any, validated_data: dict[str, Any]) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+
+# --- clients ---------------------------------------------------------------------------------
+
+
+class ClientSerializer(ReadOnlyModelSerializer):
+    archived = serializers.BooleanField(source="is_archived", read_only=True)
+
+    class Meta:
+        model = Client
+        fields = (
+            "id",
+            "name",
+            "emails",
+            "address_line1",
+            "address_line2",
+            "postal_code",
+            "city",
+            "region",
+            "country",
+            "tax_id",
+            "currency",
+            "language",
+            "payment_terms_days",
+            "notes",
+            "archived",
+            "archived_at",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+
+class ClientWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    emails = serializers.ListField(child=serializers.CharField(max_length=254), min_length=1, max_length=20)
+    address_line1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    address_line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    country = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    tax_id = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    currency = serializers.CharField(max_length=3, required=False)
+    language = serializers.CharField(max_length=16, required=False)
+    payment_terms_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+# --- tax rates -------------------------------------------------------------------------------
+
+
+class TaxRateSerializer(ReadOnlyModelSerializer):
+    percentage = PlainDecimalOutField()
+
+    class Meta:
+        model = TaxRate
+        fields = (
+            "id",
+            "name",
+            "percentage",
+            "inclusive",
+            "compound",
+            "category",
+            "exemption_reason",
+            "archived_at",
+            "created_at",
+        )
+        read_only_fields = fields
+
+
+class TaxRateWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    percentage = DecimalStringField(label_name="percentages")
+    inclusive = serializers.BooleanField(required=False)
+    compound = serializers.BooleanField(required=False)
+    category = serializers.ChoiceField(choices=TaxCategory.choices, required=False)
+    exemption_reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+# --- catalog ---------------------------------------------------------------------------------
+
+
+class CatalogItemSerializer(ReadOnlyModelSerializer):
+    unit_price = MoneyOutField()
+    tax_rates = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CatalogItem
+        fields = (
+            "id",
+            "name",
+            "description",
+            "unit",
+            "unit_price",
+            "currency",
+            "tax_rates",
+            "archived_at",
+            "created_at",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_tax_rates(self, item: CatalogItem) -> list[str]:
+        return [link.tax_rate.public_id for link in item.item_taxes.all()]
+
+
+class CatalogItemWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    unit_price = DecimalStringField()
+    currency = serializers.CharField(max_length=3, required=False)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    unit = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    tax_rates = serializers.ListField(child=public_id_field(), required=False, max_length=10)
+
+
+# --- invoices --------------------------------------------------------------------------------
+
+
+class ClientRefSerializer(serializers.Serializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class InvoiceLineSerializer(serializers.ModelSerializer):
+    unit_price = MoneyOutField(currency_source="invoice.currency")
+    discount = MoneyOutField(currency_source="invoice.currency")
+    net_amount = MoneyOutField(currency_source="invoice.currency")
+    quantity = PlainDecimalOutField()
+    tax_rates = serializers.SerializerMethodField()
+    catalog_item = serializers.SerializerMethodField()
+
+    class Meta:
+        model = InvoiceLine
+        fields = (
+            "description",
+            "quantity",
+            "unit",
+            "unit_price",
+            "discount",
+            "net_amount",
+            "tax_rates",
+            "catalog_item",
+            "metadata",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_tax_rates(self, line: InvoiceLine) -> list[str]:
+        return [tax.tax_rate.public_id for tax in line.line_taxes.all()]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_catalog_item(self, line: InvoiceLine) -> str | None:
+        return line.catalog_item.public_id if line.catalog_item else None
+
+
+class InvoiceTaxTotalSerializer(serializers.ModelSerializer):
+    tax_rate = serializers.SerializerMethodField()
+    percentage = PlainDecimalOutField()
+    taxable_base = MoneyOutField(currency_source="invoice.currency")
+    tax_amount = MoneyOutField(currency_source="invoice.currency")
+
+    class Meta:
+        model = InvoiceTaxTotal
+        fields = (
+            "tax_rate",
+            "name",
+            "percentage",
+            "inclusive",
+            "compound",
+            "category",
+            "exemption_reason",
+            "taxable_base",
+            "tax_amount",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_tax_rate(self, total: InvoiceTaxTotal) -> str | None:
+        return total.tax_rate.public_id if total.tax_rate else None
+
+
+class InvoiceSummarySerializer(ReadOnlyModelSerializer):
+    """An invoice in a list: no lines (one query per page, whatever its size)."""
+
+    client = ClientRefSerializer(read_only=True)
+    overdue = serializers.SerializerMethodField()
+    credit_note_for = serializers.SerializerMethodField()
+    subtotal = MoneyOutField()
+    discount_amount = MoneyOutField()
+    tax_total = MoneyOutField()
+    total = MoneyOutField()
+    amount_paid = MoneyOutField()
+    amount_credited = MoneyOutField()
+    balance_due = MoneyOutField()
+
+    class Meta:
+        model = Invoice
+        fields = (
+            "id",
+            "kind",
+            "number",
+            "status",
+            "overdue",
+            "client",
+            "credit_note_for",
+            "currency",
+            "issue_date",
+            "due_date",
+            "subtotal",
+            "discount_amount",
+            "tax_total",
+            "total",
+            "amount_paid",
+            "amount_credited",
+            "balance_due",
+            "buyer_reference",
+            "created_at",
+            "updated_at",
+            "finalized_at",
+            "paid_at",
+            "voided_at",
+        )
+        read_only_fields = fields
+
+    def get_overdue(self, invoice: Invoice) -> bool:
+        return invoice.is_overdue(self.context.get("today"))
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_credit_note_for(self, invoice: Invoice) -> str | None:
+        return invoice.credit_note_for.public_id if invoice.credit_note_for_id else None
+
+
+class InvoiceSerializer(InvoiceSummarySerializer):
+    lines = InvoiceLineSerializer(many=True, read_only=True)
+    tax_totals = InvoiceTaxTotalSerializer(many=True, read_only=True)
+    discount_value = serializers.SerializerMethodField()
+
+    class Meta(InvoiceSummarySerializer.Meta):
+        fields = (
+            *InvoiceSummarySerializer.Meta.fields,
+            "discount_type",
+            "discount_value",
+            "notes",
+            "terms",
+            "lines",
+            "tax_totals",
+        )
+        read_only_fields = fields
+
+    def get_discount_value(self, invoice: Invoice) -> str:
+        from api.fields import plain_decimal
+
+        return plain_decimal(invoice.discount_value)
+
+
+class LineWriteSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=5000)
+    quantity = DecimalStringField(label_name="quantities")
+    unit_price = DecimalStringField()
+    unit = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    discount = DecimalStringField(required=False)
+    tax_rates = serializers.ListField(child=public_id_field(), required=False, max_length=10)
+    catalog_item = public_id_field(required=False, allow_null=True)
+    metadata = serializers.DictField(required=False)
+
+
+class InvoiceWriteSerializer(serializers.Serializer):
+    client = public_id_field()
+    lines = LineWriteSerializer(many=True, max_length=MAX_LINES)
+    currency = serializers.CharField(max_length=3, required=False)
+    issue_date = serializers.DateField(required=False)
+    due_date = serializers.DateField(required=False)
+    discount_type = serializers.ChoiceField(choices=DiscountType.choices, required=False)
+    discount_value = DecimalStringField(required=False)
+    notes = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    terms = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    buyer_reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class InvoiceUpdateSerializer(InvoiceWriteSerializer):
+    client = public_id_field(required=False)
+    lines = LineWriteSerializer(many=True, max_length=MAX_LINES, required=False)
+
+
+class InvoiceListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[*InvoiceStatus.values, "overdue"], required=False)
+    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+    client = public_id_field(required=False)
+    kind = serializers.ChoiceField(choices=[*InvoiceKind.values, "all"], required=False, default="invoice")
+    issue_date_from = serializers.DateField(required=False)
+    issue_date_to = serializers.DateField(required=False)
+    search = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class VoidSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class CreditNoteWriteSerializer(serializers.Serializer):
+    lines = LineWriteSerializer(many=True, max_length=MAX_LINES, required=False)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    issue_date = serializers.DateField(required=False)
+    currency = serializers.CharField(max_length=3, required=False)
+
+
+# --- payments --------------------------------------------------------------------------------
+
+
+class PaymentSerializer(ReadOnlyModelSerializer):
+    amount = MoneyOutField()
+    invoice = serializers.CharField(source="invoice.public_id", read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = (
+            "id",
+            "invoice",
+            "amount",
+            "currency",
+            "paid_on",
+            "method",
+            "reference",
+            "source",
+            "created_at",
+        )
+        read_only_fields = fields
+
+
+class PaymentWriteSerializer(serializers.Serializer):
+    amount = DecimalStringField()
+    currency = serializers.CharField(max_length=3, required=False)
+    paid_on = serializers.DateField(required=False)
+    method = serializers.ChoiceField(choices=PaymentMethod.choices, required=False)
+    reference = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+# --- API keys --------------------------------------------------------------------------------
+
+
+class ApiKeySerializer(ReadOnlyModelSerializer):
+    prefix = serializers.SerializerMethodField()
+    revoked = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiKey
+        fields = ("id", "name", "role", "prefix", "created_at", "last_used_at", "revoked", "revoked_at")
+        read_only_fields = fields
+
+    def get_prefix(self, key: ApiKey) -> str:
+        return f"ifk_{key.prefix}_"
+
+    def get_revoked(self, key: ApiKey) -> bool:
+        return key.revoked_at is not None
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    secret = serializers.SerializerMethodField()
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = (*ApiKeySerializer.Meta.fields, "secret")
+        read_only_fields = fields
+
+    def get_secret(self, key: ApiKey) -> str:
+        return self.context["secret"]
+
+
+class ApiKeyWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    role = serializers.ChoiceField(choices=Role.choices, required=False, default=Role.MEMBER)
+
+
+# --- tokens ----------------------------------------------------------------------------------
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+    tenant = serializers.CharField(
+        max_length=50, help_text="The workspace the tokens act for: its slug or public id."
+    )
+    otp = serializers.CharField(
+        max_length=12, required=False, help_text="A current TOTP code; required when the user has MFA on."
+    )
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+    tenant = serializers.CharField()
+    access_expires_in = serializers.IntegerField()
+
+
+class TokenRefreshRequestSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=4096)
+
+
+class TokenRefreshResponseSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    access_expires_in = serializers.IntegerField()

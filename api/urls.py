@@ -1,0 +1,24 @@
+"""/api/v1/…: the tenant comes from the credential, never from the URL."""
+
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from api.views.auth import TokenObtainView, TokenRefreshView
+from api.views.invoices import InvoiceViewSet
+from api.views.keys import ApiKeyViewSet
+from api.views.resources import CatalogItemViewSet, ClientViewSet, TaxRateViewSet
+
+app_name = "api"
+
+router = SimpleRouter()
+router.register("clients", ClientViewSet, basename="client")
+router.register("tax-rates", TaxRateViewSet, basename="tax-rate")
+router.register("catalog-items", CatalogItemViewSet, basename="catalog-item")
+router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("api-keys", ApiKeyViewSet, basename="api-key")
+
+urlpatterns = [
+    path("auth/token/", TokenObtainView.as_view(), name="token"),
+    path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
+    path("", include(router.urls)),
+]
