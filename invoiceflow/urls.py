@@ -19,5 +19,6 @@ urlpatterns = [
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", DocsView.as_view(), name="api-docs"),
     path("t/<slug:tenant_slug>/", include(tenant_urlpatterns)),
+    path("t/<slug:tenant_slug>/", include("invoices.urls")),
     path("", include("tenants.urls")),
 ]

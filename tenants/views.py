@@ -61,13 +61,6 @@ def tenant_create(request: HttpRequest) -> HttpResponse:
     return render(request, "tenants/tenant_create.html", {"form": form})
 
 
-def dashboard(request: HttpRequest, tenant_slug: str) -> HttpResponse:
-    if request.user.last_tenant_id != request.tenant.pk:
-        request.user.last_tenant = request.tenant
-        request.user.save(update_fields=["last_tenant"])
-    return render(request, "tenants/dashboard.html")
-
-
 def members(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     membership_list = list(selectors.membership_list(tenant=request.tenant))
     actor = request.membership

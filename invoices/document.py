@@ -1,0 +1,46 @@
+"""What `templates/invoices/document.html` (the invoice as it prints) needs, for the web preview
+and the PDF alike.
+
+A finalized invoice is rendered from its snapshots (the seller and the client as they were at
+finalization); a draft from the live client and workspace, since nothing is frozen yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from invoices.models import Invoice
+from invoices.services.invoices import snapshot_client, snapshot_seller
+from tenants.models import Tenant
+
+
+def _address_lines(party: dict[str, Any]) -> list[str]:
+    city_line = " ".join(part for part in (party.get("postal_code"), party.get("city")) if part)
+    lines = [party.get("address_line1"), party.get("address_line2"), city_line, party.get("region")]
+    return [line for line in lines if line]
+
+
+def document_context(*, invoice: Invoice, tenant: Tenant) -> dict[str, Any]:
+    """The template context of one invoice document.
+
+    `invoice` should come with its lines (and their taxes) and tax totals prefetched, as
+    `invoices.selectors.invoice_get` returns it.
+    """
+    seller = invoice.seller_snapshot or snapshot_seller(tenant)
+    buyer = invoice.client_snapshot or snapshot_client(invoice.client)
+    lines = list(invoice.lines.all())
+    for line in lines:
+        line.tax_list = [tax.tax_rate for tax in line.line_taxes.all()]
+    tax_totals = list(invoice.tax_totals.all())
+    exemptions = sorted({tax.exemption_reason for tax in tax_totals if tax.exemption_reason})
+    return {
+        "invoice": invoice,
+        "seller": seller,
+        "seller_address": _address_lines(seller),
+        "buyer": buyer,
+        "buyer_address": _address_lines(buyer),
+        "lines": lines,
+        "tax_totals": tax_totals,
+        "exemptions": exemptions,
+        "has_discounts": any(line.discount for line in lines),
+    }

@@ -1,0 +1,312 @@
+"""Forms of the invoicing pages. They check shape (lengths, choices, dates); amounts stay strings
+here and are parsed by the money module inside the services, whose ApplicationError names the
+field at fault (`lines-2-unit_price`), so the page shows the message beside that field.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from invoices.models import (
+    Client,
+    DiscountType,
+    InvoiceStatus,
+    NumberReset,
+    PaymentMethod,
+    TaxCategory,
+    TaxRate,
+)
+from invoices.selectors import OVERDUE
+from tenants.forms import COUNTRY_CHOICES, CURRENCY_CHOICES, LOCALE_CHOICES
+
+LINE_PREFIX = "lines"
+MAX_BUILDER_LINES = 200
+
+# Amount inputs: text with a decimal keyboard, so "12,5" or "abc" reach the money parser and
+# get its precise message instead of the browser's silent refusal.
+AMOUNT_ATTRS = {"inputmode": "decimal", "autocomplete": "off", "class": "num"}
+
+
+def _amount_field(label: str, *, required: bool = True, max_length: int = 40) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=max_length,
+        widget=forms.TextInput(attrs=AMOUNT_ATTRS),
+    )
+
+
+def tax_rate_choices(rates: Iterable[TaxRate]) -> list[tuple[str, str]]:
+    return [(rate.public_id, str(rate)) for rate in rates]
+
+
+# --- the invoice builder ---------------------------------------------------------------------
+
+
+class InvoiceHeaderForm(forms.Form):
+    client = forms.CharField(label=_("Client"), max_length=32, required=False)
+    currency = forms.ChoiceField(
+        label=_("Currency"), choices=[("", _("Same as the client")), *CURRENCY_CHOICES], required=False
+    )
+    issue_date = forms.DateField(
+        label=_("Issue date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    due_date = forms.DateField(
+        label=_("Due date"),
+        required=False,
+        help_text=_("Empty: the client's payment terms."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    buyer_reference = forms.CharField(label=_("PO / buyer reference"), max_length=100, required=False)
+    discount_type = forms.ChoiceField(
+        label=_("Discount type"), choices=DiscountType.choices, initial=DiscountType.AMOUNT
+    )
+    discount_value = _amount_field(_("Invoice discount"), required=False)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    terms = forms.CharField(
+        label=_("Terms"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        issue, due = data.get("issue_date"), data.get("due_date")
+        if issue and due and due < issue:
+            self.add_error("due_date", _("The due date cannot be before the issue date."))
+        return data
+
+
+class LineForm(forms.Form):
+    """One line of the builder. `key` is a stable id for the line while it is edited (for focus
+    and for htmx to keep the line the user is on); it is never stored."""
+
+    key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=24)
+    catalog_item = forms.CharField(required=False, max_length=32, label=_("Catalog item"))
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 1, "class": "line__description"}),
+    )
+    quantity = _amount_field(_("Quantity"), required=False)
+    unit = forms.CharField(label=_("Unit"), max_length=30, required=False)
+    unit_price = _amount_field(_("Unit price"), required=False)
+    discount = _amount_field(_("Discount"), required=False)
+    tax_rates = forms.MultipleChoiceField(
+        label=_("Taxes"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    metadata = forms.CharField(widget=forms.HiddenInput, required=False, max_length=10_000)
+
+    def __init__(self, *args: Any, tax_choices: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["tax_rates"].choices = tax_choices or []
+        for name in ("quantity", "unit_price", "discount", "unit"):
+            self.fields[name].widget.attrs["aria-label"] = str(self.fields[name].label)
+
+    def clean_metadata(self) -> dict[str, Any]:
+        raw = self.cleaned_data.get("metadata") or ""
+        if not raw.strip():
+            return {}
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise forms.ValidationError(_("Line metadata must be JSON.")) from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError(_("Line metadata must be a JSON object."))
+        return value
+
+    def clean_description(self) -> str:
+        # Browsers send a textarea's line breaks as CRLF; store plain newlines.
+        return (self.cleaned_data.get("description") or "").replace("\r\n", "\n").replace("\r", "\n")
+
+    def clean_key(self) -> str:
+        return self.cleaned_data.get("key") or new_line_key()
+
+    def is_blank(self) -> bool:
+        """A line the user added but never filled (its quantity starts at 1): ignored when saving."""
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        return not any(
+            (data.get(name) or "").strip()
+            for name in ("description", "unit_price", "discount", "catalog_item")
+        )
+
+
+def new_line_key() -> str:
+    return secrets.token_hex(4)
+
+
+class QuickClientForm(forms.Form):
+    """Create a client without leaving the builder: the essentials only."""
+
+    new_client_name = forms.CharField(label=_("Name"), max_length=200)
+    new_client_email = forms.CharField(label=_("Email"), max_length=500)
+    new_client_currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES)
+
+
+# --- invoice actions -------------------------------------------------------------------------
+
+
+class PaymentForm(forms.Form):
+    amount = _amount_field(_("Amount"))
+    paid_on = forms.DateField(label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
+    reference = forms.CharField(label=_("Reference"), max_length=200, required=False)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+class CreditNoteForm(forms.Form):
+    FULL, PARTIAL = "full", "partial"
+    mode = forms.ChoiceField(
+        label=_("What to credit"),
+        choices=[(FULL, _("The whole invoice")), (PARTIAL, _("An amount"))],
+        initial=FULL,
+        widget=forms.RadioSelect,
+    )
+    description = forms.CharField(label=_("Description"), max_length=500, required=False)
+    amount = _amount_field(_("Amount, before tax"), required=False)
+    tax_rates = forms.MultipleChoiceField(
+        label=_("Taxes"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+    def __init__(self, *args: Any, tax_choices: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["tax_rates"].choices = tax_choices or []
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("mode") == self.PARTIAL:
+            if not (data.get("description") or "").strip():
+                self.add_error("description", _("Describe what is credited."))
+            if not (data.get("amount") or "").strip():
+                self.add_error("amount", _("Enter the amount to credit."))
+        return data
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+SORT_CHOICES = [
+    ("-issue_date", _("Newest first")),
+    ("issue_date", _("Oldest first")),
+    ("-due_date", _("Due date, latest first")),
+    ("due_date", _("Due date, soonest first")),
+    ("-total", _("Largest total")),
+    ("total", _("Smallest total")),
+    ("-number", _("Number, descending")),
+    ("number", _("Number, ascending")),
+    ("client", _("Client A to Z")),
+    ("-client", _("Client Z to A")),
+    ("status", _("Status")),
+]
+
+
+class InvoiceFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), max_length=100, required=False)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any status")), *InvoiceStatus.choices, (OVERDUE, _("Overdue"))],
+    )
+    client = forms.CharField(label=_("Client"), required=False, max_length=32)
+    date_from = forms.DateField(
+        label=_("Issued from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+
+class ClientSearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), max_length=100, required=False)
+    archived = forms.BooleanField(label=_("Show archived"), required=False)
+
+
+# --- clients, catalog, taxes, numbering ------------------------------------------------------
+
+
+class ClientForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    emails = forms.CharField(
+        label=_("Contact emails"),
+        max_length=1000,
+        help_text=_("One or more, separated by commas. The first is the main contact."),
+    )
+    address_line1 = forms.CharField(label=_("Address"), max_length=200, required=False)
+    address_line2 = forms.CharField(label=_("Address (line 2)"), max_length=200, required=False)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    region = forms.CharField(label=_("Region / state"), max_length=100, required=False)
+    country = forms.ChoiceField(label=_("Country"), choices=[("", "—"), *COUNTRY_CHOICES], required=False)
+    tax_id = forms.CharField(label=_("Tax / VAT id"), max_length=50, required=False)
+    currency = forms.ChoiceField(label=_("Default currency"), choices=CURRENCY_CHOICES)
+    language = forms.ChoiceField(label=_("Language"), choices=LOCALE_CHOICES)
+    payment_terms_days = forms.IntegerField(label=_("Payment terms (days)"), min_value=0, max_value=365)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    @classmethod
+    def initial_for(cls, client: Client) -> dict[str, Any]:
+        initial = {name: getattr(client, name) for name in cls.base_fields if name != "emails"}
+        initial["emails"] = ", ".join(client.emails)
+        return initial
+
+
+class TaxRateForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    percentage = _amount_field(_("Percentage"))
+    inclusive = forms.BooleanField(
+        label=_("Included in prices"), required=False, help_text=_("Prices already contain this tax.")
+    )
+    compound = forms.BooleanField(
+        label=_("Compound"), required=False, help_text=_("Applied on top of the line's other taxes.")
+    )
+    category = forms.ChoiceField(label=_("Tax category"), choices=TaxCategory.choices)
+    exemption_reason = forms.CharField(
+        label=_("Exemption reason"),
+        max_length=300,
+        required=False,
+        help_text=_("Printed on the invoice; required for exempt, reverse-charge and export categories."),
+    )
+
+
+class CatalogItemForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    unit = forms.CharField(label=_("Unit"), max_length=30, required=False, help_text=_("hour, day, piece…"))
+    unit_price = _amount_field(_("Unit price"))
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES)
+    tax_rates = forms.MultipleChoiceField(
+        label=_("Default taxes"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, tax_choices: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["tax_rates"].choices = tax_choices or []
+
+
+class NumberSeriesForm(forms.Form):
+    pattern = forms.CharField(
+        label=_("Pattern"),
+        max_length=40,
+        help_text=_("Placeholders: {YYYY}, {YY}, {MM} and one {SEQ} (or {SEQ:05} to pad with zeros)."),
+    )
+    reset = forms.ChoiceField(label=_("Restart numbering"), choices=NumberReset.choices)

@@ -1,0 +1,240 @@
+"""The invoicing pages in a real browser (Playwright driving Debian's Chromium).
+
+The builder's totals are the server's: these tests type into the form and wait for the
+htmx response to change the numbers on the page. Screenshots of the main pages are written
+to $SCREENSHOT_DIR (default: a pytest temporary directory) for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client as DjangoClient
+from playwright.sync_api import expect
+
+from conftest import CHROMIUM
+from invoices.models import Invoice, InvoiceStatus
+from invoices.tests.factories import CatalogItemFactory, ClientFactory, TaxRateFactory
+from invoices.tests.seed import seed_year
+from tenants.models import Membership, Tenant, User
+from tenants.scoping import tenant_scope
+
+# Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a
+# thread with a running loop unless told that this is deliberate (the test drives both).
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def screenshot_dir(tmp_path: Path) -> Path:
+    target = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _page_for(browser: object, live_server: object, user: User) -> object:
+    """A browser tab signed in as `user` (the session cookie of a force-logged-in client)."""
+    client = DjangoClient()
+    client.force_login(user)
+    context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="en-GB")
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.console_errors = errors
+    return page
+
+
+def test_build_an_invoice_with_three_lines_and_two_taxes_then_finalize(
+    browser: object,
+    live_server: object,
+    tenant: Tenant,
+    owner: User,
+    owner_membership: Membership,
+    screenshot_dir: Path,
+) -> None:
+    with tenant_scope(tenant):
+        ClientFactory(name="Northwind Traders", currency="EUR", payment_terms_days=30)
+        TaxRateFactory(name="VAT", percentage=Decimal("20"))
+        TaxRateFactory(name="VAT reduced", percentage=Decimal("5.5"))
+        CatalogItemFactory(name="Brand workshop", unit="session", unit_price=Decimal("1200.00"))
+    page = _page_for(browser, live_server, owner)
+    page.goto(f"{live_server.url}/t/{tenant.slug}/invoices/new/")
+
+    # Pick the client by searching as you type.
+    page.get_by_placeholder("Search clients by name…").fill("north")
+    page.get_by_test_id("client-result").first.click()
+    page.get_by_test_id("chosen-client").wait_for()
+    assert page.get_by_test_id("chosen-client").inner_text() == "Northwind Traders"
+
+    # Line 1: typed by hand, 20 % VAT. The totals follow the typing.
+    lines = page.get_by_test_id("line")
+    first = lines.nth(0)
+    first.get_by_test_id("line-description").fill("Product design")
+    first.get_by_test_id("line-quantity").fill("3")
+    first.get_by_test_id("line-price").fill("650")
+    expect(page.get_by_test_id("total")).to_have_text("€1,950.00")
+    first.get_by_test_id("line-taxes").locator("summary").click()
+    first.get_by_label("VAT (20 %)").check()
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("total")).to_have_text("€2,340.00")
+
+    # Line 2: from the catalog (the server fills it), then 5.5 % VAT.
+    page.get_by_test_id("add-line").click()
+    expect(page.get_by_test_id("line")).to_have_count(2)
+    second = page.get_by_test_id("line").nth(1)
+    picker = second.get_by_test_id("catalog-pick")
+    option = picker.locator("option", has_text="Brand workshop").get_attribute("value")
+    picker.select_option(option)
+    expect(page.get_by_test_id("line-description").nth(1)).to_have_value(re.compile("^Brand workshop"))
+    second = page.get_by_test_id("line").nth(1)
+    assert second.get_by_test_id("line-price").input_value() == "1200.00"
+    second.get_by_test_id("line-taxes").locator("summary").click()
+    second.get_by_label("VAT reduced (5.5 %)").check()
+    page.keyboard.press("Escape")
+
+    # Line 3: typed, with a line discount and both taxes.
+    page.get_by_test_id("add-line").click()
+    expect(page.get_by_test_id("line")).to_have_count(3)
+    third = page.get_by_test_id("line").nth(2)
+    third.get_by_test_id("line-description").fill("Hosting")
+    third.get_by_test_id("line-quantity").fill("2")
+    third.get_by_test_id("line-price").fill("149.50")
+    third.get_by_test_id("line-discount").fill("9")
+    third.get_by_test_id("line-taxes").locator("summary").click()
+    third.get_by_label("VAT (20 %)").check()
+    page.keyboard.press("Escape")
+    # 1950 + 1200 + 290 = 3440; VAT 20 % on 2240 = 448; 5.5 % on 1200 = 66 → 3954.00
+    expect(page.get_by_test_id("total")).to_have_text("€3,954.00")
+    expect(page.get_by_test_id("subtotal")).to_have_text("€3,440.00")
+    expect(page.get_by_test_id("tax-amount")).to_have_text(["€448.00", "€66.00"])
+    expect(page.get_by_test_id("line-amount")).to_have_text(["€1,950.00", "€1,200.00", "€290.00"])
+    page.get_by_role("heading", name="New invoice").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "builder.png"), full_page=True)
+
+    # Save as a draft, review, finalize: the number appears.
+    page.get_by_test_id("review-finalize").click()
+    page.get_by_test_id("confirm-finalize").wait_for()
+    assert page.get_by_test_id("document-total").inner_text() == "€3,954.00"
+    page.get_by_test_id("confirm-finalize").click()
+    page.get_by_test_id("invoice-number").wait_for()
+    number = page.get_by_test_id("invoice-number").inner_text()
+    assert re.fullmatch(r"INV-\d{4}-00001", number), number
+    assert "Open" in page.locator(".title-with-badge .badge").inner_text()
+    page.screenshot(path=str(screenshot_dir / "detail.png"), full_page=True)
+    assert page.console_errors == []
+
+    with tenant_scope(tenant):
+        invoice = Invoice.objects.get(number=number)
+        assert invoice.status == InvoiceStatus.OPEN
+        assert invoice.total == Decimal("3954.00")
+        assert [line.description.split("\n")[0] for line in invoice.lines.all()] == [
+            "Product design",
+            "Brand workshop",
+            "Hosting",
+        ]
+
+
+def test_a_viewer_sees_no_edit_controls_and_cannot_open_the_builder(
+    browser: object,
+    live_server: object,
+    tenant: Tenant,
+    owner_membership: Membership,
+    viewer: User,
+) -> None:
+    with tenant_scope(tenant):
+        seed_year(actor=owner_membership, invoices=6)
+        draft = Invoice.objects.filter(status=InvoiceStatus.DRAFT).first()
+    page = _page_for(browser, live_server, viewer)
+    page.goto(f"{live_server.url}/t/{tenant.slug}/invoices/")
+    assert page.get_by_test_id("invoice-table").is_visible()
+    assert page.get_by_test_id("new-invoice").count() == 0
+    page.goto(f"{live_server.url}/t/{tenant.slug}/invoices/{draft.public_id}/")
+    assert page.get_by_test_id("document").is_visible()
+    assert page.get_by_test_id("edit-invoice").count() == 0
+    assert page.get_by_test_id("finalize").count() == 0
+    assert page.locator("form[method=post] button[type=submit]").count() == 1  # sign out only
+    response = page.goto(f"{live_server.url}/t/{tenant.slug}/invoices/{draft.public_id}/edit/")
+    assert response.status == 403
+
+
+def test_an_outsider_gets_404(
+    browser: object, live_server: object, tenant: Tenant, owner_membership: Membership, outsider: User
+) -> None:
+    with tenant_scope(tenant):
+        invoice = seed_year(actor=owner_membership, invoices=4)[0]
+    page = _page_for(browser, live_server, outsider)
+    for path in ("", "invoices/", f"invoices/{invoice.public_id}/", "invoices/new/"):
+        response = page.goto(f"{live_server.url}/t/{tenant.slug}/{path}")
+        assert response.status == 404, path
+        assert invoice.client.name not in page.content()
+
+
+def test_screenshots_of_the_list_and_the_dashboard_with_a_year_of_data(
+    browser: object,
+    live_server: object,
+    tenant: Tenant,
+    owner: User,
+    owner_membership: Membership,
+    screenshot_dir: Path,
+) -> None:
+    with tenant_scope(tenant):
+        seed_year(actor=owner_membership, invoices=40)
+    page = _page_for(browser, live_server, owner)
+    page.goto(f"{live_server.url}/t/{tenant.slug}/")
+    chart = page.get_by_test_id("chart")
+    assert chart.locator("rect.chart__bar--invoiced").count() == 12
+    assert chart.locator("rect.chart__bar--paid").count() == 12
+    page.screenshot(path=str(screenshot_dir / "dashboard.png"), full_page=True)
+    page.goto(f"{live_server.url}/t/{tenant.slug}/invoices/")
+    assert page.get_by_test_id("invoice-table").locator("tbody tr").count() == 25
+    page.screenshot(path=str(screenshot_dir / "list.png"), full_page=True)
+    page.goto(f"{live_server.url}/t/{tenant.slug}/clients/")
+    page.screenshot(path=str(screenshot_dir / "clients.png"), full_page=True)
+    page.goto(f"{live_server.url}/t/{tenant.slug}/catalog/")
+    page.screenshot(path=str(screenshot_dir / "catalog.png"), full_page=True)
+    with tenant_scope(tenant):
+        paid = (
+            Invoice.objects.filter(status=InvoiceStatus.PARTIALLY_PAID).first()
+            or Invoice.objects.filter(status=InvoiceStatus.PAID).first()
+        )
+    page.goto(f"{live_server.url}/t/{tenant.slug}/invoices/{paid.public_id}/")
+    page.screenshot(path=str(screenshot_dir / "detail-paid.png"), full_page=True)
+    page.goto(f"{live_server.url}/t/{tenant.slug}/invoices/{paid.public_id}/preview/")
+    page.screenshot(path=str(screenshot_dir / "preview.png"), full_page=True)
+    assert page.console_errors == []

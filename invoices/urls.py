@@ -1,0 +1,57 @@
+"""Invoicing pages, mounted under /t/<tenant_slug>/ (TenantMiddleware has checked membership)."""
+
+from django.urls import path
+
+from invoices.views import builder, catalog, clients, invoices
+
+urlpatterns = [
+    path("invoices/", invoices.invoice_list, name="invoice_list"),
+    path("invoices/new/", builder.invoice_new, name="invoice_new"),
+    path("invoices/builder/totals/", builder.invoice_builder_totals, name="invoice_builder_totals"),
+    path(
+        "invoices/builder/clients/",
+        builder.invoice_builder_client_search,
+        name="invoice_builder_client_search",
+    ),
+    path(
+        "invoices/builder/clients/pick/",
+        builder.invoice_builder_client_pick,
+        name="invoice_builder_client_pick",
+    ),
+    path(
+        "invoices/builder/clients/new/",
+        builder.invoice_builder_client_create,
+        name="invoice_builder_client_create",
+    ),
+    path("invoices/<str:public_id>/", invoices.invoice_detail, name="invoice_detail"),
+    path("invoices/<str:public_id>/edit/", builder.invoice_edit, name="invoice_edit"),
+    path("invoices/<str:public_id>/preview/", invoices.invoice_preview, name="invoice_preview"),
+    path("invoices/<str:public_id>/finalize/", invoices.invoice_finalize, name="invoice_finalize"),
+    path("invoices/<str:public_id>/void/", invoices.invoice_void, name="invoice_void"),
+    path(
+        "invoices/<str:public_id>/uncollectible/",
+        invoices.invoice_mark_uncollectible,
+        name="invoice_mark_uncollectible",
+    ),
+    path(
+        "invoices/<str:public_id>/payments/", invoices.invoice_record_payment, name="invoice_record_payment"
+    ),
+    path("invoices/<str:public_id>/credit-note/", invoices.invoice_credit_note, name="invoice_credit_note"),
+    path("invoices/<str:public_id>/duplicate/", invoices.invoice_duplicate, name="invoice_duplicate"),
+    path("invoices/<str:public_id>/delete/", invoices.invoice_delete, name="invoice_delete"),
+    path("clients/", clients.client_list, name="client_list"),
+    path("clients/new/", clients.client_create, name="client_create"),
+    path("clients/<str:public_id>/", clients.client_detail, name="client_detail"),
+    path("clients/<str:public_id>/edit/", clients.client_edit, name="client_edit"),
+    path("clients/<str:public_id>/archive/", clients.client_archive, name="client_archive"),
+    path("clients/<str:public_id>/unarchive/", clients.client_unarchive, name="client_unarchive"),
+    path("catalog/", catalog.catalog, name="catalog"),
+    path("catalog/items/new/", catalog.catalog_item_create, name="catalog_item_create"),
+    path("catalog/items/<str:public_id>/edit/", catalog.catalog_item_edit, name="catalog_item_edit"),
+    path("catalog/items/<str:public_id>/archive/", catalog.catalog_item_archive, name="catalog_item_archive"),
+    path("catalog/taxes/new/", catalog.tax_rate_create, name="tax_rate_create"),
+    path("catalog/taxes/<str:public_id>/edit/", catalog.tax_rate_edit, name="tax_rate_edit"),
+    path("catalog/taxes/<str:public_id>/archive/", catalog.tax_rate_archive, name="tax_rate_archive"),
+    path("settings/numbering/", catalog.numbering_settings, name="numbering_settings"),
+    path("settings/numbering/preview/", catalog.numbering_preview, name="numbering_preview"),
+]

@@ -1,0 +1,38 @@
+"""Small helpers shared by the invoicing views."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db import transaction
+from django.forms import Form
+from django.http import Http404
+
+from invoiceflow.errors import ApplicationError
+from invoiceflow.web import require_membership
+from tenants import roles
+
+T = TypeVar("T")
+
+# Writes: viewers get 403 (the page they came from showed them no control to get here).
+writer_required = require_membership(roles.can_write)
+manager_required = require_membership(roles.can_manage_tenant)
+
+
+def found_or_404(value: T | None) -> T:
+    """Selectors answer None for a missing row and for another tenant's alike: both are 404."""
+    if value is None:
+        raise Http404("Not found.")
+    return value
+
+
+def submit_form(form: Form, service: Callable[..., T], /, **kwargs: Any) -> T | None:
+    """Run a service for a valid form; its ApplicationError lands on the named field (or the
+    form), and the savepoint undoes whatever the service wrote before it gave up."""
+    try:
+        with transaction.atomic():
+            return service(**kwargs)
+    except ApplicationError as error:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+        return None
