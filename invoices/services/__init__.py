@@ -19,13 +19,10 @@ from invoices.services.catalog import (
     tax_rate_create,
     tax_rate_update,
 )
+from invoices.services.credit_notes import credit_note_create, invoice_duplicate
 from invoices.services.invoices import (
-    LineData,
-    credit_note_create,
-    invoice_calculate,
     invoice_create_draft,
     invoice_delete_draft,
-    invoice_duplicate,
     invoice_finalize,
     invoice_mark_sent,
     invoice_mark_uncollectible,
@@ -34,6 +31,7 @@ from invoices.services.invoices import (
     invoice_update_draft,
     invoice_void,
 )
+from invoices.services.lines import LineData, invoice_calculate
 from invoices.services.numbering import number_series_update, number_take
 from invoices.services.payments import (
     invoice_recompute_status,

@@ -1,0 +1,134 @@
+"""Credit notes (their own number series, reducing the invoice's balance) and duplicates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from invoiceflow.errors import ApplicationError
+from invoices.models import DiscountType, EventVerb, Invoice, InvoiceKind, InvoiceStatus, SeriesKind
+from invoices.money import ZERO, format_money, quantize_money
+from invoices.services._common import check_writer, record_event, resolve, tenant_today
+from invoices.services.invoices import _finalize_locked, _lock, invoice_create_draft
+from invoices.services.lines import LineData, calculate_totals, parse_lines, store_lines
+from invoices.services.payments import invoice_recompute_status
+from tenants.models import Membership
+
+
+@transaction.atomic
+def credit_note_create(
+    *,
+    actor: Membership,
+    invoice: Invoice | str,
+    lines: Sequence[LineData | Mapping[str, Any]] | None = None,
+    currency: str | None = None,
+    reason: str = "",
+    issue_date: date | None = None,
+) -> Invoice:
+    """Issue a credit note against a finalized invoice, numbered in its own series.
+
+    Without `lines` it credits the whole invoice (its lines copied), which needs the whole
+    total still due. Its total is taken off the invoice's balance and may never exceed it:
+    a balance never goes below zero. `currency`, if given, must be the invoice's.
+    """
+    tenant = check_writer(actor)
+    original = _lock(invoice)
+    if original.kind != InvoiceKind.INVOICE:
+        raise ApplicationError(_("A credit note cannot itself be credited."), code="invalid_status")
+    if original.status not in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.UNCOLLECTIBLE):
+        raise ApplicationError(
+            _("Only an unpaid or partly paid finalized invoice can be credited (this one is %(status)s).")
+            % {"status": original.get_status_display().lower()},
+            code="invalid_status",
+        )
+    if currency is not None and currency.upper() != original.currency:
+        raise ApplicationError(
+            _("A credit note is in its invoice's currency (%(currency)s).") % {"currency": original.currency},
+            field="currency",
+        )
+    if lines is None:
+        lines = [LineData.from_line(line) for line in original.lines.prefetch_related("line_taxes__tax_rate")]
+        discount_type, discount_value = original.discount_type, original.discount_value
+    else:
+        discount_type, discount_value = DiscountType.AMOUNT, quantize_money(ZERO, original.currency)
+    parsed = parse_lines(lines, original.currency)
+    if not parsed:
+        raise ApplicationError(_("Add at least one line to credit."), field="lines", code="no_lines")
+    totals = calculate_totals(parsed, original.currency, discount_type, discount_value)
+    if totals.total <= ZERO:
+        raise ApplicationError(_("A credit note must credit more than zero."), field="lines")
+    if totals.total > original.balance_due:
+        locale = original.client.language or "en"
+        raise ApplicationError(
+            _("This credit note (%(credit)s) exceeds what is still due on %(number)s (%(due)s).")
+            % {
+                "credit": format_money(totals.total, original.currency, locale),
+                "number": original.number,
+                "due": format_money(original.balance_due, original.currency, locale),
+            },
+            field="lines",
+            code="exceeds_balance",
+        )
+    issue_date = issue_date or tenant_today(tenant)
+    note = Invoice(
+        tenant=tenant,
+        kind=InvoiceKind.CREDIT_NOTE,
+        credit_note_for=original,
+        client=original.client,
+        currency=original.currency,
+        issue_date=issue_date,
+        due_date=issue_date,
+        discount_type=discount_type,
+        discount_value=discount_value,
+        notes=reason.strip(),
+        buyer_reference=original.buyer_reference,
+        created_by=actor.user,
+    )
+    note.save()
+    store_lines(note, parsed, totals)
+    record_event(note, verb=EventVerb.CREATED, actor=actor, credit_note_for=original.number)
+    _finalize_locked(note, actor, tenant, SeriesKind.CREDIT_NOTE)
+    # The credit is applied at once: nothing is due on a credit note.
+    note.balance_due = quantize_money(ZERO, note.currency)
+    note.save(update_fields=["balance_due"])
+    record_event(
+        original,
+        verb=EventVerb.CREDITED,
+        actor=actor,
+        credit_note=note.number,
+        credit_note_id=note.public_id,
+        amount=str(note.total),
+    )
+    invoice_recompute_status(invoice=original, actor=actor)
+    return note
+
+
+@transaction.atomic
+def invoice_duplicate(*, actor: Membership, invoice: Invoice | str) -> Invoice:
+    """A new draft with the same client, currency, lines, discount, notes and terms, dated today."""
+    tenant = check_writer(actor)
+    source = resolve(Invoice, invoice, field="invoice", label=_("invoice"))
+    if source.kind != InvoiceKind.INVOICE:
+        raise ApplicationError(_("Credit notes cannot be duplicated."), code="invalid_status")
+    lines = [LineData.from_line(line) for line in source.lines.prefetch_related("line_taxes__tax_rate")]
+    copy = invoice_create_draft(
+        actor=actor,
+        client=source.client,
+        lines=lines,
+        currency=source.currency,
+        issue_date=tenant_today(tenant),
+        discount_type=source.discount_type,
+        discount_value=source.discount_value,
+        notes=source.notes,
+        terms=source.terms,
+        buyer_reference=source.buyer_reference,
+    )
+    record_event(source, verb=EventVerb.DUPLICATED, actor=actor, duplicate_id=copy.public_id)
+    copy.events.filter(verb=EventVerb.CREATED).update(
+        data={"duplicated_from": source.number or source.public_id}
+    )
+    return copy

@@ -1,0 +1,273 @@
+"""Invoice lines as entered: parsing with field-level errors, totals, and storing them.
+
+Shared by drafts, finalization and credit notes; the builder's live preview calls
+`invoice_calculate`, the same code that computes stored totals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from invoiceflow.errors import ApplicationError
+from invoices import calculation
+from invoices.calculation import CalculationError, LineInput, RateInput, Totals
+from invoices.models import (
+    CatalogItem,
+    DiscountType,
+    Invoice,
+    InvoiceLine,
+    InvoiceLineTax,
+    InvoiceStatus,
+    InvoiceTaxTotal,
+    TaxRate,
+)
+from invoices.money import (
+    ZERO,
+    check_currency,
+    check_fits,
+    parse_amount,
+    parse_percentage,
+    parse_quantity,
+)
+from invoices.services.catalog import resolve_tax_rates
+from tenants.scoping import current_tenant
+
+MAX_LINES = 500
+MAX_METADATA_CHARS = 10_000
+
+
+@dataclass
+class LineData:
+    """One line as entered. Amounts as strings (from a form), Decimals or ints; never floats.
+
+    `tax_rates` and `catalog_item` are public ids (or instances) of the current tenant.
+    """
+
+    description: str
+    quantity: Decimal | int | str
+    unit_price: Decimal | int | str
+    unit: str = ""
+    discount: Decimal | int | str = "0"
+    tax_rates: Sequence[TaxRate | str] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+    catalog_item: CatalogItem | str | None = None
+
+    @classmethod
+    def from_line(cls, line: InvoiceLine) -> LineData:
+        return cls(
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            unit=line.unit,
+            discount=line.discount,
+            tax_rates=[tax.tax_rate for tax in line.line_taxes.all()],
+            metadata=dict(line.metadata),
+            catalog_item=line.catalog_item,
+        )
+
+
+@dataclass
+class _ParsedLine:
+    data: LineData
+    quantity: Decimal
+    unit_price: Decimal
+    discount: Decimal
+    rates: list[TaxRate]
+    catalog_item: CatalogItem | None
+
+    def calculation_input(self) -> LineInput:
+        return LineInput(
+            quantity=self.quantity,
+            unit_price=self.unit_price,
+            discount=self.discount,
+            rates=tuple(rate_input(rate) for rate in self.rates),
+        )
+
+
+def rate_input(rate: TaxRate) -> RateInput:
+    return RateInput(
+        key=rate.pk, percentage=rate.percentage, inclusive=rate.inclusive, compound=rate.compound
+    )
+
+
+def line_field(index: int, name: str) -> str:
+    """Field names follow Django formsets with the prefix "lines": lines-0-quantity."""
+    return f"lines-{index}-{name}"
+
+
+def _as_line_data(line: LineData | Mapping[str, Any]) -> LineData:
+    if isinstance(line, LineData):
+        return line
+    known = set(LineData.__dataclass_fields__)
+    return LineData(**{key: value for key, value in line.items() if key in known})
+
+
+def parse_lines(lines: Sequence[LineData | Mapping[str, Any]], currency: str) -> list[_ParsedLine]:
+    if len(lines) > MAX_LINES:
+        raise ApplicationError(_("An invoice has at most %(n)d lines.") % {"n": MAX_LINES}, field="lines")
+    items = [_as_line_data(line) for line in lines]
+    wanted_items = {
+        item.catalog_item.public_id if isinstance(item.catalog_item, CatalogItem) else item.catalog_item
+        for item in items
+        if item.catalog_item
+    }
+    catalog = {item.public_id: item for item in CatalogItem.objects.filter(public_id__in=wanted_items)}
+    parsed = []
+    for index, item in enumerate(items):
+        description = (item.description or "").strip()
+        if not description:
+            raise ApplicationError(
+                _("Describe what this line is for."), field=line_field(index, "description")
+            )
+        quantity = parse_quantity(item.quantity, field=line_field(index, "quantity"))
+        unit_price = parse_amount(
+            item.unit_price,
+            currency=currency,
+            field=line_field(index, "unit_price"),
+            label=_("the unit price"),
+        )
+        discount = parse_amount(
+            item.discount,
+            currency=currency,
+            field=line_field(index, "discount"),
+            blank_is_zero=True,
+            label=_("the discount"),
+        )
+        rates = resolve_tax_rates(list(item.tax_rates), field=line_field(index, "tax_rates"))
+        catalog_item = None
+        if item.catalog_item:
+            key = (
+                item.catalog_item.public_id
+                if isinstance(item.catalog_item, CatalogItem)
+                else item.catalog_item
+            )
+            catalog_item = catalog.get(key)
+            if catalog_item is None:
+                raise ApplicationError(
+                    _("No such catalog item."), field=line_field(index, "catalog_item"), code="not_found"
+                )
+        if not isinstance(item.metadata, dict) or len(str(item.metadata)) > MAX_METADATA_CHARS:
+            raise ApplicationError(
+                _("Line metadata must be a JSON object under 10,000 characters."),
+                field=line_field(index, "metadata"),
+            )
+        parsed.append(_ParsedLine(item, quantity, unit_price, discount, rates, catalog_item))
+    return parsed
+
+
+def parse_discount(discount_type: str, discount_value: Decimal | int | str | None, currency: str) -> Decimal:
+    if discount_type not in DiscountType.values:
+        raise ApplicationError(_("Choose an amount or a percentage."), field="discount_type")
+    if discount_type == DiscountType.PERCENT:
+        return parse_percentage(
+            discount_value if discount_value not in (None, "") else "0", field="discount_value"
+        )
+    return parse_amount(
+        discount_value, currency=currency, field="discount_value", blank_is_zero=True, label=_("the discount")
+    )
+
+
+def calculate_totals(
+    parsed: list[_ParsedLine], currency: str, discount_type: str, discount_value: Decimal
+) -> Totals:
+    try:
+        totals = calculation.calculate(
+            [line.calculation_input() for line in parsed],
+            currency,
+            discount_amount=discount_value if discount_type == DiscountType.AMOUNT else None,
+            discount_percent=discount_value if discount_type == DiscountType.PERCENT else None,
+        )
+    except CalculationError as error:
+        name = error.field if error.index is None else line_field(error.index, error.field)
+        if error.field == "discount" and error.index is None:
+            name = "discount_value"
+        raise ApplicationError(_(str(error)), field=name) from None
+    for index, amount in enumerate(totals.line_amounts):
+        check_fits(amount, field=line_field(index, "quantity"))
+    for amount in (totals.subtotal, totals.tax_total, totals.total):
+        check_fits(amount, field="lines")
+    return totals
+
+
+def invoice_calculate(
+    *,
+    currency: str,
+    lines: Sequence[LineData | Mapping[str, Any]],
+    discount_type: str = DiscountType.AMOUNT,
+    discount_value: Decimal | int | str | None = "0",
+) -> Totals:
+    """Totals for lines as entered, without saving anything: the builder's live preview.
+
+    Raises ApplicationError (with a field name like "lines-2-unit_price") on bad input, so
+    the page can show the message beside the field. Same code as the stored totals.
+    """
+    currency = check_currency((currency or "").upper())
+    parsed = parse_lines(lines, currency)
+    return calculate_totals(
+        parsed, currency, discount_type, parse_discount(discount_type, discount_value, currency)
+    )
+
+
+# --- storing ---------------------------------------------------------------------------------
+
+
+def store_lines(invoice: Invoice, parsed: list[_ParsedLine], totals: Totals) -> None:
+    """Replace the invoice's lines, their taxes and the per-rate tax totals."""
+    tenant = current_tenant()
+    InvoiceLine.objects.filter(invoice=invoice).delete()
+    InvoiceTaxTotal.objects.filter(invoice=invoice).delete()
+    lines = InvoiceLine.objects.bulk_create(
+        [
+            InvoiceLine(
+                tenant=tenant,
+                invoice=invoice,
+                position=position,
+                catalog_item=line.catalog_item,
+                description=line.data.description.strip(),
+                quantity=line.quantity,
+                unit=(line.data.unit or "").strip()[:30],
+                unit_price=line.unit_price,
+                discount=line.discount,
+                net_amount=amount,
+                metadata=line.data.metadata,
+            )
+            for position, (line, amount) in enumerate(zip(parsed, totals.line_amounts, strict=True))
+        ]
+    )
+    InvoiceLineTax.objects.bulk_create(
+        [
+            InvoiceLineTax(tenant=tenant, line=line, tax_rate=rate)
+            for line, source in zip(lines, parsed, strict=True)
+            for rate in source.rates
+        ]
+    )
+    rates = {rate.pk: rate for line in parsed for rate in line.rates}
+    InvoiceTaxTotal.objects.bulk_create(
+        [
+            InvoiceTaxTotal(
+                tenant=tenant,
+                invoice=invoice,
+                tax_rate=rates[tax.rate.key],
+                name=rates[tax.rate.key].name,
+                percentage=tax.rate.percentage,
+                inclusive=tax.rate.inclusive,
+                compound=tax.rate.compound,
+                category=rates[tax.rate.key].category,
+                exemption_reason=rates[tax.rate.key].exemption_reason,
+                taxable_base=tax.taxable_base,
+                tax_amount=tax.tax_amount,
+                position=position,
+            )
+            for position, tax in enumerate(totals.taxes)
+        ]
+    )
+    invoice.subtotal = totals.subtotal
+    invoice.discount_amount = totals.discount
+    invoice.tax_total = totals.tax_total
+    invoice.total = totals.total
+    invoice.balance_due = totals.total if invoice.status != InvoiceStatus.DRAFT else ZERO
