@@ -4,6 +4,9 @@ import os
 
 from celery import Celery
 
+# Connects the Celery signal handlers: request ids into tasks, Django's logging in the worker.
+import invoiceflow.logging  # noqa: F401
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "invoiceflow.settings")
 
 app = Celery("invoiceflow")

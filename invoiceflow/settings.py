@@ -52,6 +52,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+
+
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -66,11 +76,22 @@ TESTING = env_bool("TESTING", False)
 
 PLACEHOLDER_SECRET_KEY = "django-insecure-embedded-default-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY", PLACEHOLDER_SECRET_KEY)
-if not DEBUG and (SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 50):
-    raise ImproperlyConfigured(
-        "DEBUG is off but SECRET_KEY is missing, a placeholder or shorter than 50 characters. "
-        "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(64))'"
-    )
+# Rotation: put the old key here while sessions and signed links made with it expire.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+
+
+def _weak_secret(key: str) -> bool:
+    return key.startswith("django-insecure") or len(key) < 50 or len(set(key)) < 5
+
+
+if not DEBUG:
+    if _weak_secret(SECRET_KEY):
+        raise ImproperlyConfigured(
+            "DEBUG is off but SECRET_KEY is missing, a placeholder or shorter than 50 characters. "
+            "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(64))'"
+        )
+    if any(_weak_secret(key) for key in SECRET_KEY_FALLBACKS):
+        raise ImproperlyConfigured("SECRET_KEY_FALLBACKS holds a placeholder or too short a key.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 if not DEBUG:
@@ -112,6 +133,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response (redirects and errors included) carries the request id.
+    "invoiceflow.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -375,14 +398,23 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if not DEBUG:
+    # Plain HTTP is redirected to HTTPS, except the probes a load balancer calls over HTTP
+    # (the patterns match the path without its leading slash).
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    # Cookies only ever travel over HTTPS.
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_HTTPONLY = True
+    LANGUAGE_COOKIE_SAMESITE = "Lax"
+    # HSTS: a year, subdomains included; SECURE_HSTS_SECONDS=0 turns it off while testing TLS.
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
+# The container's uvicorn already trusts X-Forwarded-Proto from FORWARDED_ALLOW_IPS; this is
+# for servers that do not.
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
@@ -452,16 +484,51 @@ SPECTACULAR_SETTINGS = {
 
 # --- logging ---------------------------------------------------------------------------------
 
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+# One JSON object per line in production (LOG_FORMAT=json), readable lines in development.
+# Every line carries the request id (see invoiceflow/logging.py), in tasks a request queued too.
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json").lower()
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, got {LOG_FORMAT!r}")
+# Loggers that servers configure for themselves: hand their records to the root handler.
+_PROPAGATE = {"handlers": [], "propagate": True}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "invoiceflow.logging.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "invoiceflow.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # 4xx responses are in invoiceflow.access already, with secret URL parts redacted.
+        "django.request": {"level": "ERROR"},
+        "uvicorn": _PROPAGATE,
+        "uvicorn.error": _PROPAGATE,
+        # invoiceflow.access writes one line per request, with its id; uvicorn's is redundant.
+        "uvicorn.access": {"handlers": [], "propagate": False},
+        "celery": _PROPAGATE,
         # The stripe library logs every request at INFO; its errors reach us as exceptions.
         "stripe": {"level": "WARNING"},
     },
 }
+
+# --- error reporting -------------------------------------------------------------------------
+# Sentry is on only when SENTRY_DSN is set; its Django and Celery integrations switch on by
+# themselves. No personal data is sent (no cookies, user emails or request bodies).
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production"),
+        release=env_str("SENTRY_RELEASE") or None,
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+        send_default_pii=False,
+    )

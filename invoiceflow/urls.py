@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from api.views.docs import DocsView, SchemaView
+from invoiceflow import health
 from invoiceflow.downloads import serve_download
 from tenants.urls import tenant_urlpatterns
 
@@ -9,6 +10,9 @@ admin.site.site_header = "InvoiceFlow platform admin"
 admin.site.site_title = "InvoiceFlow admin"
 
 urlpatterns = [
+    # Probes: no trailing slash, exempt from the HTTPS redirect (SECURE_REDIRECT_EXEMPT).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     # Short-lived links to stored files in local-storage mode (S3 mode presigns instead).

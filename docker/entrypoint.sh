@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# InvoiceFlow's container entrypoint: one image, the role chosen by the first argument.
+#
+#   entrypoint.sh web      [extra uvicorn args]   ASGI server (HTTP and WebSockets)
+#   entrypoint.sh worker   [extra celery args]    Celery worker
+#   entrypoint.sh beat     [extra celery args]    Celery beat (the scheduler; run exactly one)
+#   entrypoint.sh migrate                         apply migrations as the owning role, then exit
+#   entrypoint.sh <anything else>                 run it as is (manage.py shell, bash, ...)
+#
+# Every role first waits for PostgreSQL and Redis (docker/wait-for-services.py). `web` then
+# migrates when MIGRATE_ON_START=true (the default; an advisory lock makes concurrent starts
+# safe) and creates the S3 bucket when CREATE_BUCKET=true. CI runs this same script outside a
+# container (invoiceflow/tests/test_entrypoint.py), with PYTHON pointing at its virtualenv.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+APP_DIR="${APP_DIR:-$(dirname "$HERE")}"
+PYTHON="${PYTHON:-python}"
+cd "$APP_DIR"
+export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-invoiceflow.settings}"
+
+log() { echo "entrypoint: $*" >&2; }
+
+is_true() {
+  case "${1,,}" in
+    true | 1 | yes | on) return 0 ;;
+    false | 0 | no | off | "") return 1 ;;
+    *) log "expected true or false, got '$1'"; exit 2 ;;
+  esac
+}
+
+wait_for_services() {
+  "$PYTHON" "$HERE/wait-for-services.py" --timeout "${WAIT_TIMEOUT:-60}"
+}
+
+migrate() {
+  "$PYTHON" "$HERE/migrate.py"
+}
+
+role="${1:-web}"
+[ $# -gt 0 ] && shift
+
+case "$role" in
+  web)
+    wait_for_services
+    if is_true "${MIGRATE_ON_START:-true}"; then migrate; fi
+    if is_true "${CREATE_BUCKET:-false}"; then "$PYTHON" "$HERE/create-bucket.py"; fi
+    log "starting web on ${HOST:-0.0.0.0}:${PORT:-8000} with ${WEB_CONCURRENCY:-2} worker process(es)"
+    # uvicorn's own supervisor restarts a worker process that dies. Access lines come from
+    # invoiceflow.logging (with the request id), so uvicorn's are off.
+    exec "$PYTHON" -m uvicorn invoiceflow.asgi:application \
+      --host "${HOST:-0.0.0.0}" \
+      --port "${PORT:-8000}" \
+      --workers "${WEB_CONCURRENCY:-2}" \
+      --proxy-headers \
+      --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
+      --timeout-keep-alive "${WEB_KEEPALIVE:-5}" \
+      --timeout-graceful-shutdown "${WEB_GRACEFUL_TIMEOUT:-30}" \
+      --lifespan off \
+      --no-access-log \
+      --no-server-header \
+      "$@"
+    ;;
+  worker)
+    wait_for_services
+    exec "$PYTHON" -m celery -A invoiceflow worker \
+      --loglevel "${LOG_LEVEL:-INFO}" \
+      --concurrency "${CELERY_WORKER_CONCURRENCY:-2}" \
+      --max-tasks-per-child "${CELERY_WORKER_MAX_TASKS_PER_CHILD:-1000}" \
+      "$@"
+    ;;
+  beat)
+    wait_for_services
+    # The schedule's state file must be writable by the non-root user: /tmp by default.
+    exec "$PYTHON" -m celery -A invoiceflow beat \
+      --loglevel "${LOG_LEVEL:-INFO}" \
+      --schedule "${CELERY_BEAT_SCHEDULE_FILE:-/tmp/celerybeat-schedule}" \
+      "$@"
+    ;;
+  migrate)
+    wait_for_services
+    migrate
+    if is_true "${CREATE_BUCKET:-false}"; then "$PYTHON" "$HERE/create-bucket.py"; fi
+    ;;
+  *)
+    exec "$role" "$@"
+    ;;
+esac

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Apply database migrations once, as the role that owns the tables.
+
+With DATABASE_OWNER_URL set, Django connects as the owner (DATABASE_CONNECT_AS_OWNER, see
+settings.py); afterwards the post-migrate hook grants the app role (DATABASE_URL's user) data
+access, never ownership. Without it (SQLite, a single-role database) DATABASE_URL is used.
+
+On PostgreSQL the run holds an advisory lock, so web processes starting together on several
+machines migrate one after the other: the first applies, the others find nothing left to do.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+# The lock's key: any constant the app uses for nothing else ("invflow" in ASCII).
+MIGRATION_LOCK_KEY = 0x696E76666C6F77
+
+
+def say(message: str, *, error: bool = False) -> None:
+    stream = sys.stderr if error else sys.stdout
+    stream.write(message + "\n")
+    stream.flush()
+
+
+def main() -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "invoiceflow.settings")
+    if os.environ.get("DATABASE_OWNER_URL", "").strip():
+        os.environ["DATABASE_CONNECT_AS_OWNER"] = "true"
+
+    import django
+
+    django.setup()
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    role = connection.settings_dict.get("USER") or "(default)"
+    say(f"migrate: applying migrations on {connection.vendor} as {role}")
+    if connection.vendor != "postgresql":
+        call_command("migrate", interactive=False, verbosity=1)
+        return 0
+    with connection.cursor() as cursor:
+        # A session-level lock: it spans the many transactions `migrate` runs on this connection.
+        cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
+    try:
+        call_command("migrate", interactive=False, verbosity=1)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
