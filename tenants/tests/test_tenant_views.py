@@ -3,14 +3,17 @@ isolation harness that walks every /t/<tenant_slug>/ route as an outsider and as
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
+import factory
 import pytest
+from django.apps import apps
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -289,17 +292,48 @@ def _candidates(route: TenantRoute, ids: list[str]) -> list[dict[str, str]]:
     ][:200]
 
 
+def _app_seeders() -> list[Callable[[], object]]:
+    """Ways to put one object of each kind into the current tenant, found in every app.
+
+    Each installed app's `tests/factories.py` is searched for factory_boy factories of
+    tenant-owned models, and for an optional `isolation_seed()` function (for objects that
+    must be made through services, such as invoices). New apps are covered without editing
+    this file.
+    """
+    seeders: list[Callable[[], object]] = []
+    for config in apps.get_app_configs():
+        try:
+            module = importlib.import_module(f"{config.name}.tests.factories")
+        except ModuleNotFoundError:
+            continue
+        for value in vars(module).values():
+            model = getattr(getattr(value, "_meta", None), "model", None)
+            if (
+                isinstance(value, type)
+                and issubclass(value, factory.django.DjangoModelFactory)
+                and isinstance(model, type)
+                and issubclass(model, TenantOwnedModel)
+                and value.__module__ == module.__name__
+            ):
+                seeders.append(value.create)
+        if callable(getattr(module, "isolation_seed", None)):
+            seeders.append(module.isolation_seed)
+    return seeders
+
+
 @pytest.fixture
 def victim(
     tenant: Tenant, owner_membership: Membership, member_membership: Membership, viewer_membership
 ) -> Tenant:
-    """The tenant under attack, with at least one object of each kind the tenants app owns."""
+    """The tenant under attack, holding an object of every kind the apps' factories can make."""
     with tenant_scope(tenant):
         Invitation.objects.create(
             email="pending@example.com",
             invited_by=owner_membership.user,
             expires_at=timezone.now() + timedelta(days=3),
         )
+        for seed in _app_seeders():
+            seed()
     return tenant
 
 
