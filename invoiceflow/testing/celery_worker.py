@@ -150,8 +150,9 @@ class CeleryWorker:
             raise ValueError(f"{pid} is not one of this worker's pool processes")
         os.kill(pid, signal.SIGKILL)
 
-    def log(self) -> str:
-        return tail(self.log_path)
+    def log(self, lines: int | None = 60) -> str:
+        """The worker's log: its end by default (for assertion messages), all with None."""
+        return tail(self.log_path, lines)
 
 
 def start_worker(*, broker_url: str, log_dir: Path, extra_env: dict[str, str]) -> CeleryWorker:
@@ -206,7 +207,7 @@ def start_worker(*, broker_url: str, log_dir: Path, extra_env: dict[str, str]) -
 def stop_worker(worker: CeleryWorker) -> None:
     try:
         # Cold shutdown (SIGQUIT), then SIGKILL: the test is over, nothing is left to finish.
-        stop_process(worker.process, grace=1, first=signal.SIGQUIT)
+        stop_process(worker.process, grace=0.5, first=signal.SIGQUIT)
     finally:
         _drop_connections(worker.control)
 

@@ -91,7 +91,7 @@ def stop_process(
         wait_until(lambda: _has_exited(process.pid), timeout=grace)
         # Children of the server (Celery's pool processes) share its group: none may survive it.
         _signal_group(process.pid, signal.SIGKILL)
-    process.wait(timeout=grace)
+    process.wait(timeout=max(grace, 5.0))
 
 
 def _has_exited(pid: int) -> bool:
@@ -104,8 +104,10 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
-def tail(path: Path, lines: int = 60) -> str:
+def tail(path: Path, lines: int | None = 60) -> str:
+    """The last `lines` lines of a server's log (all of it with None)."""
     try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        text = path.read_text(errors="replace")
+        return text if lines is None else "\n".join(text.splitlines()[-lines:])
     except OSError:
         return "(no log)"

@@ -123,9 +123,8 @@ def _admin_port() -> int:
     raise RuntimeError("no free port pair for the SeaweedFS admin server")
 
 
-def _weed_argv(data_dir: Path, config: Path, s3_port: int) -> list[str]:
+def _weed_argv(data_dir: Path, config: Path, s3_port: int, grpc: dict[str, int]) -> list[str]:
     ports = {name: free_port() for name in ("master", "volume", "filer")}
-    grpc = {name: free_port() for name in ("master", "volume", "filer", "s3")}
     return [
         weed_binary(),
         "mini",
@@ -141,7 +140,7 @@ def _weed_argv(data_dir: Path, config: Path, s3_port: int) -> list[str]:
         f"-volume.port.grpc={grpc['volume']}",
         f"-filer.port={ports['filer']}",
         f"-filer.port.grpc={grpc['filer']}",
-        f"-admin.port={_admin_port()}",
+        f"-admin.port={grpc['admin'] - _GRPC_PORT_OFFSET}",
         f"-filer.localSocket={data_dir / 'filer.sock'}",
         f"-s3.localSocket={data_dir / 's3.sock'}",
         # Only S3 is needed; and nothing may talk to the internet.
@@ -155,7 +154,19 @@ def _weed_argv(data_dir: Path, config: Path, s3_port: int) -> list[str]:
     ]
 
 
-def start_seaweedfs(base_dir: Path) -> tuple[S3Server, Any]:
+@dataclass
+class SeaweedProcess:
+    process: Any
+    grpc_ports: dict[str, int]
+
+    def stop(self, grace: float = 1) -> None:
+        stop_process(self.process, grace=grace)
+        # weed leaves a unix socket per gRPC server in /tmp whatever TMPDIR says: remove ours.
+        for kind, port in self.grpc_ports.items():
+            Path(f"/tmp/seaweedfs-{kind}-grpc-{port}.sock").unlink(missing_ok=True)  # noqa: S108
+
+
+def start_seaweedfs(base_dir: Path) -> tuple[S3Server, SeaweedProcess]:
     access_key = "AKIA" + secrets.token_hex(8).upper()
     secret_key = secrets.token_urlsafe(30)
     config = base_dir / "s3.json"
@@ -178,9 +189,15 @@ def start_seaweedfs(base_dir: Path) -> tuple[S3Server, Any]:
         data_dir.mkdir()
         log_path = base_dir / f"weed{attempt}.log"
         s3_port = free_port()
+        grpc = {name: free_port() for name in ("master", "volume", "filer", "s3")}
+        grpc["admin"] = _admin_port() + _GRPC_PORT_OFFSET
         process = start_process(
-            _weed_argv(data_dir, config, s3_port), env=_weed_env(), log_path=log_path, cwd=base_dir
+            _weed_argv(data_dir, config, s3_port, grpc),
+            env=_weed_env(base_dir),
+            log_path=log_path,
+            cwd=base_dir,
         )
+        weed = SeaweedProcess(process, grpc)
         server = S3Server(
             endpoint_url=f"http://127.0.0.1:{s3_port}",
             access_key=access_key,
@@ -189,15 +206,16 @@ def start_seaweedfs(base_dir: Path) -> tuple[S3Server, Any]:
         )
         started = wait_until(lambda s=server, p=process: p.poll() is not None or _answers(s), timeout=30)
         if started and process.poll() is None:
-            return server, process
-        stop_process(process)
+            return server, weed
+        weed.stop()
         last_error = tail(log_path)
     raise RuntimeError(f"SeaweedFS did not start; its log ends with:\n{last_error}")
 
 
-def _weed_env() -> dict[str, str]:
-    # A minimal environment: weed reads S3_BUCKET and the like from it.
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}  # noqa: S108
+def _weed_env(base_dir: Path) -> dict[str, str]:
+    # A minimal environment: weed reads S3_BUCKET and the like from it. TMPDIR: weed puts its
+    # gRPC unix sockets there and leaves them behind; they go away with pytest's temp folder.
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(base_dir), "TMPDIR": str(base_dir)}
 
 
 def _answers(server: S3Server) -> bool:
@@ -210,12 +228,12 @@ def _answers(server: S3Server) -> bool:
 
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    server, process = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    server, weed = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
     try:
         yield server
     finally:
         # Throwaway data: no need to wait for a clean flush.
-        stop_process(process, grace=1)
+        weed.stop(grace=1)
 
 
 @pytest.fixture
