@@ -1,0 +1,385 @@
+"""Invoice → PDF bytes, with WeasyPrint, from `templates/invoices/pdf/document.html`.
+
+`render_invoice_pdf(invoice)` is pure: it reads the invoice (and its lines, tax totals and
+tenant), never writes, and returns the PDF. The same HTML (`render_invoice_html`) drives the
+web preview.
+
+Speed (see bench/pdf_render.py): a WeasyPrint render spends most of its time in style and
+layout, so
+
+- one `FontConfiguration` and the pre-parsed print stylesheet (`CSS` objects) live for the
+  whole process: the fonts' @font-face rules are decoded and registered once, not per PDF;
+- the stylesheet lays out with blocks, floats and `table-layout: fixed` tables, never flexbox
+  or automatically sized tables (the two costliest layouts);
+- what changes per document (page size, brand colour, the localized "Page X of Y") is a few
+  rules in the document's own <style>.
+
+Safety: fonts are bundled (static/fonts/, SIL OFL) and the URL fetcher refuses anything but
+`data:` URLs and files under the bundled static folders, so rendering never touches the
+network, whatever an invoice contains.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import logging
+import mimetypes
+import threading
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from django.conf import settings
+from django.core.files.storage import storages
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from invoices.money import format_money
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE = "invoices/pdf/document.html"
+STATIC_DIR = Path(settings.BASE_DIR) / "static"
+STYLESHEET = STATIC_DIR / "css" / "invoice-pdf.css"
+UA_STYLESHEET = STATIC_DIR / "css" / "invoice-pdf-ua.css"
+# The only local files a render may read.
+ALLOWED_ROOTS = (STATIC_DIR / "fonts", STATIC_DIR / "css", STATIC_DIR / "img")
+
+# Countries that print on US Letter (the Americas' NAFTA/CAFTA states, the Philippines, Chile,
+# Colombia, Venezuela); everyone else uses A4.
+LETTER_COUNTRIES = frozenset(
+    {"US", "CA", "MX", "PH", "CL", "CO", "VE", "PR", "GT", "CR", "PA", "DO", "SV", "NI", "HN", "BZ"}
+)
+# Languages the documents are translated into (invoices/locale/); others print in English
+# with English number and date conventions, so a page never mixes two languages.
+DOCUMENT_LANGUAGES = frozenset({"en", "fr", "de", "es"})
+DEFAULT_BRAND_COLOR = "#1f3a8a"
+
+
+# --- network-free resource fetching ----------------------------------------------------------
+
+
+class RefusedURL(ValueError):
+    """A render asked for something other than a bundled file or a data: URL."""
+
+
+def _weasyprint() -> Any:
+    # Imported lazily: the web process imports this module for the preview without paying
+    # WeasyPrint's ~0.4 s import until it renders a PDF.
+    import weasyprint
+
+    return weasyprint
+
+
+def _allowed_file(url: str) -> Path | None:
+    parts = urlsplit(url)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return None
+    path = Path(unquote(parts.path)).resolve()
+    if any(path.is_relative_to(root.resolve()) for root in ALLOWED_ROOTS) and path.is_file():
+        return path
+    return None
+
+
+def make_url_fetcher() -> Any:
+    """A WeasyPrint URL fetcher that serves data: URLs and bundled files, and refuses the rest.
+
+    A refused URL raises inside WeasyPrint, which logs it and renders without the resource:
+    a stray <img src="https://..."> costs an image, never a request.
+    """
+    weasyprint = _weasyprint()
+
+    class LocalOnlyFetcher(weasyprint.urls.URLFetcher):
+        refused: list[str]
+
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols=("data", "file"), allow_redirects=False)
+            self.refused = []
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            path = _allowed_file(url)
+            if path is None:
+                self.refused.append(url)
+                logger.warning("PDF render refused to fetch %s", url[:200])
+                raise RefusedURL(f"Only bundled files can be used in documents, not {url[:100]}")
+            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return weasyprint.urls.URLFetcherResponse(
+                path.as_uri(), path.read_bytes(), headers={"Content-Type": mime}
+            )
+
+    return LocalOnlyFetcher()
+
+
+# --- the per-process renderer --------------------------------------------------------------
+
+
+class _Renderer:
+    """The reusable half of a render: fonts and the parsed print stylesheet."""
+
+    def __init__(self) -> None:
+        weasyprint = _weasyprint()
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.font_config = FontConfiguration()
+        self.url_fetcher = make_url_fetcher()
+        self.stylesheet = weasyprint.CSS(
+            filename=str(STYLESHEET), font_config=self.font_config, url_fetcher=self.url_fetcher
+        )
+        user_agent_sheet = weasyprint.CSS(filename=str(UA_STYLESHEET), url_fetcher=self.url_fetcher)
+
+        class InvoiceHTML(weasyprint.HTML):
+            # WeasyPrint's HTML5 user-agent sheet has ~250 rules that style matching tries on
+            # every element of a 300-line table; ours has the dozen the template needs.
+            # (`_ua_stylesheets` is WeasyPrint's own hook for this; the version is pinned.)
+            def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+                return [user_agent_sheet]
+
+        self.html_class = InvoiceHTML
+        self.base_url = STATIC_DIR.as_uri() + "/"
+        # FontConfiguration and Pango are not thread-safe: one render at a time per process
+        # (Celery's prefork children are processes; threads share this lock).
+        self.lock = threading.Lock()
+
+    def write_pdf(self, html: str) -> bytes:
+        with self.lock:
+            document = self.html_class(string=html, base_url=self.base_url, url_fetcher=self.url_fetcher)
+            return document.write_pdf(stylesheets=[self.stylesheet], font_config=self.font_config)
+
+
+_renderer: _Renderer | None = None
+_renderer_lock = threading.Lock()
+
+
+def renderer() -> _Renderer:
+    """This process's renderer, built on first use (a worker warms it at start)."""
+    global _renderer
+    if _renderer is None:
+        with _renderer_lock:
+            if _renderer is None:
+                _renderer = _Renderer()
+    return _renderer
+
+
+def html_to_pdf(html: str) -> bytes:
+    return renderer().write_pdf(html)
+
+
+# --- what the template gets -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """Numbers, money and dates in one locale."""
+
+    locale: str
+
+    def money(self, amount: Decimal | None, currency: str) -> str:
+        return "" if amount is None else format_money(Decimal(amount), currency, self.locale)
+
+    def number(self, value: Decimal) -> str:
+        return format_decimal(Decimal(value).normalize(), locale=self.locale, decimal_quantization=False)
+
+    def percent(self, value: Decimal) -> str:
+        return f"{self.number(value)} %"
+
+    def date(self, value: date | None) -> str:
+        return format_date(value, format="medium", locale=self.locale) if value else ""
+
+
+def document_language(client_language: str | None) -> tuple[str, str]:
+    """(Django language code, Babel locale) the document is written in, from the client's."""
+    code = (client_language or "en").replace("_", "-")
+    base = code.split("-")[0].lower()
+    if base not in DOCUMENT_LANGUAGES:
+        return "en", "en"
+    region = code.split("-")[1].upper() if "-" in code else ""
+    return base, f"{base}_{region}" if region else base
+
+
+def page_size_for(country: str | None) -> str:
+    return "letter" if (country or "").upper() in LETTER_COUNTRIES else "A4"
+
+
+def _address_lines(party: dict[str, Any]) -> list[str]:
+    city = " ".join(part for part in (party.get("postal_code"), party.get("city")) if part)
+    lines = [party.get("address_line1"), party.get("address_line2"), city, party.get("region")]
+    return [line for line in lines if line]
+
+
+def _country_name(code: str, locale: str) -> str:
+    from babel import Locale
+
+    return Locale.parse(locale).territories.get(code, code) if code else ""
+
+
+def _party(snapshot: dict[str, Any], locale: str) -> dict[str, Any]:
+    return {
+        **snapshot,
+        "address": _address_lines(snapshot),
+        "country_name": _country_name(snapshot.get("country", ""), locale),
+        "email": snapshot.get("email") or next(iter(snapshot.get("emails") or []), ""),
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def _logo_data_uri(name: str) -> str:
+    """The tenant's logo as a data: URL (read once per process and file name)."""
+    try:
+        with storages["default"].open(name, "rb") as stored:
+            content = stored.read()
+    except OSError:
+        logger.warning("tenant logo %s is missing from storage", name)
+        return ""
+    mime = mimetypes.guess_type(name)[0] or "image/png"
+    return f"data:{mime};base64,{base64.b64encode(content).decode('ascii')}"
+
+
+def _css_string(text: str) -> str:
+    """A CSS string literal for any text: quotes, backslashes and "<" (which could end the
+    <style> element) are written as CSS escapes."""
+    escaped = "".join(f"\\{ord(ch):x} " if ch in '"\\<>\n\r' else ch for ch in text)
+    return f'"{escaped}"'
+
+
+def _page_counter_content(template: str) -> str:
+    """ "Page {page} of {pages}" → CSS `content` with counters in place of the placeholders."""
+    out: list[str] = []
+    rest = template
+    while rest:
+        positions = [(rest.find(mark), mark) for mark in ("{page}", "{pages}") if mark in rest]
+        if not positions:
+            out.append(_css_string(rest))
+            break
+        index, mark = min(positions)
+        if index:
+            out.append(_css_string(rest[:index]))
+        out.append("counter(page)" if mark == "{page}" else "counter(pages)")
+        rest = rest[index + len(mark) :]
+    return " ".join(out)
+
+
+def _brand_color(tenant: Tenant) -> str:
+    color = getattr(tenant, "brand_color", "") or ""
+    return color if len(color) == 7 and color.startswith("#") else DEFAULT_BRAND_COLOR
+
+
+def _line_rows(invoice: Any, fmt: Formatter, tax_by_rate: dict[int, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for line in invoice.lines.all():
+        taxes = []
+        for link in line.line_taxes.all():
+            frozen = tax_by_rate.get(link.tax_rate_id)
+            # The rate as the invoice's tax totals froze it; the live rate only for drafts.
+            rate = frozen or link.tax_rate
+            taxes.append(fmt.percent(rate.percentage))
+        rows.append(
+            {
+                "position": line.position,
+                "description": line.description,
+                "quantity": fmt.number(line.quantity),
+                "unit": line.unit,
+                "unit_price": fmt.money(line.unit_price, invoice.currency),
+                "discount": fmt.money(line.discount, invoice.currency) if line.discount else "",
+                "taxes": ", ".join(taxes),
+                "amount": fmt.money(line.net_amount, invoice.currency),
+            }
+        )
+    return rows
+
+
+def document_context(invoice: Any) -> dict[str, Any]:
+    """Everything the print template needs, formatted in the document's language.
+
+    Finalized invoices are rendered from their snapshots (seller and client as they were at
+    finalization); drafts from the live client and workspace.
+    """
+    from invoices.services.invoices import snapshot_client, snapshot_seller
+
+    tenant = invoice.tenant
+    seller = invoice.seller_snapshot or snapshot_seller(tenant)
+    buyer = invoice.client_snapshot or snapshot_client(invoice.client)
+    language, locale = document_language(buyer.get("language"))
+    fmt = Formatter(locale)
+    currency = invoice.currency
+    tax_totals = list(invoice.tax_totals.all())
+    tax_by_rate = {tax.tax_rate_id: tax for tax in tax_totals if tax.tax_rate_id}
+    lines = _line_rows(invoice, fmt, tax_by_rate)
+    with translation.override(language):
+        page_label = _("Page {page} of {pages}")
+    return {
+        "invoice": invoice,
+        "language": language,
+        "page_size": page_size_for(seller.get("country") or tenant.country),
+        "page_counter": _page_counter_content(page_label),
+        "page_footer": _css_string(" · ".join(filter(None, [seller.get("name", ""), invoice.number]))),
+        "brand_color": _brand_color(tenant),
+        "logo": _logo_data_uri(tenant.logo.name) if getattr(tenant, "logo", None) else "",
+        "seller": _party(seller, locale),
+        "buyer": _party(buyer, locale),
+        "is_draft": invoice.is_draft,
+        "is_credit_note": invoice.is_credit_note,
+        "is_void": invoice.status == "void",
+        "credited_invoice": invoice.credit_note_for if invoice.credit_note_for_id else None,
+        "credited_invoice_date": fmt.date(invoice.credit_note_for.issue_date)
+        if invoice.credit_note_for_id
+        else "",
+        "issue_date": fmt.date(invoice.issue_date),
+        "due_date": fmt.date(invoice.due_date),
+        "lines": lines,
+        "has_discounts": any(row["discount"] for row in lines),
+        "taxes": [
+            {
+                "name": tax.name,
+                "rate": fmt.percent(tax.percentage),
+                "inclusive": tax.inclusive,
+                "base": fmt.money(tax.taxable_base, currency),
+                "amount": fmt.money(tax.tax_amount, currency),
+            }
+            for tax in tax_totals
+        ],
+        "exemptions": sorted({tax.exemption_reason for tax in tax_totals if tax.exemption_reason}),
+        "subtotal": fmt.money(invoice.subtotal, currency),
+        "discount": fmt.money(invoice.discount_amount, currency) if invoice.discount_amount else "",
+        "discount_percent": fmt.percent(invoice.discount_value)
+        if invoice.discount_type == "percent" and invoice.discount_amount
+        else "",
+        "tax_total": fmt.money(invoice.tax_total, currency),
+        "total": fmt.money(invoice.total, currency),
+        "amount_paid": fmt.money(invoice.amount_paid, currency) if invoice.amount_paid else "",
+        "amount_credited": fmt.money(invoice.amount_credited, currency) if invoice.amount_credited else "",
+        "balance_due": fmt.money(invoice.balance_due, currency),
+        "show_balance": not invoice.is_draft and not invoice.is_credit_note,
+    }
+
+
+def load_invoice_for_render(*, invoice_pk: int) -> Any:
+    """The current tenant's invoice with everything the document shows, in a few queries."""
+    from invoices.models import Invoice
+
+    return (
+        Invoice.objects.select_related("tenant", "client", "credit_note_for")
+        .prefetch_related("lines__line_taxes__tax_rate", "tax_totals")
+        .get(pk=invoice_pk)
+    )
+
+
+def render_invoice_html(invoice: Any) -> str:
+    """The print HTML of an invoice, in its client's language."""
+    context = document_context(invoice)
+    with translation.override(context["language"]):
+        return render_to_string(TEMPLATE, context)
+
+
+def render_invoice_pdf(invoice: Any) -> bytes:
+    """The invoice (or credit note) as PDF bytes. Reads only; never writes anything."""
+    return html_to_pdf(render_invoice_html(invoice))
