@@ -19,6 +19,8 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import is_list_serializer
 from rest_framework import permissions, viewsets
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -36,6 +38,15 @@ from invoiceflow.ratelimit import RateLimitResult, rate_limit_hit
 from tenants import roles
 from tenants.models import Role
 from tenants.scoping import current_tenant, tenant_scope
+
+
+class ApiAutoSchema(AutoSchema):
+    """Our list views answer {"next", "results"} pages, declared explicitly per view: never let
+    drf-spectacular wrap a declared response in an array because the action is called list."""
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        return serializer is not None and is_list_serializer(serializer)
+
 
 AUTHENTICATION_CLASSES = [ApiKeyAuthentication, TenantJWTAuthentication, TenantSessionAuthentication]
 _FORBIDDEN_OVERRIDES = ("get_queryset", "dispatch")
@@ -106,7 +117,10 @@ class TenantScopedViewSet(RateLimitedMixin, viewsets.GenericViewSet):
     permission_classes = [TenantRolePermission]
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
-    lookup_value_regex = r"[A-Za-z0-9_\-]{1,40}"
+    # Anything but a slash: an id of the wrong shape is a JSON 404 from the lookup, not an
+    # HTML 404 from the URL resolver.
+    lookup_value_regex = r"[^/]+"
+    schema = ApiAutoSchema()
 
     model: ClassVar[type[models.Model]]
     read_role: ClassVar[str] = Role.VIEWER

@@ -328,7 +328,7 @@ class InvoiceUpdateSerializer(InvoiceWriteSerializer):
 
 class InvoiceListQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[*InvoiceStatus.values, "overdue"], required=False)
-    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+    overdue = serializers.BooleanField(required=False)
     client = public_id_field(required=False)
     kind = serializers.ChoiceField(choices=[*InvoiceKind.values, "all"], required=False, default="invoice")
     issue_date_from = serializers.DateField(required=False)

@@ -1,8 +1,9 @@
 """/api/v1/…: the tenant comes from the credential, never from the URL."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
+from api.views._common import api_not_found
 from api.views.auth import TokenObtainView, TokenRefreshView
 from api.views.invoices import InvoiceViewSet
 from api.views.keys import ApiKeyViewSet
@@ -21,4 +22,6 @@ urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="token"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("", include(router.urls)),
+    # Anything else under /api/v1/ is a JSON 404, in the API's error format.
+    re_path(r"^.*$", api_not_found),
 ]

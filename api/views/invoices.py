@@ -95,7 +95,9 @@ class InvoiceViewSet(TenantScopedViewSet):
         )
 
     def _filtered(self) -> QuerySet:
-        query = s.InvoiceListQuerySerializer(data=self.request.query_params)
+        # A plain dict, not the QueryDict: DRF reads an empty form value as "absent", but in a
+        # query string `issue_date_to=` is a mistake to report.
+        query = s.InvoiceListQuerySerializer(data=dict(self.request.query_params.items()))
         query.is_valid(raise_exception=True)
         params = query.validated_data
         today = tenant_today()
@@ -109,7 +111,7 @@ class InvoiceViewSet(TenantScopedViewSet):
             kind=None if params["kind"] == "all" else params["kind"],
             today=today,
         ).select_related("credit_note_for")
-        overdue = params.get("overdue")
+        overdue = params.get("overdue")  # absent: no filter
         if overdue is not None:
             overdue_ids = selectors.invoice_list(status=selectors.OVERDUE, kind=None, today=today).values(
                 "pk"

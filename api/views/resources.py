@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from api import serializers as s
 from api.base import TenantScopedViewSet
+from api.errors import ApiError
 from api.pagination import page_schema, paginate, parse_ordering
 from api.views._common import created
 from invoices import selectors, services
@@ -29,7 +30,15 @@ ORDERINGS = ("name", "created_at")
 
 
 def _include_archived(request: Request) -> bool:
-    return request.query_params.get("include_archived", "").lower() in ("1", "true", "yes")
+    raw = request.query_params.get("include_archived")
+    if raw is None:
+        return False
+    if raw.lower() not in ("true", "false"):
+        message = "include_archived is true or false."
+        raise ApiError(
+            message, status_code=400, code="validation_error", fields={"include_archived": [message]}
+        )
+    return raw.lower() == "true"
 
 
 class _ResourceViewSet(TenantScopedViewSet):
