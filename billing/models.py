@@ -4,6 +4,10 @@ from typing import Any
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tenants.models import new_public_id
+from tenants.scoping import TenantOwnedModel
 
 
 class StripeEvent(models.Model):
@@ -50,3 +54,122 @@ class StripeEvent(models.Model):
     def data_object(self) -> dict[str, Any]:
         """The Stripe object the event is about (`event.data.object`)."""
         return self.payload["data"]["object"]
+
+
+# --- getting paid: Connect accounts, payment settings, Checkout attempts ------------------------
+
+
+class StripeAccountState(models.TextChoices):
+    PENDING = "pending", _("Pending")  # created, onboarding not finished
+    ACTIVE = "active", _("Active")  # can take card payments
+    RESTRICTED = "restricted", _("Restricted")  # onboarded, but Stripe stopped its charges
+
+
+class StripeAccount(models.Model):
+    """A tenant's connected Stripe account (Standard), one per tenant.
+
+    Platform-level, not tenant-owned, on purpose: a Connect webhook names only the account
+    (`event.account`), so handlers must map account → tenant *before* any tenant scope exists.
+    The row holds ids and state flags, nothing secret and no customer data; tenant pages read it
+    with an explicit `tenant=request.tenant` filter (`billing.connect.stripe_account_for`).
+    """
+
+    tenant = models.OneToOneField("tenants.Tenant", on_delete=models.CASCADE, related_name="stripe_account")
+    stripe_id = models.CharField(max_length=255, unique=True)
+    state = models.CharField(
+        max_length=16, choices=StripeAccountState.choices, default=StripeAccountState.PENDING
+    )
+    charges_enabled = models.BooleanField(default=False)
+    payouts_enabled = models.BooleanField(default=False)
+    details_submitted = models.BooleanField(default=False)
+    # requirements.currently_due and disabled_reason, to tell the tenant what Stripe waits for.
+    requirements_due = models.JSONField(default=list, blank=True)
+    disabled_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.stripe_id} ({self.state})"
+
+
+class PaymentSettings(TenantOwnedModel):
+    """How a tenant's clients may pay: online (Stripe), partially, and by bank transfer."""
+
+    online_payments = models.BooleanField(
+        _("accept card payments online"),
+        default=True,
+        help_text=_("Shows a Pay now button on open invoices once Stripe is connected."),
+    )
+    allow_partial_payments = models.BooleanField(
+        _("allow partial payments"),
+        default=False,
+        help_text=_("Clients may pay part of the balance online."),
+    )
+    payment_instructions = models.TextField(
+        _("payment instructions"),
+        blank=True,
+        help_text=_("Shown on the invoice page: bank details, cheque address…"),
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="payment_settings_one_per_tenant")]
+        verbose_name_plural = "payment settings"
+
+
+def _checkout_attempt_id() -> str:
+    return new_public_id("chk")
+
+
+class CheckoutAttemptStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    COMPLETE = "complete", _("Complete")
+    EXPIRED = "expired", _("Expired")
+
+
+class CheckoutAttempt(TenantOwnedModel):
+    """One Stripe Checkout Session created for an invoice ("Pay now").
+
+    At most one open attempt per invoice (a partial constraint): a new one is made only after
+    the old one is expired at Stripe, so two live sessions can never pay the same balance twice.
+    Reconciliation (`billing.reconcile`) asks Stripe about the open ones.
+    """
+
+    public_id = models.CharField(max_length=32, unique=True, default=_checkout_attempt_id, editable=False)
+    invoice = models.ForeignKey("invoices.Invoice", on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveIntegerField()  # 1, 2, ... per invoice: part of the idempotency key
+    stripe_account = models.CharField(max_length=255)
+    session_id = models.CharField(max_length=255, unique=True)
+    payment_intent_id = models.CharField(max_length=255, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    amount = models.DecimalField(max_digits=16, decimal_places=4)
+    currency = models.CharField(max_length=3)
+    # The balance due when the session was made: a session is reused only for the same balance.
+    balance_due = models.DecimalField(max_digits=16, decimal_places=4)
+    status = models.CharField(
+        max_length=16, choices=CheckoutAttemptStatus.choices, default=CheckoutAttemptStatus.OPEN
+    )
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "number"], name="checkout_attempt_number_unique"),
+            models.UniqueConstraint(
+                fields=["invoice"], condition=models.Q(status="open"), name="checkout_attempt_one_open"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "status"], name="checkout_attempt_status")]
+
+    def __str__(self) -> str:
+        return f"checkout {self.session_id} ({self.status})"
+
+
+class PaymentReceipt(TenantOwnedModel):
+    """The receipt email sent for one payment: its unique row is what makes it go out once."""
+
+    payment = models.OneToOneField("invoices.Payment", on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField()
+    sent_at = models.DateTimeField(default=timezone.now)

@@ -22,6 +22,7 @@ import functools
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
@@ -92,6 +93,25 @@ def _options(*, account: str | None, idempotency_key: str | None = None) -> dict
 
 def _data(obj: Any) -> StripeData:
     return obj.to_dict()
+
+
+STRIPE_API_ORIGIN = "https://api.stripe.com"
+# Where Stripe's hosted pages live: Checkout (Pay now) and Connect onboarding.
+STRIPE_HOSTED_ORIGINS = ("https://checkout.stripe.com", "https://connect.stripe.com")
+
+
+def hosted_page_origins() -> list[str]:
+    """Origins our forms may be redirected to (CSP form-action on the pages that post to them).
+
+    Chromium applies form-action to the redirect that follows a POST, so a page whose form leads
+    to a Stripe-hosted page must list Stripe's origin. A stand-in (STRIPE_API_BASE elsewhere)
+    serves its hosted pages from its own origin.
+    """
+    base = settings.STRIPE_API_BASE.rstrip("/")
+    if base == STRIPE_API_ORIGIN:
+        return list(STRIPE_HOSTED_ORIGINS)
+    parts = urlsplit(base)
+    return [f"{parts.scheme}://{parts.netloc}"]
 
 
 # --- webhooks ------------------------------------------------------------------------------------
@@ -207,6 +227,23 @@ def refund_create(
             params=params, options=_options(account=account, idempotency_key=idempotency_key)
         )
     )
+
+
+def refund_list(*, charge: str, account: str | None = None) -> Iterator[StripeData]:
+    """Every refund of a charge (charges no longer embed their refunds since 2022-11-15)."""
+    page = get_client().v1.refunds.list(
+        params={"charge": charge, "limit": 100}, options=_options(account=account)
+    )
+    for refund in page.auto_paging_iter():
+        yield _data(refund)
+
+
+def dispute_list(*, charge: str, account: str | None = None) -> Iterator[StripeData]:
+    page = get_client().v1.disputes.list(
+        params={"charge": charge, "limit": 100}, options=_options(account=account)
+    )
+    for dispute in page.auto_paging_iter():
+        yield _data(dispute)
 
 
 def dispute_retrieve(*, dispute_id: str, account: str | None = None) -> StripeData:

@@ -4,12 +4,15 @@ import random
 
 from celery import shared_task
 
+from billing.receipts import payment_receipt_send
+from billing.reconcile import checkout_attempts_reconcile, tenants_to_reconcile
 from billing.services import (
     ProcessOutcome,
     StripeEventFailedError,
     stripe_event_process,
     stripe_events_requeue_stale,
 )
+from tenants.scoping import run_in_tenant_scope
 
 MAX_RETRIES = 8
 
@@ -35,3 +38,31 @@ def process_stripe_event(self, event_row_id: int) -> str:
 def requeue_stale_stripe_events() -> int:
     """Periodic: events whose queueing was lost (broker down at intake) are queued again."""
     return stripe_events_requeue_stale()
+
+
+# --- getting paid --------------------------------------------------------------------------------
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+@run_in_tenant_scope
+def send_payment_receipt(self, payment_id: int) -> bool:
+    """Email the client the receipt of one online payment (once; see billing.receipts)."""
+    try:
+        return payment_receipt_send(payment_id=payment_id)
+    except OSError as exc:  # SMTP down: try again later, the receipt row was rolled back
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+@shared_task(acks_late=True)
+def reconcile_open_checkouts() -> int:
+    """Periodic: one reconciliation task per tenant with a connected Stripe account."""
+    tenant_ids = tenants_to_reconcile()
+    for tenant_id in tenant_ids:
+        reconcile_tenant_checkouts.delay(tenant_id=tenant_id)
+    return len(tenant_ids)
+
+
+@shared_task(acks_late=True)
+@run_in_tenant_scope
+def reconcile_tenant_checkouts() -> dict[str, int]:
+    return checkout_attempts_reconcile()

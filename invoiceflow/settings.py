@@ -237,6 +237,21 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 
+# Periodic tasks (celery beat). Other apps add their entries here.
+CELERY_BEAT_SCHEDULE = {
+    # Stripe events whose queueing was lost (a broker outage at intake) are queued again.
+    "billing-requeue-stale-stripe-events": {
+        "task": "billing.tasks.requeue_stale_stripe_events",
+        "schedule": 300.0,
+    },
+    # Ask Stripe about Checkout sessions still open for our invoices: a lost webhook cannot
+    # leave a paid invoice unpaid in our books.
+    "billing-reconcile-checkout": {
+        "task": "billing.tasks.reconcile_open_checkouts",
+        "schedule": 60.0 * env_int("STRIPE_RECONCILE_MINUTES", 15),
+    },
+}
+
 # --- auth ------------------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "tenants.User"
@@ -347,6 +362,13 @@ if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
     raise ImproperlyConfigured("STRIPE_SECRET_KEY is set: set STRIPE_WEBHOOK_SECRET (whsec_...) too.")
 if not DEBUG and STRIPE_SECRET_KEY.startswith("sk_live") and not STRIPE_API_BASE.startswith("https://"):
     raise ImproperlyConfigured("A live Stripe key must only be sent to an https:// STRIPE_API_BASE.")
+
+# Online payment of invoices (billing/checkout.py, invoices/public/): the client's public page
+# at /i/<token> lives this many days, and one IP may open at most so many of these pages per
+# window (guessing a 256-bit token is hopeless anyway; this keeps scanners off the database).
+INVOICE_LINK_LIFETIME_DAYS = env_int("INVOICE_LINK_LIFETIME_DAYS", 365)
+INVOICE_LINK_RATE_LIMIT = env_int("INVOICE_LINK_RATE_LIMIT", 60)
+INVOICE_LINK_RATE_LIMIT_WINDOW_SECONDS = env_int("INVOICE_LINK_RATE_LIMIT_WINDOW_SECONDS", 600)
 
 # --- storage ---------------------------------------------------------------------------------
 

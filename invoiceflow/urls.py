@@ -18,11 +18,14 @@ urlpatterns = [
     # Short-lived links to stored files in local-storage mode (S3 mode presigns instead).
     path("downloads/<str:token>/", serve_download, name="signed_download"),
     path("billing/", include("billing.urls")),
+    # The client's public invoice page: no login, the token in the path is the key.
+    path("i/", include("invoices.public.urls")),
     # REST API: tenant from the credential (api/authentication.py); schema and docs beside it.
     path("api/v1/", include("api.urls")),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", DocsView.as_view(), name="api-docs"),
     path("t/<slug:tenant_slug>/", include(tenant_urlpatterns)),
     path("t/<slug:tenant_slug>/", include("invoices.urls")),
+    path("t/<slug:tenant_slug>/", include("billing.tenant_urls")),
     path("", include("tenants.urls")),
 ]

@@ -39,6 +39,7 @@ from invoices.services.payments import (
     payment_record,
     payment_record_external,
 )
+from invoices.services.refunds import dispute_upsert_external, refund_upsert_external
 
 __all__ = [
     "LineData",
@@ -51,6 +52,7 @@ __all__ = [
     "client_unarchive",
     "client_update",
     "credit_note_create",
+    "dispute_upsert_external",
     "invoice_calculate",
     "invoice_create_draft",
     "invoice_delete_draft",
@@ -68,6 +70,7 @@ __all__ = [
     "payment_delete",
     "payment_record",
     "payment_record_external",
+    "refund_upsert_external",
     "tax_rate_archive",
     "tax_rate_create",
     "tax_rate_update",

@@ -12,6 +12,9 @@ from django.utils.translation import gettext as _
 
 from invoiceflow.errors import ApplicationError
 from invoices.models import (
+    COUNTED_REFUND_STATUSES,
+    Dispute,
+    DisputeStatus,
     EventVerb,
     Invoice,
     InvoiceKind,
@@ -19,6 +22,7 @@ from invoices.models import (
     Payment,
     PaymentMethod,
     PaymentSource,
+    Refund,
 )
 from invoices.money import ZERO, format_money, parse_amount, quantize_money
 from invoices.services._common import check_writer, record_event, resolve, tenant_today
@@ -31,18 +35,33 @@ PAYABLE_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceSta
 def invoice_recompute_status(*, invoice: Invoice | str, actor: Membership | None = None) -> Invoice:
     """Derive amount paid, amount credited, balance due and status from the rows behind them.
 
-    amount_paid = Σ payments; amount_credited = Σ totals of its finalized, non-void credit
-    notes; balance_due = total - paid - credited (never below zero). Status, for a finalized
-    invoice that is not void: balance 0 → paid; else uncollectible stays uncollectible; else
-    partially_paid if anything was paid, open otherwise. Drafts, void invoices and credit
-    notes keep their status. Every path that adds or removes a payment or a credit note
-    (manual, Stripe, a voided credit note) ends here, so the stored amounts cannot drift.
+    amount_paid = Σ payments - Σ refunds - Σ lost disputes; amount_credited = Σ totals of its
+    finalized, non-void credit notes; balance_due = total - paid - credited (never below zero).
+    Status, for a finalized invoice that is not void: balance 0 → paid; else uncollectible
+    stays uncollectible; else partially_paid if anything was paid, open otherwise. Drafts, void
+    invoices and credit notes keep their status. Every path that adds or removes a payment, a
+    refund, a lost dispute or a credit note ends here, so the stored amounts cannot drift.
     """
     invoice = resolve(Invoice, invoice, field="invoice", label=_("invoice"), lock=True)
     if invoice.kind != InvoiceKind.INVOICE or invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
         return invoice
     currency = invoice.currency
-    paid = Payment.objects.filter(invoice=invoice).aggregate(total=Sum("amount"))["total"] or ZERO
+    received = Payment.objects.filter(invoice=invoice).aggregate(total=Sum("amount"))["total"] or ZERO
+    # Refunds (pending or done) and lost disputes give money back; an open dispute still counts
+    # as paid until it is decided (see invoices.models.Dispute).
+    refunded = (
+        Refund.objects.filter(invoice=invoice, status__in=COUNTED_REFUND_STATUSES).aggregate(
+            total=Sum("amount")
+        )["total"]
+        or ZERO
+    )
+    lost = (
+        Dispute.objects.filter(invoice=invoice, status=DisputeStatus.LOST).aggregate(total=Sum("amount"))[
+            "total"
+        ]
+        or ZERO
+    )
+    paid = max(received - refunded - lost, ZERO)
     credited = (
         Invoice.objects.filter(credit_note_for=invoice, kind=InvoiceKind.CREDIT_NOTE)
         .exclude(status__in=(InvoiceStatus.DRAFT, InvoiceStatus.VOID))

@@ -1,0 +1,10 @@
+"""The client's public invoice page, mounted at /i/ (no login, no tenant in the URL)."""
+
+from django.urls import path
+
+from invoices.public import views
+
+urlpatterns = [
+    path("<str:token>", views.public_invoice, name="public_invoice"),
+    path("<str:token>/pay", views.public_invoice_pay, name="public_invoice_pay"),
+]
