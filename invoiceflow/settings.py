@@ -123,6 +123,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "django_htmx",
     "rest_framework",
+    # Live document status over WebSocket (invoiceflow/asgi.py, invoices/documents/consumers.py).
+    "channels",
     "tenants",
     "invoices",
     "billing",
@@ -238,6 +240,21 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 
 # Periodic tasks (celery beat). Other apps add their entries here.
+# Django Channels: pushes document status to the pages. Redis when REDIS_URL is set (every web
+# and worker process shares it); in memory in the embedded default, where tasks run in-process.
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env_str("CHANNEL_LAYER_PREFIX", "invoiceflow:channels"),
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
 CELERY_BEAT_SCHEDULE = {
     # Stripe events whose queueing was lost (a broker outage at intake) are queued again.
     "billing-requeue-stale-stripe-events": {

@@ -29,3 +29,5 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/", include("billing.tenant_urls")),
     path("", include("tenants.urls")),
 ]
+    # PDFs and exports: generate, live status, downloads, bulk (invoices/documents/).
+    path("t/<slug:tenant_slug>/", include("invoices.documents.urls")),

@@ -383,3 +383,14 @@ def render_invoice_html(invoice: Any) -> str:
 def render_invoice_pdf(invoice: Any) -> bytes:
     """The invoice (or credit note) as PDF bytes. Reads only; never writes anything."""
     return html_to_pdf(render_invoice_html(invoice))
+
+
+WARM_UP_HTML = (
+    '<html><body><p class="brand">Warm up · Ünïcødé · 株式会社 · شركة · חברה</p>'
+    '<table class="lines"><tr><td>1</td></tr></table></body></html>'
+)
+
+
+def warm_up() -> None:
+    """Build this process's renderer and lay out one tiny page in every bundled script."""
+    html_to_pdf(WARM_UP_HTML)

@@ -1,0 +1,74 @@
+"""Document status pushed to the browsers of the tenant's members (Django Channels).
+
+Every status change is sent to one group per tenant; `consumers.DocumentStatusConsumer` lets a
+socket join only the group of a tenant its user is a member of. Messages carry public ids and
+status codes only: labels come from the page, so each reader sees their own language.
+
+Publishing never fails the caller: the page also polls `documents/status/` when its socket is
+down, so a lost message costs a second or two, not a stuck spinner.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.urls import reverse
+
+from invoices.documents.models import BulkJob, DocumentStatus, InvoiceDocument
+
+logger = logging.getLogger(__name__)
+
+
+def group_name(tenant_id: int) -> str:
+    return f"documents.tenant-{tenant_id}"
+
+
+def document_payload(
+    document: InvoiceDocument, *, tenant_slug: str, invoice_public_id: str
+) -> dict[str, Any]:
+    ready = document.status == DocumentStatus.READY
+    return {
+        "kind": "document",
+        "invoice": invoice_public_id,
+        "document": document.public_id,
+        "format": document.format,
+        "content_version": document.content_version,
+        "status": document.status,
+        "reason": document.failure_reason,
+        "download_url": reverse("document_download", args=[tenant_slug, document.public_id]) if ready else "",
+    }
+
+
+def job_payload(job: BulkJob, *, tenant_slug: str) -> dict[str, Any]:
+    return {
+        "kind": "job",
+        "job": job.public_id,
+        "job_kind": job.kind,
+        "status": job.status,
+        "total": job.total,
+        "done": job.done,
+        "failed": job.failed,
+        "reason": job.failure_reason,
+        "download_url": reverse("bulk_job_download", args=[tenant_slug, job.public_id])
+        if job.kind == "zip" and job.status == "ready"
+        else "",
+    }
+
+
+def send(tenant_id: int, payload: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group_name(tenant_id), {"type": "status.update", "payload": payload})
+    except Exception:  # a broken channel layer must not fail a render
+        logger.warning("could not publish a document status to tenant %s", tenant_id, exc_info=True)
+
+
+def publish_on_commit(tenant_id: int, payload: dict[str, Any]) -> None:
+    """Send once the current transaction commits: never announce what may be rolled back."""
+    transaction.on_commit(lambda: send(tenant_id, payload))

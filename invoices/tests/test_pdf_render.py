@@ -1,0 +1,281 @@
+"""The rendered PDF, read as a person would: text extracted with pdftotext, pages with pdfinfo,
+page 1 turned into a PNG with pdftoppm."""
+
+from __future__ import annotations
+
+import http.server
+import re
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from babel.dates import format_date
+
+from invoices.documents import render
+from invoices.documents.render import load_invoice_for_render, render_invoice_html, render_invoice_pdf
+from invoices.tests.pdf_samples import sample_credit_note, sample_exempt_invoice, sample_invoice
+from tenants.scoping import tenant_scope
+
+pytestmark = pytest.mark.django_db
+
+# A 1x1 red PNG.
+RED_DOT = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+
+
+def pdf_text(pdf: bytes, tmp_path: Path, *, first: int | None = None, last: int | None = None) -> str:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(pdf)
+    pages = [*(["-f", str(first)] if first else []), *(["-l", str(last)] if last else [])]
+    return subprocess.run(
+        ["pdftotext", "-layout", *pages, str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def pdf_info(pdf: bytes, tmp_path: Path) -> dict[str, str]:
+    path = tmp_path / "info.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True).stdout
+    return {
+        key.strip(): value.strip() for key, _, value in (line.partition(":") for line in out.splitlines())
+    }
+
+
+def rendered(invoice) -> bytes:
+    return render_invoice_pdf(load_invoice_for_render(invoice_pk=invoice.pk))
+
+
+def test_a_one_page_invoice_states_number_client_lines_taxes_and_totals(tenant, tmp_path):
+    with tenant_scope(tenant):
+        invoice = sample_invoice(lines=12)
+        pdf = rendered(invoice)
+    assert pdf.startswith(b"%PDF-")
+    text = pdf_text(pdf, tmp_path)
+    info = pdf_info(pdf, tmp_path)
+    assert info["Pages"] == "1"
+    assert invoice.number in text
+    assert "Northwind Traders SARL" in text
+    assert "Acme Design" in text
+    assert "€16,541.35" in text  # total (and balance due)
+    assert "€14,530.00" in text  # subtotal
+    assert "€1,672.00" in text
+    assert "€339.35" in text
+    assert "VAT reduced 5.5 %" in text
+    assert "Tax breakdown".upper() in text
+    assert f"Please pay €16,541.35 by {format_date(invoice.due_date, 'medium', locale='en')}." in text
+    assert "Page 1 of 1" in text
+    assert "DRAFT" not in text
+    # A4 for a French seller: 595 x 842 pt.
+    assert info["Page size"].startswith("595")
+
+
+def test_a_300_line_invoice_repeats_the_table_header_and_numbers_its_pages(tenant, tmp_path):
+    with tenant_scope(tenant):
+        pdf = rendered(sample_invoice(lines=300))
+    pages = int(pdf_info(pdf, tmp_path)["Pages"])
+    assert pages >= 8
+    for page in (2, pages):
+        text = pdf_text(pdf, tmp_path, first=page, last=page)
+        assert "DESCRIPTION" in text
+        assert "UNIT PRICE" in text
+        assert f"Page {page} of {pages}" in text
+    assert "(300)" in pdf_text(pdf, tmp_path, first=pages, last=pages)
+
+
+def reddish_pixels(pdf: bytes, tmp_path: Path) -> int:
+    """Page 1 at 20 dpi: how many pixels are clearly red (the DRAFT mark is the only red)."""
+    (tmp_path / "page.pdf").write_bytes(pdf)
+    ppm = subprocess.run(
+        ["pdftoppm", "-r", "20", "-f", "1", "-l", "1", str(tmp_path / "page.pdf")],
+        check=True,
+        capture_output=True,
+    ).stdout
+    # P6 header: magic, width height, maxval, then RGB bytes.
+    _header, _, rest = ppm.partition(b"\n255\n")
+    pixels = rest
+    return sum(
+        1
+        for i in range(0, len(pixels) - 2, 3)
+        if pixels[i] > pixels[i + 1] + 12 and pixels[i] > pixels[i + 2] + 12
+    )
+
+
+def test_a_draft_carries_a_draft_mark_and_no_payment_request(tenant, tmp_path):
+    with tenant_scope(tenant):
+        draft = sample_invoice(finalize=False)
+        pdf = rendered(draft)
+        html = render_invoice_html(load_invoice_for_render(invoice_pk=draft.pk))
+        final = rendered(sample_invoice())
+    text = pdf_text(pdf, tmp_path)
+    assert '<div class="watermark" aria-hidden="true">DRAFT</div>' in html
+    # The mark is drawn across the page (poppler does not extract rotated, translucent text,
+    # so it is found the way a reader sees it: in the picture of the page).
+    assert reddish_pixels(pdf, tmp_path) > 50
+    assert reddish_pixels(final, tmp_path) == 0
+    assert "not yet numbered" in text
+    assert "it is not a request for payment" in text
+
+
+def test_a_credit_note_is_labelled_and_references_its_invoice(tenant, tmp_path):
+    with tenant_scope(tenant):
+        note = sample_credit_note()
+        pdf = rendered(note)
+        original = note.credit_note_for.number
+    text = pdf_text(pdf, tmp_path)
+    assert "CREDIT NOTE" in text
+    assert note.number in text
+    assert f"reduces the amount of invoice {original}" in text
+    assert "Total credited" in text
+    assert "€650.00" in text
+
+
+def test_unicode_names_render_with_the_bundled_fonts(tenant, tmp_path):
+    name = "Zoë Château-Lefèvre · 株式会社山田商事 · חברת אופק · شركة الأفق"
+    with tenant_scope(tenant):
+        pdf = rendered(sample_invoice(client_name=name))
+    (tmp_path / "names.pdf").write_bytes(pdf)
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "names.pdf"), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    # The name wraps inside its column: compare without white space.
+    compact = re.sub(r"\s+", "", text)
+    assert "ZoëChâteau-Lefèvre" in compact
+    assert "株式会社山田商事" in compact
+    assert "חברתאופק" in compact
+    # poppler reads Arabic back from its shaped (presentation) forms only approximately:
+    # the word's start is enough to show the Arabic font was used (pdffonts below).
+    assert "شرك" in compact
+    assert "الأف" in compact
+    path = tmp_path / "fonts.pdf"
+    path.write_bytes(pdf)
+    fonts = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
+    for family in ("Noto-Sans", "Noto-Sans-SC", "Noto-Sans-Hebrew", "Noto-Sans-Arabic"):
+        assert f"+{family}" in fonts  # embedded subsets of the bundled fonts
+
+
+def test_text_dates_and_money_follow_the_clients_language(tenant, tmp_path):
+    with tenant_scope(tenant):
+        french = sample_invoice(language="fr", lines=2)
+        pdf = rendered(french)
+        german = rendered(sample_exempt_invoice())
+    due = format_date(french.due_date, "medium", locale="fr")
+    text = pdf_text(pdf, tmp_path)
+    assert "FACTURE" in text
+    assert "FACTURÉ À" in text
+    assert "Échéance" in text
+    assert "Page 1 sur 1" in text
+    assert "Total TTC" in text
+    assert f"Merci de régler 889,75 € avant le {due}." in text.replace("\u202f", " ").replace("\xa0", " ")
+    german_text = pdf_text(german, tmp_path)
+    assert "RECHNUNG" in german_text
+    assert "Reverse charge: VAT due by the customer" in german_text
+    assert "2.700,00 €" in german_text
+
+
+def test_letter_paper_for_a_us_seller(tenant, tmp_path):
+    tenant.country = "US"
+    tenant.save()
+    with tenant_scope(tenant):
+        pdf = rendered(sample_invoice(finalize=False, lines=2, currency="USD"))
+    assert pdf_info(pdf, tmp_path)["Page size"].startswith("612 x 792")
+
+
+def test_brand_colour_and_logo_are_used(tenant, tmp_path, settings):
+    from django.core.files.base import ContentFile
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    png = (Path(render.STATIC_DIR) / "img").glob("*.png")
+    logo = next(png, None)
+    tenant.brand_color = "#b91c1c"
+    if logo is None:
+        # A 1x1 red PNG.
+        import base64
+
+        content = base64.b64decode(RED_DOT)
+    else:
+        content = logo.read_bytes()
+    tenant.logo.save("logo.png", ContentFile(content), save=True)
+    with tenant_scope(tenant):
+        html = render_invoice_html(load_invoice_for_render(invoice_pk=sample_invoice(lines=1).pk))
+    assert "#b91c1c" in html
+    assert 'src="data:image/png;base64,' in html
+    assert '<p class="brand">' not in html  # the logo replaces the name in the header
+
+
+class _CountingHandler(http.server.BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self) -> None:
+        type(self).hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/css")
+        self.end_headers()
+        self.wfile.write(b"body { color: red }")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_rendering_never_fetches_from_the_network():
+    server = http.server.HTTPServer(("127.0.0.1", 0), _CountingHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    _CountingHandler.hits = []
+    try:
+        html = (
+            f'<html><head><link rel="stylesheet" href="{base}/style.css">'
+            f"<style>@font-face {{ font-family: X; src: url({base}/font.ttf) }} "
+            f"@import url({base}/more.css);</style></head>"
+            f'<body><img src="{base}/logo.png"><img src="file:///etc/passwd">'
+            f'<img src="data:image/png;base64,{RED_DOT}">'
+            "<p>Hello</p></body></html>"
+        )
+        pdf = render.html_to_pdf(html)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert pdf.startswith(b"%PDF-")
+    assert _CountingHandler.hits == []
+    refused = render.renderer().url_fetcher.refused
+    assert f"{base}/logo.png" in refused
+    assert "file:///etc/passwd" in refused
+    # Bundled files stay allowed.
+    assert render._allowed_file((render.STATIC_DIR / "fonts" / "OFL.txt").as_uri()) is not None
+    assert render._allowed_file("file:///etc/passwd") is None
+    assert render._allowed_file((render.STATIC_DIR / "fonts" / ".." / ".." / "manage.py").as_uri()) is None
+
+
+def test_css_strings_cannot_break_out_of_the_style_element():
+    value = render._css_string('Acme "</style><script>x</script>')
+    assert "<" not in value
+    assert value.count('"') == 2
+    assert (
+        render._page_counter_content("Page {page} of {pages}")
+        == '"Page " counter(page) " of " counter(pages)'
+    )
+
+
+def test_page_one_turns_into_a_png(tenant, tmp_path):
+    """What a person looks at (the samples were looked at while building the layout)."""
+    with tenant_scope(tenant):
+        pdf = rendered(sample_invoice(lines=3, client_name="株式会社山田商事"))
+    (tmp_path / "one.pdf").write_bytes(pdf)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "40",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            str(tmp_path / "one.pdf"),
+            str(tmp_path / "one"),
+        ],
+        check=True,
+    )
+    png = next(tmp_path.glob("one*.png"))
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert png.stat().st_size > 2000
