@@ -660,6 +660,13 @@ class EventVerb(models.TextChoices):
     DISPUTED = "disputed", _("a payment was disputed")
     DISPUTE_WON = "dispute_won", _("won a dispute")
     DISPUTE_LOST = "dispute_lost", _("lost a dispute")
+    # Email delivery (invoices/sending.py): "sent" is the SMTP/API acceptance, these follow it.
+    EMAIL_DELIVERED = "email_delivered", _("email delivered")
+    EMAIL_BOUNCED = "email_bounced", _("email bounced")
+    EMAIL_COMPLAINED = "email_complained", _("email marked as spam")
+    EMAIL_FAILED = "email_failed", _("email could not be sent")
+    REMINDER_SENT = "reminder_sent", _("sent a payment reminder")
+    LATE_FEE = "late_fee", _("charged a late fee")
 
 
 class InvoiceEvent(TenantOwnedModel):
@@ -693,3 +700,14 @@ from invoices.documents.models import (  # noqa: E402, F401
     InvoiceDocument,
 )
 from invoices.public.models import InvoiceLink, PublicInvoiceLink  # noqa: E402, F401
+from invoices.sending_models import (  # noqa: E402, F401
+    ClientEmailProblem,
+    ClientReminderOverride,
+    LateFee,
+    OutgoingMessage,
+    ProviderMessageIndex,
+    RecurringRun,
+    RecurringTemplate,
+    ReminderSent,
+    SendingSettings,
+)
