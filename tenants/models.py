@@ -6,6 +6,7 @@ import zoneinfo
 from typing import Any
 
 from babel import Locale
+from babel.core import UnknownLocaleError
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -106,7 +107,7 @@ def validate_time_zone(value: str) -> None:
 def validate_locale(value: str) -> None:
     try:
         Locale.parse(value.replace("-", "_"))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnknownLocaleError):  # "chart_currencies" is no locale: a 400, not a 500
         raise ValidationError(_("%(value)s is not a known locale."), params={"value": value}) from None
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+import redis
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from api.authentication import TENANT_CLAIM
 from api.services import api_key_create
-from invoiceflow.ratelimit import memory_limiter
+from invoiceflow.ratelimit import KEY_PREFIX, memory_limiter
 from invoices.models import CatalogItem, Client, Invoice, TaxRate
 from invoices.tests.factories import CatalogItemFactory, ClientFactory, TaxRateFactory, line, make_invoice
 from tenants.models import Membership, Role, Tenant
@@ -20,7 +21,12 @@ from tenants.tests.factories import MembershipFactory
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits(settings: pytest.FixtureRequest) -> None:
+    """Each test starts with empty API buckets (Redis keeps them between tests and runs)."""
     memory_limiter.clear()
+    if settings.REDIS_URL:
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        for key in client.scan_iter(match=f"{KEY_PREFIX}api*"):
+            client.delete(key)
     settings.API_RATE_LIMIT = 10_000
 
 

@@ -141,3 +141,10 @@ def test_pagination_walks_every_row_once(owner_api, tenant):
     assert len(set(seen)) == 7
     assert owner_api.get("/api/v1/clients/?cursor=garbage").status_code == 400
     assert owner_api.get("/api/v1/clients/?page_size=1000").status_code == 400
+
+
+def test_unknown_language_is_a_400_not_a_500(owner_api):
+    # Found by Schemathesis: Babel raises UnknownLocaleError (not a ValueError) for this one.
+    response = owner_api.post("/api/v1/clients/", {**CLIENT, "language": "chart_currencies"}, format="json")
+    assert response.status_code == 400
+    assert "language" in response.json()["error"]["fields"]
