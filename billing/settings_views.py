@@ -64,6 +64,14 @@ def payment_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
         if saved:
             messages.success(request, _("Payment settings saved."))
             return redirect("payment_settings", tenant_slug=tenant_slug)
+    return _render_settings(request, form, current)
+
+
+def _render_settings(
+    request: HttpRequest, form: PaymentSettingsForm | None = None, current: PaymentSettings | None = None
+) -> HttpResponse:
+    current = current or connect.payment_settings_get()
+    form = form or PaymentSettingsForm(instance=current)
     status = connect.online_payment_status(tenant=request.tenant, payment_settings=current)
     context = {
         "form": form,
@@ -89,9 +97,11 @@ def _onboarding_redirect(request: HttpRequest, tenant_slug: str) -> HttpResponse
         logger.exception("Stripe onboarding link failed")
         messages.error(request, _("Stripe could not be reached. Please try again in a few minutes."))
         url = None
-    if not url:
+    if url:
+        return HttpResponseRedirect(url, status=303)
+    if request.method == "POST":
         return redirect("payment_settings", tenant_slug=tenant_slug)
-    return HttpResponseRedirect(url, status=303)
+    return _render_settings(request)  # Stripe's refresh link (a GET): show why, with the page
 
 
 @require_POST
@@ -121,4 +131,4 @@ def payment_settings_return(request: HttpRequest, tenant_slug: str) -> HttpRespo
         messages.success(request, _("Stripe is connected: your clients can pay by card."))
     else:
         messages.info(request, _("Stripe has not finished setting up your account yet."))
-    return redirect("payment_settings", tenant_slug=tenant_slug)
+    return _render_settings(request)
