@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -61,7 +62,12 @@ def _throttled(request: HttpRequest) -> HttpResponse | None:
     )
     if result.allowed:
         return None
-    response = render(request, "invoices/public/throttled.html", status=429)
+    # Plain text, no template: this is what a guesser gets thousands of times, so it stays cheap.
+    response = HttpResponse(
+        _("Too many requests. Please wait a few minutes before opening invoice links again."),
+        content_type="text/plain; charset=utf-8",
+        status=429,
+    )
     response["Retry-After"] = str(result.retry_after)
     return _private(response)
 

@@ -160,11 +160,13 @@ def test_ten_thousand_random_tokens_find_nothing_and_trip_the_rate_limit(
         status = views.public_invoice(request, token=secrets.token_urlsafe(32)).status_code
         statuses[status] = statuses.get(status, 0) + 1
     assert statuses == {404: settings.INVOICE_LINK_RATE_LIMIT, 429: 10_000 - settings.INVOICE_LINK_RATE_LIMIT}
-    # Even unthrottled, 10,000 random tokens match no link, while the real one does.
-    hits = sum(public_link_lookup(token=secrets.token_urlsafe(32)) is not None for _ in range(10_000))
-    assert hits == 0
+    # Even unthrottled, 10,000 random tokens match no link (the lookup's query, batched), while
+    # the real one does.
+    guesses = [token_hash(secrets.token_urlsafe(32)) for _ in range(10_000)]
+    assert not PublicInvoiceLink.objects.filter(token_hash__in=guesses).exists()
+    assert PublicInvoiceLink.objects.filter(token_hash__in=[*guesses, token_hash(real)]).count() == 1
     assert public_link_lookup(token=real) is not None
-    assert time.monotonic() - started < 60
+    assert time.monotonic() - started < 30
 
 
 def test_the_limit_is_per_address_and_answers_429_with_retry_after(
