@@ -295,3 +295,59 @@ def account_link_create(*, account_id: str, refresh_url: str, return_url: str) -
             }
         )
     )
+
+
+# --- plans: the platform's own customers, subscriptions, portal and usage ---------------------------
+
+# The customer portal's origin (CSP form-action on the billing page, which posts and is redirected).
+STRIPE_PORTAL_ORIGIN = "https://billing.stripe.com"
+
+
+def customer_create(
+    *, idempotency_key: str, email: str = "", name: str = "", metadata: Mapping[str, str] | None = None
+) -> StripeData:
+    params: dict[str, Any] = {}
+    if email:
+        params["email"] = email
+    if name:
+        params["name"] = name
+    if metadata:
+        params["metadata"] = dict(metadata)
+    return _data(
+        get_client().v1.customers.create(
+            params=params, options=_options(account=None, idempotency_key=idempotency_key)
+        )
+    )
+
+
+def subscription_retrieve(*, subscription_id: str) -> StripeData:
+    """The subscription as it is now (a canceled one is still retrievable, status "canceled")."""
+    return _data(get_client().v1.subscriptions.retrieve(subscription_id))
+
+
+def billing_portal_session_create(*, customer: str, return_url: str) -> StripeData:
+    """A short-lived link to the customer portal (create it when the user clicks)."""
+    return _data(
+        get_client().v1.billing_portal.sessions.create(
+            params={"customer": customer, "return_url": return_url}
+        )
+    )
+
+
+def meter_event_create(
+    *, event_name: str, customer: str, value: int, identifier: str, timestamp: int | None = None
+) -> StripeData:
+    """Report usage to a billing meter. `identifier` makes Stripe count the event once; it is
+    also the idempotency key, so a retried request replays the first answer."""
+    params: dict[str, Any] = {
+        "event_name": event_name,
+        "identifier": identifier,
+        "payload": {"stripe_customer_id": customer, "value": str(value)},
+    }
+    if timestamp is not None:
+        params["timestamp"] = timestamp
+    return _data(
+        get_client().v1.billing.meter_events.create(
+            params=params, options=_options(account=None, idempotency_key=identifier)
+        )
+    )

@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.sites",
+    "django.contrib.sitemaps",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -379,6 +380,21 @@ if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
     raise ImproperlyConfigured("STRIPE_SECRET_KEY is set: set STRIPE_WEBHOOK_SECRET (whsec_...) too.")
 if not DEBUG and STRIPE_SECRET_KEY.startswith("sk_live") and not STRIPE_API_BASE.startswith("https://"):
     raise ImproperlyConfigured("A live Stripe key must only be sent to an https:// STRIPE_API_BASE.")
+
+# Plans (billing/plans.py): what workspaces subscribe to. On only with STRIPE_SECRET_KEY and at
+# least one plan price; otherwise every workspace is unlimited ("self-hosted").
+# STRIPE_PRICE_PRO / STRIPE_PRICE_BUSINESS: the recurring Stripe prices (price_...) of the paid
+# plans; PLAN_*_MONTHLY_PRICE and PLAN_CURRENCY: what the pricing page shows for them.
+# STRIPE_PRICE_INVOICES_SENT: an optional metered price (on the billing meter named
+# STRIPE_METER_EVENT_NAME) added to each subscription; every invoice sent is one meter event.
+STRIPE_PRICE_PRO = env_str("STRIPE_PRICE_PRO")
+STRIPE_PRICE_BUSINESS = env_str("STRIPE_PRICE_BUSINESS")
+STRIPE_PRICE_INVOICES_SENT = env_str("STRIPE_PRICE_INVOICES_SENT")
+STRIPE_METER_EVENT_NAME = env_str("STRIPE_METER_EVENT_NAME", "invoices_sent")
+PLAN_FREE_MONTHLY_INVOICES = env_int("PLAN_FREE_MONTHLY_INVOICES", 5)
+PLAN_PRO_MONTHLY_PRICE = env_str("PLAN_PRO_MONTHLY_PRICE", "12.00")
+PLAN_BUSINESS_MONTHLY_PRICE = env_str("PLAN_BUSINESS_MONTHLY_PRICE", "39.00")
+PLAN_CURRENCY = env_str("PLAN_CURRENCY", "EUR").upper()
 
 # Online payment of invoices (billing/checkout.py, invoices/public/): the client's public page
 # at /i/<token> lives this many days, and one IP may open at most so many of these pages per

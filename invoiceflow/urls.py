@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from api.views.docs import DocsView, SchemaView
+from billing import plan_urls
 from invoiceflow import health
 from invoiceflow.downloads import serve_download
 from tenants.urls import tenant_urlpatterns
@@ -25,6 +26,9 @@ urlpatterns = [
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", DocsView.as_view(), name="api-docs"),
     path("t/<slug:tenant_slug>/", include(tenant_urlpatterns)),
+    path("t/<slug:tenant_slug>/", include(plan_urls.tenant_urlpatterns)),
+    # The public marketing site: pricing, sitemap.xml, robots.txt.
+    path("", include(plan_urls.public_urlpatterns)),
     path("t/<slug:tenant_slug>/", include("invoices.urls")),
     path("t/<slug:tenant_slug>/", include("billing.tenant_urls")),
     path("", include("tenants.urls")),

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from billing import marketing
 from invoiceflow.errors import ApplicationError
 from invoiceflow.web import call_service, require_membership
 from tenants import roles, selectors, services
@@ -40,7 +41,7 @@ def _submit_form(form: Form, service: Callable[..., T], /, **kwargs: Any) -> T |
 
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
-        return render(request, "home.html")
+        return marketing.landing(request)  # the public landing page (billing/marketing.py)
     token = request.session.pop(INVITATION_SESSION_KEY, None)
     if token:
         return redirect("invitation_accept", token=token)

@@ -7,4 +7,5 @@ from invoices.public import views
 urlpatterns = [
     path("<str:token>", views.public_invoice, name="public_invoice"),
     path("<str:token>/pay", views.public_invoice_pay, name="public_invoice_pay"),
+    path("<str:token>/pdf", views.public_invoice_pdf, name="public_invoice_pdf"),
 ]

@@ -27,10 +27,15 @@ from billing import stripe_client
 from billing.checkout import checkout_attempt_settle, invoice_checkout_start, invoice_payable_online
 from billing.connect import REASONS, online_payment_status, payment_settings_get
 from billing.models import CheckoutAttempt, CheckoutAttemptStatus
+from invoiceflow.downloads import download_url
 from invoiceflow.errors import ApplicationError
 from invoiceflow.ratelimit import rate_limit_hit
 from invoices import selectors
 from invoices.document import document_context
+from invoices.documents.models import DocumentStatus, InvoiceDocument
+from invoices.documents.selectors import current_documents
+from invoices.documents.services import document_filename
+from invoices.documents.storage import CONTENT_TYPES
 from invoices.models import Dispute, DisputeStatus, Invoice, InvoiceStatus
 from invoices.money import quantize_money
 from invoices.public import services
@@ -129,7 +134,7 @@ def _page(
         held_in_dispute=held,
         checkout_state=request.GET.get("checkout", ""),
         pay_error=pay_error,
-        pdf_url=_pdf_url(invoice),
+        pdf_url=_pdf_url(invoice, token),
         # Plain digits for the amount field (never localized: "1 234,50" would not parse back).
         balance_input=str(quantize_money(invoice.balance_due, invoice.currency)),
     )
@@ -145,13 +150,19 @@ def _page(
     return _private(response)
 
 
-def _pdf_url(invoice: Invoice) -> str:
-    """HOOK for the PDF pipeline: a short-lived download URL of the invoice's PDF, or "".
+def _ready_pdf(invoice: Invoice) -> InvoiceDocument | None:
+    """The PDF of the invoice as it is now, if the PDF pipeline has rendered it.
 
-    The PDF pipeline (invoices/documents) has no service handing out a client-facing download
-    yet; once it does, return its presigned URL here and the page shows the download link.
+    Rendering on the client's demand would need a documents service that accepts no member as
+    its actor (`document_request` takes one); until then a PDF shows once a member or a task
+    has generated it for the current version.
     """
-    return ""
+    document = current_documents([invoice]).get(invoice.pk)
+    return document if document is not None and document.status == DocumentStatus.READY else None
+
+
+def _pdf_url(invoice: Invoice, token: str) -> str:
+    return reverse("public_invoice_pdf", args=[token]) if _ready_pdf(invoice) else ""
 
 
 @require_GET
@@ -216,3 +227,26 @@ def public_invoice_pay(request: HttpRequest, token: str) -> HttpResponse:
                 status=503,
             )
     return _private(HttpResponseRedirect(url, status=303))
+
+
+@require_GET
+def public_invoice_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    """The PDF through a short-lived link (presigned S3, or a signed local link): 5 minutes."""
+    throttled = _throttled(request)
+    if throttled:
+        return throttled
+    found = _open_link(token)
+    if found is None:
+        return _not_found(request)
+    tenant, link_id = found
+    with tenant_scope(tenant):
+        link = services.invoice_link_resolve(target=services.PublicLinkTarget(tenant, link_id))
+        document = _ready_pdf(link.invoice) if link else None
+        if document is None:
+            return _not_found(request)
+        url = download_url(
+            storage_key=document.storage_key,
+            filename=document_filename(link.invoice, document.format),
+            content_type=CONTENT_TYPES[document.format],
+        )
+    return _private(HttpResponseRedirect(url))

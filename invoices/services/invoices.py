@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.plans import plan_check_can_finalize, plan_usage_record_invoice_sent
 from invoiceflow.errors import ApplicationError
 from invoices.models import (
     Client,
@@ -325,6 +326,7 @@ def invoice_finalize(*, actor: Membership, invoice: Invoice | str) -> Invoice:
     _require_draft(invoice)
     if invoice.kind != InvoiceKind.INVOICE:
         raise ApplicationError(_("Credit notes are finalized when they are created."))
+    plan_check_can_finalize(tenant=tenant)  # billing: the plan's monthly allowance
     _finalize_locked(invoice, actor, tenant, SeriesKind.INVOICE)
     return invoice_recompute_status(invoice=invoice, actor=actor)
 
@@ -403,6 +405,7 @@ def invoice_mark_sent(*, actor: Membership | None, invoice: Invoice | str, to: S
     if invoice.status == InvoiceStatus.DRAFT:
         raise ApplicationError(_("Finalize the invoice before sending it."), code="not_finalized")
     record_event(invoice, verb=EventVerb.SENT, actor=actor, to=list(to))
+    plan_usage_record_invoice_sent(invoice=invoice)  # billing: metered usage, once per invoice
     return invoice
 
 

@@ -263,3 +263,34 @@ def test_pay_without_stripe_keys_is_refused_with_the_page(anon: Client, shared: 
     assert response.status_code == 400
     assert "no Stripe keys" in response.content.decode()
     assert anon.get(f"/i/{token}/pay").status_code == 405
+
+
+def test_pdf_download_through_a_short_lived_link(
+    anon: Client, tenant: Tenant, shared: tuple[Any, str], settings: Any, tmp_path: Any
+) -> None:
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import storages
+
+    from invoices.documents.models import DocumentStatus, InvoiceDocument
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    invoice, token = shared
+    assert 'data-testid="pdf-download"' not in anon.get(f"/i/{token}").content.decode()
+    assert anon.get(f"/i/{token}/pdf").status_code == 404  # not rendered yet
+    key = f"test/{invoice.public_id}.pdf"
+    storages["default"].save(key, ContentFile(b"%PDF-1.7 test"))
+    with tenant_scope(tenant):
+        InvoiceDocument.objects.create(
+            invoice=invoice,
+            content_version=invoice.content_version,
+            status=DocumentStatus.READY,
+            storage_key=key,
+        )
+    assert f'href="/i/{token}/pdf"' in anon.get(f"/i/{token}").content.decode()
+    response = anon.get(f"/i/{token}/pdf")
+    assert response.status_code == 302
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert token not in response["Location"]
+    download = anon.get(response["Location"])
+    assert b"".join(download.streaming_content) == b"%PDF-1.7 test"
+    assert f"{invoice.number}.pdf" in download["Content-Disposition"]

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from billing.tests.stripe_standin import objects
 from billing.tests.stripe_standin.store import Call, Store
+from billing.tests.stripe_standin.subscriptions import Billing
 from billing.tests.stripe_standin.wire import (
     StripeAPIError,
     check_known,
@@ -98,6 +99,9 @@ class API:
                 ("POST", "/v1/account_links", self.platform_only(self.account_link_create)),
             ]
         ]
+        # Billing: customers, prices, subscriptions, the portal, meter events (subscriptions.py).
+        self.billing = Billing(store, base_url)
+        self.routes += [(m, re.compile(f"^{p}$"), f) for m, p, f in self.billing.routes()]
 
     def dispatch(self, call: Call) -> dict[str, Any]:
         path_known = False
@@ -139,13 +143,15 @@ class API:
     # --- Checkout ------------------------------------------------------------------------------
 
     def checkout_create(self, call: Call) -> dict[str, Any]:
+        if call.params.get("mode") == "subscription":
+            return self.billing.checkout_create(call)
         params, now = call.params, self.store.now()
         check_known(params, CHECKOUT_PARAMS)
         mode = params.get("mode") or ""
         if not mode:
             raise missing("mode")
         if mode != "payment":
-            raise invalid("mode", f"The Stripe stand-in implements mode=payment only, not {mode!r}.")
+            raise invalid("mode", f"The Stripe stand-in implements payment and subscription, not {mode!r}.")
         raw_items = params.get("line_items")
         if not raw_items:
             raise missing("line_items")
@@ -252,6 +258,8 @@ class API:
 
     def checkout_pay(self, call: Call, session: dict[str, Any], *, card: str, email: str) -> str:
         """The customer presses Pay on the hosted page. Returns an error message, or ''."""
+        if session["mode"] == "subscription":
+            return self.billing.checkout_pay(call, session, card=card, email=email)
         store, now = self.store, self.store.now()
         account = store.owner[session["id"]]
         digits = re.sub(r"\D", "", card)

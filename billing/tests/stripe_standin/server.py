@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from billing.tests.stripe_standin import pages
 from billing.tests.stripe_standin.api import API
+from billing.tests.stripe_standin.billing_helpers import BillingHelpers
 from billing.tests.stripe_standin.store import Call, Store
 from billing.tests.stripe_standin.wire import StripeAPIError, decode_form, new_id, sign_payload, to_int
 
@@ -87,7 +88,7 @@ class _Handler(BaseHTTPRequestHandler):
         logger.debug("stripe stand-in: " + format, *args)
 
 
-class StripeStandIn:
+class StripeStandIn(BillingHelpers):
     def __init__(self, *, api_key: str = "sk_test_standin", api_version: str = DEFAULT_API_VERSION) -> None:
         self.api_key = api_key
         self.store = Store(api_version=api_version)
@@ -245,6 +246,8 @@ class StripeStandIn:
                 self._api(http, method, url.path, body if method == "POST" else url.query)
             elif url.path.startswith("/c/pay/"):
                 self._checkout_page(http, method, url.path.removeprefix("/c/pay/"), body)
+            elif url.path.startswith("/p/session/"):
+                self._portal_page(http, method, url.path.removeprefix("/p/session/"), body)
             elif url.path.startswith("/setup/s/"):
                 self._onboarding_page(http, method, url.path.removeprefix("/setup/s/"), body)
             elif url.path.startswith("/_standin/") and method == "POST":
