@@ -31,7 +31,7 @@ urlpatterns = [
     path("", include(plan_urls.public_urlpatterns)),
     path("t/<slug:tenant_slug>/", include("invoices.urls")),
     path("t/<slug:tenant_slug>/", include("billing.tenant_urls")),
-    path("", include("tenants.urls")),
-]
     # PDFs and exports: generate, live status, downloads, bulk (invoices/documents/).
     path("t/<slug:tenant_slug>/", include("invoices.documents.urls")),
+    path("", include("tenants.urls")),
+]

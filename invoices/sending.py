@@ -1,0 +1,610 @@
+"""Emailing invoices, credit notes and reminders to clients, and what happens to each email.
+
+The flow of one email (an `OutgoingMessage` row):
+
+1. A service (`invoice_send`, a reminder, a bounce notice) creates the row as *queued* and
+   queues `invoices.send_message` after its transaction commits (ids only: no token, no PDF
+   in the broker).
+2. The task (`message_deliver`) claims the row, issues a fresh public link when the email
+   carries one (the raw token exists only in the worker's memory and in the email), builds the
+   message in the client's language, attaches the PDF unless the tenant is link-only, and
+   sends it through Django's email API (SMTP, Amazon SES via anymail, or the console).
+3. Accepted: *sent*, the provider's message id indexed for the tracking webhook, and the
+   invoice's timeline says so. Refused or unreachable: the task retries with backoff; after the
+   last try the row is *failed* with the reason, on the timeline and on the invoice page.
+4. Delivery, bounce and complaint events update the row later (`invoices.tracking`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.utils import make_msgid
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.validators import validate_email
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from invoiceflow.errors import ApplicationError
+from invoices.documents.render import document_language
+from invoices.models import (
+    UNPAID_STATUSES,
+    Client,
+    EventVerb,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+)
+from invoices.money import format_money
+from invoices.sending_models import (
+    STATUS_RANK,
+    ClientEmailProblem,
+    MessageKind,
+    MessageStatus,
+    OutgoingMessage,
+    ProviderMessageIndex,
+    SendingSettings,
+)
+from invoices.services._common import check_writer, record_event, resolve
+from tenants.models import Membership, Tenant
+from tenants.scoping import current_tenant, tenant_scope
+
+logger = logging.getLogger(__name__)
+
+MAX_RECIPIENTS = 10
+SUBJECT_MAX = 200
+BODY_MAX = 5000
+CLIENT_KINDS = (MessageKind.INVOICE, MessageKind.CREDIT_NOTE, MessageKind.REMINDER)
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def sending_settings_get() -> SendingSettings:
+    """The current tenant's sending settings (created with the defaults when first read)."""
+    found = SendingSettings.objects.first()
+    if found is not None:
+        return found
+    with transaction.atomic():
+        found, _created = SendingSettings.objects.get_or_create(tenant=current_tenant())
+    return found
+
+
+# --- what an email says -----------------------------------------------------------------------
+
+
+def email_language(invoice: Invoice | None, tenant: Tenant) -> str:
+    """The Django language code the email is written in: the client's, else the tenant's."""
+    if invoice is not None:
+        return document_language(invoice.client.language)[0]
+    return document_language(tenant.locale)[0]
+
+
+def _babel_locale(invoice: Invoice) -> str:
+    return document_language(invoice.client.language)[1]
+
+
+def _figures(invoice: Invoice) -> dict[str, str]:
+    from invoices.documents.render import Formatter
+
+    fmt = Formatter(_babel_locale(invoice))
+    return {
+        "number": invoice.number or "",
+        "total": format_money(invoice.total, invoice.currency, fmt.locale),
+        "balance": format_money(invoice.balance_due, invoice.currency, fmt.locale),
+        "due_date": fmt.date(invoice.due_date),
+        "issue_date": fmt.date(invoice.issue_date),
+    }
+
+
+def reminder_phase(step: str) -> str:
+    """ "before-3" → "before", "due" → "due", "after-7" → "after"."""
+    return step.split("-", 1)[0]
+
+
+def message_defaults(*, invoice: Invoice, kind: str, step: str = "") -> tuple[str, str]:
+    """The prefilled subject and message of an email, in the client's language."""
+    tenant = invoice.tenant
+    context: dict[str, Any] = {
+        "invoice": invoice,
+        "tenant": tenant,
+        "client": invoice.client,
+        "step": step,
+        "days": step.split("-", 1)[1] if "-" in step else "",
+        **_figures(invoice),
+    }
+    name = kind if kind != MessageKind.REMINDER else f"reminder_{reminder_phase(step)}"
+    with translation.override(email_language(invoice, tenant)):
+        subject = render_to_string(f"invoices/email/defaults/{name}_subject.txt", context)
+        body = render_to_string(f"invoices/email/defaults/{name}_body.txt", context)
+    return " ".join(subject.split())[:SUBJECT_MAX], body.strip()
+
+
+def clean_recipients(raw: Sequence[str] | str) -> list[str]:
+    if isinstance(raw, str):
+        raw = raw.replace(";", ",").replace("\n", ",").split(",")
+    recipients = list(dict.fromkeys(address.strip() for address in raw if address and address.strip()))
+    if not recipients:
+        raise ApplicationError(_("Enter at least one email address."), field="to")
+    if len(recipients) > MAX_RECIPIENTS:
+        raise ApplicationError(
+            _("Send to at most %(n)d addresses at once.") % {"n": MAX_RECIPIENTS}, field="to"
+        )
+    for address in recipients:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ApplicationError(
+                _("%(value)s is not a valid email address.") % {"value": address}, field="to"
+            ) from None
+    return recipients
+
+
+def open_email_problems(client: Client) -> list[ClientEmailProblem]:
+    return list(ClientEmailProblem.objects.filter(client=client, cleared_at__isnull=True))
+
+
+# --- sending an invoice or a credit note --------------------------------------------------------
+
+
+def _kind_for(invoice: Invoice) -> str:
+    return MessageKind.CREDIT_NOTE if invoice.kind == InvoiceKind.CREDIT_NOTE else MessageKind.INVOICE
+
+
+def check_sendable(invoice: Invoice) -> None:
+    if invoice.status == InvoiceStatus.VOID:
+        raise ApplicationError(
+            _("%(number)s is void: it is not sent any more.") % {"number": invoice.number},
+            code="invalid_status",
+        )
+
+
+@transaction.atomic
+def invoice_send(
+    *,
+    actor: Membership,
+    invoice: Invoice | str,
+    to: Sequence[str] | str | None = None,
+    subject: str | None = None,
+    body: str | None = None,
+    finalize: bool = False,
+) -> OutgoingMessage:
+    """Email an invoice or a credit note to the client (the contacts by default).
+
+    A draft is finalized first, but only when `finalize` says the member confirmed it;
+    otherwise the draft is refused with code "needs_finalize". Resending is sending again:
+    each send is its own message, with a fresh link (the previous one stops working).
+    """
+    from invoices.services import invoice_finalize
+
+    check_writer(actor)
+    invoice = resolve(Invoice, invoice, field="invoice", label=_("invoice"), lock=True)
+    if invoice.status == InvoiceStatus.DRAFT:
+        if not finalize:
+            raise ApplicationError(
+                _("This is a draft: confirm that it should be finalized before it is sent."),
+                code="needs_finalize",
+            )
+        invoice = invoice_finalize(actor=actor, invoice=invoice)
+    check_sendable(invoice)
+    recipients = clean_recipients(to if to is not None else list(invoice.client.emails))
+    kind = _kind_for(invoice)
+    default_subject, default_body = message_defaults(invoice=invoice, kind=kind)
+    subject = " ".join((subject if subject is not None else default_subject).split())
+    body = (body if body is not None else default_body).strip()
+    if not subject:
+        raise ApplicationError(_("Enter a subject."), field="subject")
+    if len(subject) > SUBJECT_MAX:
+        raise ApplicationError(_("The subject is too long (200 characters at most)."), field="subject")
+    if len(body) > BODY_MAX:
+        raise ApplicationError(_("The message is too long (5,000 characters at most)."), field="body")
+    is_invoice = kind == MessageKind.INVOICE
+    message = OutgoingMessage.objects.create(
+        kind=kind,
+        invoice=invoice,
+        to=recipients,
+        subject=subject,
+        body=body,
+        language=email_language(invoice, invoice.tenant),
+        # Credit notes have no public page: their PDF is always attached.
+        attach_pdf=sending_settings_get().attach_pdf or not is_invoice,
+        include_link=is_invoice,
+        sent_by=actor.user,
+    )
+    queue_message(message)
+    return message
+
+
+def queue_message(message: OutgoingMessage) -> None:
+    """Send `message` from a worker once the current transaction has committed."""
+    from invoices.tasks_sending import send_message
+
+    tenant_id, message_id = message.tenant_id, message.pk
+    transaction.on_commit(lambda: send_message.delay(tenant_id=tenant_id, message_id=message_id))
+
+
+# --- delivering (the task's body) -------------------------------------------------------------
+
+
+class TransientSendError(Exception):
+    """The mail server or provider refused or could not be reached: worth retrying."""
+
+
+def public_invoice_url(token: str) -> str:
+    return f"{settings.SITE_URL}{reverse('public_invoice', args=[token])}"
+
+
+def invoice_pdf_bytes(invoice: Invoice) -> bytes:
+    """The invoice's PDF as it is now: the stored file of its current version when the PDF
+    pipeline has one ready, else rendered here (pure: nothing is stored)."""
+    from invoices.documents import storage
+    from invoices.documents.models import DocumentFormat, DocumentStatus, InvoiceDocument
+    from invoices.documents.render import load_invoice_for_render, render_invoice_pdf
+
+    document = InvoiceDocument.objects.filter(
+        invoice=invoice,
+        format=DocumentFormat.PDF,
+        content_version=invoice.content_version,
+        status=DocumentStatus.READY,
+    ).first()
+    if document is not None:
+        try:
+            return storage.read(document.storage_key)
+        except OSError:
+            logger.warning("stored PDF %s is missing; rendering it for the email", document.public_id)
+    return render_invoice_pdf(load_invoice_for_render(invoice_pk=invoice.pk))
+
+
+def pdf_filename(invoice: Invoice) -> str:
+    return f"{invoice.number or invoice.public_id}.pdf"
+
+
+def _brand(tenant: Tenant) -> dict[str, str]:
+    color = getattr(tenant, "brand_color", "") or "#1f4fd1"
+    logo = ""
+    if getattr(tenant, "logo", None):
+        try:
+            logo = (
+                f"{settings.SITE_URL}{tenant.logo.url}"
+                if tenant.logo.url.startswith("/")
+                else tenant.logo.url
+            )
+        except ValueError:
+            logo = ""
+    return {"brand_color": color, "brand_logo": logo}
+
+
+def build_email(
+    message: OutgoingMessage, *, link: str = "", pdf: bytes | None = None
+) -> EmailMultiAlternatives:
+    """The MIME message of a queued row: text and HTML parts, the PDF when given."""
+    tenant = message.tenant
+    invoice = message.invoice
+    context: dict[str, Any] = {
+        "message": message,
+        "tenant": tenant,
+        "invoice": invoice,
+        "client": invoice.client if invoice else None,
+        "body": message.body,
+        "paragraphs": [part.strip() for part in message.body.split("\n\n") if part.strip()],
+        "link": link,
+        "is_credit_note": message.kind == MessageKind.CREDIT_NOTE,
+        "is_reminder": message.kind == MessageKind.REMINDER,
+        "attached": pdf is not None,
+        "site_url": settings.SITE_URL,
+        **message.context,
+        **_brand(tenant),
+    }
+    if invoice is not None:
+        context.update(_figures(invoice))
+        context["overdue"] = invoice.is_overdue()
+    template = "client_message" if message.kind in CLIENT_KINDS else message.kind
+    with translation.override(message.language or settings.LANGUAGE_CODE):
+        context["language"] = translation.get_language()
+        text = render_to_string(f"invoices/email/{template}.txt", context)
+        html = render_to_string(f"invoices/email/{template}.html", context)
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=text,
+        from_email=_from_address(tenant),
+        to=list(message.to),
+        reply_to=_reply_to(tenant, message),
+        headers={"Message-ID": make_msgid(idstring=message.public_id, domain=_message_id_domain())},
+    )
+    email.attach_alternative(html, "text/html")
+    if pdf is not None and invoice is not None:
+        email.attach(pdf_filename(invoice), pdf, "application/pdf")
+    # Amazon SES (anymail) echoes these back in tracking events; SMTP ignores them.
+    email.metadata = {"message": message.public_id, "tenant": tenant.public_id}  # type: ignore[attr-defined]
+    return email
+
+
+def _message_id_domain() -> str:
+    address = settings.DEFAULT_FROM_EMAIL.rsplit("<", 1)[-1].rstrip(">")
+    return address.rsplit("@", 1)[-1] or "invoiceflow.localhost"
+
+
+def _from_address(tenant: Tenant) -> str:
+    """The platform's address with the tenant's name: "Acme Design via InvoiceFlow <...>"."""
+    address = settings.DEFAULT_FROM_EMAIL.rsplit("<", 1)[-1].rstrip(">").strip()
+    name = tenant.name.replace('"', "").replace("\n", " ").strip()[:80]
+    return f'"{name}" <{address}>' if name else address
+
+
+def _reply_to(tenant: Tenant, message: OutgoingMessage) -> list[str]:
+    """Replies go to the tenant (its billing address, else the member who sent it)."""
+    address = getattr(tenant, "email", "") or (message.sent_by.email if message.sent_by else "")
+    return [address] if address else []
+
+
+@dataclass
+class _Prepared:
+    email: EmailMultiAlternatives
+    attempt: int
+
+
+def _prepare(tenant: Tenant, message_id: int) -> _Prepared | str:
+    """Claim a queued message and build its email (issuing its link). Its own transaction, so
+    that the link exists before the email that carries it is sent."""
+    from invoices.public.services import invoice_link_issue
+
+    with tenant_scope(tenant):
+        message = (
+            OutgoingMessage.objects.select_for_update()
+            .select_related("invoice", "invoice__client", "tenant", "sent_by")
+            .filter(pk=message_id)
+            .first()
+        )
+        if message is None or message.status != MessageStatus.QUEUED:
+            return "skipped"  # deleted, or sent by an earlier run of this task
+        invoice = message.invoice
+        if invoice is not None:
+            invoice = Invoice.objects.select_related("client", "tenant").get(pk=invoice.pk)
+            message.invoice = invoice
+            if invoice.status == InvoiceStatus.VOID or (
+                message.kind == MessageKind.REMINDER and invoice.status not in UNPAID_STATUSES
+            ):
+                # Paid or voided after the reminder was queued: it must not go out.
+                message.status = MessageStatus.CANCELLED
+                message.updated_at = timezone.now()
+                message.save(update_fields=["status", "updated_at"])
+                return "cancelled"
+        message.attempts += 1
+        message.updated_at = timezone.now()
+        message.save(update_fields=["attempts", "updated_at"])
+        link = ""
+        if message.include_link and invoice is not None:
+            _link, token = invoice_link_issue(actor=None, invoice=invoice)
+            link = public_invoice_url(token)
+        pdf = invoice_pdf_bytes(invoice) if message.attach_pdf and invoice is not None else None
+        return _Prepared(build_email(message, link=link, pdf=pdf), message.attempts)
+
+
+def _deliver(email: EmailMultiAlternatives) -> str:
+    """Send through the configured backend; the provider's message id (or our Message-ID)."""
+    connection = get_connection(fail_silently=False)
+    try:
+        sent = connection.send_messages([email])
+    except Exception as error:
+        if _is_permanent(error):
+            raise
+        raise TransientSendError(f"{type(error).__name__}: {error}") from error
+    if not sent:
+        raise TransientSendError("the mail backend accepted nothing")
+    status = getattr(email, "anymail_status", None)
+    if status is not None and getattr(status, "message_id", None):
+        return str(status.message_id)
+    return email.extra_headers["Message-ID"].strip("<>")
+
+
+def _is_permanent(error: Exception) -> bool:
+    """Errors no retry can fix: every recipient refused, or a bad address."""
+    import smtplib
+
+    from anymail.exceptions import AnymailRecipientsRefused
+
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        # 5xx for every recipient is final; a 4xx ("try again later") is worth a retry.
+        return all(code >= 500 for code, _reply in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return isinstance(error, AnymailRecipientsRefused | ValueError)
+
+
+def message_deliver(*, tenant: Tenant, message_id: int) -> str:
+    """Send one queued message (the Celery task's body). Returns what happened.
+
+    Raises `TransientSendError` for the task to retry; a permanent refusal marks the message
+    failed at once.
+    """
+    prepared = _prepare(tenant, message_id)
+    if isinstance(prepared, str):
+        return prepared
+    try:
+        provider_id = _deliver(prepared.email)
+    except TransientSendError as error:
+        _record_attempt_error(tenant, message_id, str(error))
+        raise
+    except Exception as error:
+        logger.warning("message %s refused permanently: %s", message_id, error)
+        message_mark_failed(tenant=tenant, message_id=message_id, error=f"{type(error).__name__}: {error}")
+        return "failed"
+    message_mark_sent(tenant=tenant, message_id=message_id, provider_message_id=provider_id)
+    return "sent"
+
+
+def _record_attempt_error(tenant: Tenant, message_id: int, error: str) -> None:
+    with tenant_scope(tenant):
+        OutgoingMessage.objects.filter(pk=message_id, status=MessageStatus.QUEUED).update(
+            error=error[:500], updated_at=timezone.now()
+        )
+
+
+def message_mark_sent(*, tenant: Tenant, message_id: int, provider_message_id: str) -> None:
+    from invoices.services import invoice_mark_sent
+
+    with tenant_scope(tenant):
+        message = OutgoingMessage.objects.select_for_update().select_related("invoice").get(pk=message_id)
+        if message.status != MessageStatus.QUEUED:
+            return
+        now = timezone.now()
+        message.status = MessageStatus.SENT
+        message.provider_message_id = provider_message_id[:255]
+        message.recipient_status = dict.fromkeys(message.to, MessageStatus.SENT)
+        message.error = ""
+        message.sent_at = message.updated_at = now
+        message.save()
+        ProviderMessageIndex.objects.update_or_create(
+            provider_message_id=message.provider_message_id,
+            defaults={"tenant": tenant, "message_public_id": message.public_id},
+        )
+        invoice = message.invoice
+        if invoice is None:
+            return
+        if message.kind == MessageKind.REMINDER:
+            record_event(
+                invoice,
+                verb=EventVerb.REMINDER_SENT,
+                to=list(message.to),
+                step=message.context.get("step", ""),
+                message=message.public_id,
+            )
+        else:
+            invoice_mark_sent(actor=None, invoice=invoice, to=list(message.to))
+
+
+def message_mark_failed(*, tenant: Tenant, message_id: int, error: str) -> None:
+    """The last try failed (or the refusal was final): failed, on the timeline, never silent."""
+    with tenant_scope(tenant):
+        message = (
+            OutgoingMessage.objects.select_for_update()
+            .select_related("invoice")
+            .filter(pk=message_id)
+            .first()
+        )
+        if message is None or message.status != MessageStatus.QUEUED:
+            return
+        message.status = MessageStatus.FAILED
+        message.error = error[:500]
+        message.updated_at = timezone.now()
+        message.save(update_fields=["status", "error", "updated_at"])
+        if message.invoice is not None:
+            record_event(
+                message.invoice,
+                verb=EventVerb.EMAIL_FAILED,
+                to=list(message.to),
+                reason=_("to %(to)s: %(error)s") % {"to": ", ".join(message.to), "error": error[:200]},
+                message=message.public_id,
+            )
+        logger.error("message %s failed for good: %s", message.public_id, error)
+
+
+def message_update_status(message: OutgoingMessage, *, recipient: str, status: str) -> bool:
+    """Move one recipient (and the message) forward; False when the state was already there."""
+    recipients = dict(message.recipient_status or {})
+    current = recipients.get(recipient, MessageStatus.SENT)
+    if STATUS_RANK[MessageStatus(status)] <= STATUS_RANK[MessageStatus(current)] and recipient in recipients:
+        return False
+    recipients[recipient] = status
+    message.recipient_status = recipients
+    overall = max(
+        (MessageStatus(value) for value in recipients.values()), key=lambda value: STATUS_RANK[value]
+    )
+    if STATUS_RANK[overall] > STATUS_RANK[MessageStatus(message.status)]:
+        message.status = overall
+    message.last_event_at = message.updated_at = timezone.now()
+    message.save(update_fields=["recipient_status", "status", "last_event_at", "updated_at"])
+    return True
+
+
+# --- reads for the pages -----------------------------------------------------------------------
+
+
+def invoice_messages(*, invoice: Invoice) -> list[OutgoingMessage]:
+    return list(
+        OutgoingMessage.objects.filter(invoice=invoice, kind__in=CLIENT_KINDS)
+        .select_related("sent_by")
+        .order_by("-created_at", "-pk")[:50]
+    )
+
+
+# --- notices to the tenant ---------------------------------------------------------------------
+
+
+def tenant_managers(tenant: Tenant) -> list[Membership]:
+    from tenants.models import Role
+
+    return list(
+        Membership.objects.filter(tenant=tenant, role__in=[Role.OWNER, Role.ADMIN])
+        .select_related("user")
+        .order_by("pk")
+    )
+
+
+def notice_queue(
+    *,
+    kind: str,
+    to: list[str],
+    subject: str,
+    invoice: Invoice | None = None,
+    context: dict[str, Any] | None = None,
+) -> OutgoingMessage | None:
+    """An email from the platform to the tenant's own people (bounce notice, batch ready)."""
+    recipients = [address for address in dict.fromkeys(to) if address]
+    if not recipients:
+        return None
+    tenant = current_tenant()
+    message = OutgoingMessage.objects.create(
+        kind=kind,
+        invoice=invoice,
+        to=recipients,
+        subject=subject[:SUBJECT_MAX],
+        language=document_language(tenant.locale)[0],
+        context=context or {},
+    )
+    queue_message(message)
+    return message
+
+
+def notify_bulk_ready(*, bulk_job_id: int) -> OutgoingMessage | None:
+    """Email the member who started a bulk generation that its documents are ready.
+
+    For the PDF pipeline to call, in the tenant's scope, when a `BulkJob` finishes; at most one
+    email per job (a second call finds the first message and sends nothing).
+    """
+    from invoices.documents.models import BulkJob, BulkJobStatus
+
+    job = BulkJob.objects.select_related("requested_by").filter(pk=bulk_job_id).first()
+    if job is None or job.requested_by is None or job.status == BulkJobStatus.RUNNING:
+        return None
+    if OutgoingMessage.objects.filter(kind=MessageKind.BULK_READY, context__job=job.public_id).exists():
+        return None
+    tenant = current_tenant()
+    with translation.override(document_language(tenant.locale)[0]):
+        subject = (
+            _("Your %(count)d documents are ready") % {"count": job.done}
+            if job.status == BulkJobStatus.READY
+            else _("Your bulk document job failed")
+        )
+    return notice_queue(
+        kind=MessageKind.BULK_READY,
+        to=[job.requested_by.email],
+        subject=subject,
+        context={
+            "job": job.public_id,
+            "job_kind": job.kind,
+            "job_status": job.status,
+            "done": job.done,
+            "failed": job.failed,
+            "total": job.total,
+            "url": f"{settings.SITE_URL}{reverse('bulk_documents', args=[tenant.slug])}",
+        },
+    )

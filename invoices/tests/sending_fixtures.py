@@ -1,0 +1,35 @@
+"""Fixtures of the email tests: a real SMTP server on loopback, eager Celery, links to the test
+server. Test modules import them: `from invoices.tests.sending_fixtures import *`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from invoices.tests.smtp import SMTPServer, smtp_server
+from tenants.tests.account_helpers import celery_eager
+
+SITE = "http://testserver"
+
+
+@pytest.fixture
+def mail_env(
+    settings: Any,
+    smtp_server: SMTPServer,
+    celery_eager: None,
+    django_capture_on_commit_callbacks: Any,
+) -> Iterator[SMTPServer]:
+    """Emails go through the loopback SMTP server, tasks run in-process after commit, and
+    links in emails point at the test client's host."""
+    settings.SITE_URL = SITE
+    settings.EMAIL_RETRY_BACKOFF_SECONDS = 0
+    settings.EMAIL_SEND_MAX_RETRIES = 2
+    cache.clear()  # the public page's rate limiter
+    yield smtp_server
+    cache.clear()
+
+
+__all__ = ["SITE", "celery_eager", "mail_env", "smtp_server"]
