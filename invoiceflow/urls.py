@@ -19,6 +19,8 @@ urlpatterns = [
     # Short-lived links to stored files in local-storage mode (S3 mode presigns instead).
     path("downloads/<str:token>/", serve_download, name="signed_download"),
     path("billing/", include("billing.urls")),
+    # Email delivery events (SES via SNS): basic-auth'd by ANYMAIL_WEBHOOK_SECRET (invoices/tracking.py).
+    path("anymail/", include("anymail.urls")),
     # The client's public invoice page: no login, the token in the path is the key.
     path("i/", include("invoices.public.urls")),
     # REST API: tenant from the credential (api/authentication.py); schema and docs beside it.
@@ -30,8 +32,8 @@ urlpatterns = [
     # The public marketing site: pricing, sitemap.xml, robots.txt.
     path("", include(plan_urls.public_urlpatterns)),
     path("t/<slug:tenant_slug>/", include("invoices.urls")),
-    path("t/<slug:tenant_slug>/", include("billing.tenant_urls")),
     # PDFs and exports: generate, live status, downloads, bulk (invoices/documents/).
     path("t/<slug:tenant_slug>/", include("invoices.documents.urls")),
+    path("t/<slug:tenant_slug>/", include("billing.tenant_urls")),
     path("", include("tenants.urls")),
 ]
