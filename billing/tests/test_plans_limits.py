@@ -130,9 +130,13 @@ def test_a_member_is_told_to_ask_an_owner(
     assert 'data-testid="upgrade"' not in page
 
 
+@pytest.mark.parametrize("plans", [True, False])
 def test_no_notice_far_from_the_limit_or_without_plans(
-    owner_membership: Membership, owner_client: Client, settings: Any
+    request: pytest.FixtureRequest, owner_membership: Membership, owner_client: Client, plans: bool
 ) -> None:
+    if plans:
+        request.getfixturevalue("plans_standin")
+    finalized(owner_membership, 3 if plans else 9)
     invoice = draft(owner_membership)
     url = reverse("invoice_finalize", args=[owner_membership.tenant.slug, invoice.public_id])
     assert 'data-testid="plan-limit"' not in owner_client.get(url).content.decode()

@@ -12,14 +12,12 @@ accepted and not counted again (Stripe enforces identifiers' uniqueness over at 
 
 from __future__ import annotations
 
-import calendar
 import copy
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
-from billing.tests.stripe_standin import objects
+from billing.tests.stripe_standin import billing_objects, objects
 from billing.tests.stripe_standin.store import Call, Store
 from billing.tests.stripe_standin.wire import (
     StripeAPIError,
@@ -69,40 +67,6 @@ CHECKOUT_SUBSCRIPTION_PARAMS = {
 SUBSCRIPTION_DATA_PARAMS = {"metadata", "description", "trial_period_days", "billing_cycle_anchor"}
 PORTAL_PARAMS = {"customer", "return_url", "configuration", "locale", "flow_data", "on_behalf_of", "expand"}
 METER_EVENT_PARAMS = {"event_name", "payload", "identifier", "timestamp", "expand"}
-
-
-def add_months(timestamp: int, months: int) -> int:
-    moment = datetime.fromtimestamp(timestamp, tz=UTC)
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return int(moment.replace(year=year, month=month, day=day).timestamp())
-
-
-def _plan_of(price: dict[str, Any]) -> dict[str, Any]:
-    """The legacy `plan` object every subscription item still carries, mirrored from its price."""
-    recurring = price["recurring"] or {}
-    return {
-        "id": price["id"],
-        "object": "plan",
-        "active": price["active"],
-        "amount": price["unit_amount"],
-        "amount_decimal": price["unit_amount_decimal"],
-        "billing_scheme": "per_unit",
-        "created": price["created"],
-        "currency": price["currency"],
-        "interval": recurring.get("interval"),
-        "interval_count": recurring.get("interval_count"),
-        "livemode": False,
-        "metadata": {},
-        "meter": recurring.get("meter"),
-        "nickname": price["nickname"],
-        "product": price["product"],
-        "tiers_mode": None,
-        "transform_usage": None,
-        "trial_period_days": None,
-        "usage_type": recurring.get("usage_type"),
-    }
 
 
 class Billing:
@@ -291,7 +255,7 @@ class Billing:
             quantity = None if metered else to_int(raw, "quantity", minimum=1)
             licensed += 0 if metered else 1
             currencies.add(price["currency"])
-            items.append(self._checkout_item(price, quantity))
+            items.append(billing_objects.checkout_item(price, quantity))
         if len(currencies) > 1:
             raise invalid("line_items", "All prices on a subscription must have the same `currency`.")
         if not licensed:
@@ -317,22 +281,6 @@ class Billing:
         store.line_items[session["id"]] = items
         return store.render(session, call)
 
-    @staticmethod
-    def _checkout_item(price: dict[str, Any], quantity: int | None) -> dict[str, Any]:
-        item = objects.sample("item")
-        amount = (price["unit_amount"] or 0) * (quantity or 0)
-        item.update(
-            id=new_id("li_"),
-            amount_subtotal=amount,
-            amount_total=amount,
-            currency=price["currency"],
-            description=price.get("nickname") or price["product"],
-            price=copy.deepcopy(price),
-            quantity=quantity,
-            adjustable_quantity=None,
-        )
-        return item
-
     def checkout_pay(self, call: Call, session: dict[str, Any], *, card: str, email: str) -> str:
         """Pay on the hosted page: the subscription starts and its first invoice is paid."""
         store, now = self.store, self.store.now()
@@ -353,7 +301,7 @@ class Billing:
         data = session["_subscription_data"]
         prices = [item["price"] for item in store.line_items[session["id"]]]
         quantities = [item["quantity"] for item in store.line_items[session["id"]]]
-        subscription = self._subscription(
+        subscription = billing_objects.subscription(
             customer=customer_id,
             prices=prices,
             quantities=quantities,
@@ -364,7 +312,7 @@ class Billing:
         store.add(subscription, account)
         # Stripe creates the subscription incomplete, pays its first invoice, then activates it.
         store.emit(call, "customer.subscription.created", subscription, account)
-        invoice = self._invoice(subscription, reason="subscription_create", now=now)
+        invoice = billing_objects.subscription_invoice(subscription, reason="subscription_create", now=now)
         store.add(invoice, account)
         self._invoice_settle(call, invoice, subscription, account, paid=True)
         customer_details = objects.sample("checkout.session")["customer_details"]
@@ -381,151 +329,6 @@ class Billing:
         return ""
 
     # --- subscriptions and their invoices ------------------------------------------------------
-
-    def _subscription(
-        self,
-        *,
-        customer: str,
-        prices: list[dict[str, Any]],
-        quantities: list[int | None],
-        meta: dict[str, str],
-        method: str,
-        now: int,
-    ) -> dict[str, Any]:
-        subscription = objects.sample("subscription")
-        subscription_id = new_id("sub_")
-        interval_months = {"month": 1, "year": 12}
-        period_end = add_months(now, interval_months.get(prices[0]["recurring"]["interval"], 1))
-        items = []
-        for price, quantity in zip(prices, quantities, strict=True):
-            item = objects.sample("subscription_item")
-            item.update(
-                id=new_id("si_", 14),
-                created=now,
-                metadata={},
-                price=copy.deepcopy(price),
-                plan=_plan_of(price),
-                quantity=quantity,
-                subscription=subscription_id,
-                current_period_start=now,
-                current_period_end=period_end,
-                billing_thresholds=None,
-            )
-            if quantity is None:
-                del item["quantity"]
-            items.append(item)
-        subscription.update(
-            id=subscription_id,
-            automatic_tax={"enabled": False, "liability": None, "disabled_reason": None},
-            billing_cycle_anchor=now,
-            billing_cycle_anchor_config=None,
-            billing_schedules=[],
-            cancel_at=None,
-            canceled_at=None,
-            cancel_at_period_end=False,
-            created=now,
-            currency=prices[0]["currency"],
-            customer=customer,
-            default_payment_method=method,
-            ended_at=None,
-            items={
-                "object": "list",
-                "data": items,
-                "has_more": False,
-                "url": f"/v1/subscription_items?subscription={subscription_id}",
-            },
-            latest_invoice=None,
-            managed_payments={"enabled": False},
-            metadata=meta,
-            next_pending_invoice_item_invoice=None,
-            pause_collection=None,
-            pending_invoice_item_interval=None,
-            pending_update=None,
-            start_date=now,
-            status="incomplete",
-            transfer_data=None,
-            trial_end=None,
-            trial_start=None,
-            billing_thresholds=None,
-        )
-        return subscription
-
-    def _invoice(self, subscription: dict[str, Any], *, reason: str, now: int) -> dict[str, Any]:
-        invoice = objects.sample("invoice")
-        invoice_id = new_id("in_")
-        lines, total = [], 0
-        template = invoice["lines"]["data"][0]
-        for item in subscription["items"]["data"]:
-            amount = (item["price"]["unit_amount"] or 0) * item.get("quantity", 0)
-            total += amount
-            line = copy.deepcopy(template)
-            line.update(
-                id=new_id("il_"),
-                amount=amount,
-                currency=subscription["currency"],
-                description=item["price"].get("nickname") or item["price"]["product"],
-                invoice=invoice_id,
-                period={"start": item["current_period_start"], "end": item["current_period_end"]},
-                quantity=item.get("quantity", 0),
-                subtotal=amount,
-                parent={
-                    "type": "subscription_item_details",
-                    "invoice_item_details": None,
-                    "subscription_item_details": {
-                        "invoice_item": None,
-                        "proration": False,
-                        "proration_details": {"credited_items": None},
-                        "subscription": subscription["id"],
-                        "subscription_item": item["id"],
-                    },
-                },
-            )
-            lines.append(line)
-        invoice.update(
-            id=invoice_id,
-            amount_due=total,
-            amount_paid=0,
-            amount_remaining=total,
-            amount_overpaid=0,
-            attempt_count=0,
-            attempted=False,
-            auto_advance=True,
-            billing_reason=reason,
-            created=now,
-            currency=subscription["currency"],
-            customer=subscription["customer"],
-            due_date=None,
-            effective_at=now,
-            from_invoice=None,
-            last_finalization_error=None,
-            lines={
-                "object": "list",
-                "data": lines,
-                "has_more": False,
-                "url": f"/v1/invoices/{invoice_id}/lines",
-            },
-            next_payment_attempt=None,
-            number=f"{new_id('', 8).upper()}-0001",
-            parent={
-                "type": "subscription_details",
-                "quote_details": None,
-                "subscription_details": {
-                    "metadata": dict(subscription["metadata"]),
-                    "subscription": subscription["id"],
-                },
-            },
-            period_start=now,
-            period_end=now,
-            shipping_cost=None,
-            status="open",
-            subtotal=total,
-            subtotal_excluding_tax=total,
-            total=total,
-            total_excluding_tax=total,
-            webhooks_delivered_at=None,
-        )
-        invoice["status_transitions"].update(finalized_at=now)
-        return invoice
 
     def _invoice_settle(
         self,
@@ -563,8 +366,10 @@ class Billing:
             raise invalid("subscription", f"{subscription_id} is not a live subscription.")
         for item in subscription["items"]["data"]:
             start = item["current_period_end"]
-            item.update(current_period_start=start, current_period_end=add_months(start, 1))
-        invoice = self._invoice(subscription, reason="subscription_cycle", now=self.store.now())
+            item.update(current_period_start=start, current_period_end=billing_objects.add_months(start, 1))
+        invoice = billing_objects.subscription_invoice(
+            subscription, reason="subscription_cycle", now=self.store.now()
+        )
         self.store.add(invoice, account)
         self._invoice_settle(call, invoice, subscription, account, paid=paid)
         return self.store.public(subscription)
@@ -602,7 +407,7 @@ class Billing:
         if raw.get("price"):
             price = self.store.get("price", raw["price"], call.account, f"{prefix}[price]")
             previous.setdefault("items", copy.deepcopy(subscription["items"]))
-            item.update(price=copy.deepcopy(price), plan=_plan_of(price))
+            item.update(price=copy.deepcopy(price), plan=billing_objects.plan_of(price))
 
     def subscription_cancel(self, call: Call, subscription: dict[str, Any], account: str | None) -> None:
         now = self.store.now()
