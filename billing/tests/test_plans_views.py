@@ -234,3 +234,14 @@ def test_the_portal_needs_a_subscription_first(
 def test_workspace_settings_link_to_billing(owner_client: Client, tenant: Tenant) -> None:
     body = owner_client.get(reverse("tenant_settings", args=[tenant.slug])).content.decode()
     assert f'href="{url(tenant)}" data-testid="billing-link"' in body
+
+
+def test_platform_admin_lists_subscriptions_read_only(
+    plans_standin: StripeStandIn, admin_client: Client, owner_membership: Membership
+) -> None:
+    subscribe(plans_standin, owner_membership, "pro")
+    response = admin_client.get(reverse("admin:billing_plansubscription_changelist"))
+    assert response.status_code == 200
+    assert owner_membership.tenant.name in response.content.decode()
+    assert admin_client.get(reverse("admin:billing_usagereport_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:billing_plansubscription_add")).status_code == 403
