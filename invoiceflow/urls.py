@@ -32,6 +32,8 @@ urlpatterns = [
     # The public marketing site: pricing, sitemap.xml, robots.txt.
     path("", include(plan_urls.public_urlpatterns)),
     path("t/<slug:tenant_slug>/", include("invoices.urls")),
+    # Sending by email, reminder settings, recurring invoices (invoices/views_sending.py).
+    path("t/<slug:tenant_slug>/", include("invoices.urls_sending")),
     # PDFs and exports: generate, live status, downloads, bulk (invoices/documents/).
     path("t/<slug:tenant_slug>/", include("invoices.documents.urls")),
     path("t/<slug:tenant_slug>/", include("billing.tenant_urls")),

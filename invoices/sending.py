@@ -608,3 +608,84 @@ def notify_bulk_ready(*, bulk_job_id: int) -> OutgoingMessage | None:
             "url": f"{settings.SITE_URL}{reverse('bulk_documents', args=[tenant.slug])}",
         },
     )
+
+
+# --- settings writes (the settings pages call these) --------------------------------------------
+
+
+def _check_manager(actor: Membership) -> Tenant:
+    from tenants import roles
+
+    tenant = check_writer(actor)
+    if not roles.can_manage_tenant(actor):
+        raise ApplicationError(_("Only owners and admins change the workspace's settings."), code="forbidden")
+    return tenant
+
+
+def _full_clean(row: Any) -> None:
+    from invoices.services._common import full_clean
+
+    full_clean(row)
+
+
+@transaction.atomic
+def sending_settings_update(*, actor: Membership, **fields: Any) -> SendingSettings:
+    """fields: attach_pdf, reminders_enabled, remind_days_before, remind_on_due,
+    remind_after_days, late_fee_kind, late_fee_value, late_fee_after_days, late_fee_mode."""
+    _check_manager(actor)
+    row = SendingSettings.objects.select_for_update().filter(pk=sending_settings_get().pk).get()
+    allowed = {
+        "attach_pdf",
+        "reminders_enabled",
+        "remind_days_before",
+        "remind_on_due",
+        "remind_after_days",
+        "late_fee_kind",
+        "late_fee_value",
+        "late_fee_after_days",
+        "late_fee_mode",
+    }
+    for name, value in fields.items():
+        if name not in allowed:
+            raise ApplicationError(f"unknown setting {name}")
+        setattr(row, name, value)
+    if row.late_fee_value is None:
+        row.late_fee_value = 0
+    row.updated_at = timezone.now()
+    _full_clean(row)
+    row.save()
+    return row
+
+
+@transaction.atomic
+def client_reminder_override_set(
+    *, actor: Membership, client: Client | str, use_workspace: bool, **fields: Any
+) -> Any:
+    """Give a client its own reminder schedule, or (use_workspace) go back to the tenant's."""
+    from invoices.sending_models import ClientReminderOverride
+
+    check_writer(actor)
+    client = resolve(Client, client, field="client", label=_("client"))
+    if use_workspace:
+        ClientReminderOverride.objects.filter(client=client).delete()
+        return None
+    row = ClientReminderOverride.objects.filter(client=client).first() or ClientReminderOverride(
+        client=client
+    )
+    for name in ("reminders_enabled", "remind_days_before", "remind_on_due", "remind_after_days"):
+        if name in fields:
+            setattr(row, name, fields[name])
+    row.updated_at = timezone.now()
+    _full_clean(row)
+    row.save()
+    return row
+
+
+@transaction.atomic
+def client_email_problem_clear(*, actor: Membership, client: Client | str, email: str) -> int:
+    """The member fixed or checked the address: stop flagging it. Returns how many were cleared."""
+    check_writer(actor)
+    client = resolve(Client, client, field="client", label=_("client"))
+    return ClientEmailProblem.objects.filter(
+        client=client, email__iexact=email.strip(), cleared_at__isnull=True
+    ).update(cleared_at=timezone.now())
