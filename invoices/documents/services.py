@@ -41,9 +41,18 @@ from tenants.scoping import current_tenant, tenant_scope
 
 logger = logging.getLogger(__name__)
 
-# At most this many generations per user in any window (the issue's 5 per minute).
-RATE_LIMIT = getattr(settings, "DOCUMENT_RATE_LIMIT", 5)
-RATE_WINDOW_SECONDS = getattr(settings, "DOCUMENT_RATE_WINDOW_SECONDS", 60)
+
+def rate_limit() -> tuple[int, int]:
+    """(generations, seconds): at most so many per user in any such window (5 per minute).
+
+    DOCUMENT_RATE_LIMIT / DOCUMENT_RATE_WINDOW_SECONDS settings override it (tests shorten the
+    window to watch it slide)."""
+    return (
+        getattr(settings, "DOCUMENT_RATE_LIMIT", 5),
+        getattr(settings, "DOCUMENT_RATE_WINDOW_SECONDS", 60),
+    )
+
+
 # A request still queued or processing after this long is taken as lost and may be re-queued.
 STALE_AFTER = timedelta(minutes=10)
 MAX_BULK_INVOICES = 500
@@ -59,7 +68,7 @@ class RateLimited(ApplicationError):
                 "You have generated %(limit)d documents in the last minute. "
                 "Please wait %(seconds)d seconds and try again."
             )
-            % {"limit": RATE_LIMIT, "seconds": retry_after},
+            % {"limit": rate_limit()[0], "seconds": retry_after},
             code="rate_limited",
         )
         self.retry_after = retry_after
@@ -77,9 +86,8 @@ def _check_member(actor: Membership) -> Tenant:
 
 
 def _rate_limit(actor: Membership) -> None:
-    result = rate_limit_hit(
-        key=f"documents:user:{actor.user_id}", limit=RATE_LIMIT, window_seconds=RATE_WINDOW_SECONDS
-    )
+    limit, window = rate_limit()
+    result = rate_limit_hit(key=f"documents:user:{actor.user_id}", limit=limit, window_seconds=window)
     if not result.allowed:
         raise RateLimited(result.retry_after)
 
@@ -158,7 +166,7 @@ def document_request(
     - A ready file of the current content version is returned as is: no render, and it does
       not count toward the rate limit.
     - A request already queued or processing is returned as is (clicking twice queues once).
-    - Otherwise at most RATE_LIMIT per user per RATE_WINDOW_SECONDS (else `RateLimited`), the
+    - Otherwise at most 5 per user per minute (`rate_limit()`, else `RateLimited`), the
       row becomes *queued* and the render is queued after this transaction commits.
     """
     tenant = _check_member(actor)

@@ -28,8 +28,18 @@ from tenants.tests.fixtures import client_for
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def eager_tasks(monkeypatch):
+    """Tasks run in this process after commit, as in the embedded default (even with a broker
+    configured): these tests are about the pages and services, test_documents_real.py about
+    the worker."""
+    from invoiceflow.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+
+
 @pytest.fixture(autouse=True)
-def _isolated(settings, tmp_path):
+def _isolated(settings, tmp_path, eager_tasks):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.REDIS_URL = ""  # the in-memory rate limiter, emptied per test
     memory_limiter.clear()
