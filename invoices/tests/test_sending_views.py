@@ -13,7 +13,6 @@ from invoices.models import Invoice, InvoiceStatus
 from invoices.sending_models import (
     ClientEmailProblem,
     ClientReminderOverride,
-    MessageStatus,
     OutgoingMessage,
     RecurringTemplate,
     SendingSettings,
