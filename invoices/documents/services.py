@@ -309,6 +309,14 @@ def _finish_if_complete(job: BulkJob) -> None:
         job.status = BulkJobStatus.READY if job.done else BulkJobStatus.FAILED
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "finished_at"])
+        _notify_finished(job)
+
+
+def _notify_finished(job: BulkJob) -> None:
+    """Email the member who started the job that it is done (invoices.sending; once per job)."""
+    from invoices.sending import notify_bulk_ready
+
+    notify_bulk_ready(bulk_job_id=job.pk)
 
 
 def _resolve_many(invoices: list[str]) -> list[Invoice]:
@@ -451,6 +459,7 @@ def bulk_zip_build(*, tenant: Tenant, job_id: int) -> str:
         job.status = BulkJobStatus.READY
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "finished_at"])
+        _notify_finished(job)
         live.publish_on_commit(tenant.pk, live.job_payload(job, tenant_slug=tenant.slug))
     return "ready"
 
@@ -464,4 +473,5 @@ def bulk_job_mark_failed(*, tenant: Tenant, job_id: int, reason: str) -> None:
         job.failure_reason = reason[:300]
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "failure_reason", "finished_at"])
+        _notify_finished(job)
         live.publish_on_commit(tenant.pk, live.job_payload(job, tenant_slug=tenant.slug))
