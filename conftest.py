@@ -57,6 +57,21 @@ def django_db_setup(django_db_setup: None, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _close_connections_after_transactional_tests(request: pytest.FixtureRequest, django_db_blocker):
+    """A transactional test (live server, worker, threads) leaves real connections open; a
+    later test without database access would then trip over them when a request finishes
+    (Django's close_old_connections asks the open connection for its state)."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = {"transactional_db", "live_server"} & set(request.fixturenames) or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if transactional:
+        with django_db_blocker.unblock():
+            connections.close_all()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: pytest.FixtureRequest) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
