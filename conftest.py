@@ -72,6 +72,19 @@ def _close_connections_after_transactional_tests(request: pytest.FixtureRequest,
 
 
 @pytest.fixture(autouse=True)
+def _celery_tasks_run_in_process():
+    """Tasks run in-process in tests, as in the embedded default, even when REDIS_URL gives a
+    broker. Tests about the real worker use the `celery_worker` fixture, which points the app
+    at a worker process and turns this off for its test."""
+    from invoiceflow.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: pytest.FixtureRequest) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
