@@ -33,7 +33,8 @@ def client_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     # What each client of this page owes, in one query.
     balances = selectors.client_balances(clients=page.object_list)
     for client in page.object_list:
-        client.balances = balances.get(client.pk, [])
+        client.owed = [b for b in balances.get(client.pk, []) if b.outstanding]
+        client.late = [b for b in balances.get(client.pk, []) if b.overdue]
     params = request.GET.copy()
     params.pop("page", None)
     return render(
