@@ -244,7 +244,8 @@ def public_invoice_url(token: str) -> str:
 
 def invoice_pdf_bytes(invoice: Invoice) -> bytes:
     """The invoice's PDF as it is now: the stored file of its current version when the PDF
-    pipeline has one ready, else rendered here (pure: nothing is stored)."""
+    pipeline has one ready, else rendered here and stored as that version's document, so that
+    the client's page (which offers only a stored PDF) can hand out the same file."""
     from invoices.documents import storage
     from invoices.documents.models import DocumentFormat, DocumentStatus, InvoiceDocument
     from invoices.documents.render import load_invoice_for_render, render_invoice_pdf
@@ -260,7 +261,34 @@ def invoice_pdf_bytes(invoice: Invoice) -> bytes:
             return storage.read(document.storage_key)
         except OSError:
             logger.warning("stored PDF %s is missing; rendering it for the email", document.public_id)
-    return render_invoice_pdf(load_invoice_for_render(invoice_pk=invoice.pk))
+    pdf = render_invoice_pdf(load_invoice_for_render(invoice_pk=invoice.pk))
+    key = storage.document_storage_key(
+        tenant_public_id=invoice.tenant.public_id,
+        invoice_public_id=invoice.public_id,
+        content_version=invoice.content_version,
+        format=DocumentFormat.PDF,
+    )
+    try:
+        storage.store_exact(key, pdf)
+    except Exception:
+        # The email can still go out with its attachment; the page shows the PDF once stored.
+        logger.warning("could not store the PDF of %s", invoice.public_id, exc_info=True)
+        return pdf
+    now = timezone.now()
+    InvoiceDocument.objects.update_or_create(
+        invoice=invoice,
+        format=DocumentFormat.PDF,
+        content_version=invoice.content_version,
+        defaults={
+            "status": DocumentStatus.READY,
+            "storage_key": key,
+            "size": len(pdf),
+            "failure_reason": "",
+            "ready_at": now,
+            "updated_at": now,
+        },
+    )
+    return pdf
 
 
 def pdf_filename(invoice: Invoice) -> str:
@@ -384,7 +412,12 @@ def _prepare(tenant: Tenant, message_id: int) -> _Prepared | str:
         if message.include_link and invoice is not None:
             _link, token = invoice_link_issue(actor=None, invoice=invoice)
             link = public_invoice_url(token)
-        pdf = invoice_pdf_bytes(invoice) if message.attach_pdf and invoice is not None else None
+        pdf = None
+        if invoice is not None and (message.attach_pdf or link):
+            # Rendered (and stored) for the link too: the client's page downloads that file.
+            pdf = invoice_pdf_bytes(invoice)
+        if not message.attach_pdf:
+            pdf = None
         return _Prepared(build_email(message, link=link, pdf=pdf), message.attempts)
 
 

@@ -4,6 +4,7 @@ server. Test modules import them: `from invoices.tests.sending_fixtures import *
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ SITE = "http://testserver"
 @pytest.fixture
 def mail_env(
     settings: Any,
+    tmp_path: Path,
     smtp_server: SMTPServer,
     celery_eager: None,
     django_capture_on_commit_callbacks: Any,
@@ -25,6 +27,7 @@ def mail_env(
     """Emails go through the loopback SMTP server, tasks run in-process after commit, and
     links in emails point at the test client's host."""
     settings.SITE_URL = SITE
+    settings.MEDIA_ROOT = tmp_path / "media"  # PDFs stored for the client's page
     settings.EMAIL_RETRY_BACKOFF_SECONDS = 0
     settings.EMAIL_SEND_MAX_RETRIES = 2
     cache.clear()  # the public page's rate limiter

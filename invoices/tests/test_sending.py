@@ -60,6 +60,8 @@ def test_invoice_email_reaches_the_smtp_server_with_both_parts_the_pdf_and_a_wor
     page = _open_link(link)
     assert page.status_code == 200
     assert invoice.number in page.content.decode()
+    # The PDF the email carried is stored for the client's page, which offers it for download.
+    assert 'data-testid="pdf-download"' in page.content.decode()
     # The provider id is the Message-ID the server received, indexed for the tracking webhook.
     assert str(received.message["Message-ID"]).strip().strip("<>") == message.provider_message_id
     sent = InvoiceEvent.objects.get(invoice=invoice, verb=EventVerb.SENT)
