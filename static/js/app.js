@@ -1,19 +1,52 @@
-// Progressive enhancement only: every page works without this file.
+// Progressive enhancement only: every page works without this file. No inline handlers
+// anywhere (strict Content-Security-Policy): behaviour is attached here, by data attributes.
 (function () {
   "use strict";
-  // Close an open <details> menu when clicking elsewhere or pressing Escape.
-  document.addEventListener("click", function (event) {
+
+  function closeMenus(except) {
     document.querySelectorAll("details.menu[open]").forEach(function (menu) {
-      if (!menu.contains(event.target)) menu.removeAttribute("open");
+      if (menu !== except) menu.removeAttribute("open");
     });
+  }
+
+  // <details class="menu">: one open at a time; close on a click elsewhere or on Escape.
+  document.addEventListener("click", function (event) {
+    var inside = event.target.closest ? event.target.closest("details.menu") : null;
+    closeMenus(inside);
   });
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
-    document.querySelectorAll("details.menu[open]").forEach(function (menu) { menu.removeAttribute("open"); });
+    var open = document.querySelector("details.menu[open]");
+    if (!open) return;
+    closeMenus(null);
+    var summary = open.querySelector("summary");
+    if (summary) summary.focus();
   });
-  // <form data-confirm="Are you sure?">: ask before submitting (no inline handlers: strict CSP).
+
+  // <form data-confirm="Are you sure?">: ask before submitting.
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) event.preventDefault();
   }, true);
+
+  // Flash messages get a close button.
+  function enhanceFlashes(root) {
+    root.querySelectorAll("[data-flash]:not([data-flash-ready])").forEach(function (flash) {
+      flash.setAttribute("data-flash-ready", "");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "flash__close";
+      var list = flash.closest("[data-dismiss-label]");
+      button.setAttribute("aria-label", list ? list.getAttribute("data-dismiss-label") : "Dismiss");
+      button.textContent = "×";
+      button.addEventListener("click", function () {
+        var container = flash.parentNode;
+        flash.remove();
+        if (container && !container.children.length) container.remove();
+      });
+      flash.appendChild(button);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { enhanceFlashes(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { enhanceFlashes(event.target); });
 })();
