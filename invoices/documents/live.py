@@ -38,6 +38,9 @@ def document_payload(
         "format": document.format,
         "content_version": document.content_version,
         "status": document.status,
+        # When the status was set: the page ignores anything older than what it shows (an
+        # HTTP answer can arrive after the socket already announced a later status).
+        "updated": document.updated_at.timestamp(),
         "reason": document.failure_reason,
         "download_url": reverse("document_download", args=[tenant_slug, document.public_id]) if ready else "",
     }

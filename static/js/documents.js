@@ -37,6 +37,9 @@
       var version = el.dataset.docVersion;
       // A message about another version of the invoice (an older request) is not this page's.
       if (version && payload.content_version && String(payload.content_version) !== version) return;
+      // Older news than what is shown (e.g. the button's HTTP answer after the socket's "ready").
+      if (payload.updated && el.dataset.docUpdated && payload.updated < parseFloat(el.dataset.docUpdated)) return;
+      if (payload.updated) el.dataset.docUpdated = String(payload.updated);
       var status = payload.status;
       el.dataset.docStatus = status;
       var badge = el.querySelector("[data-doc-badge]");
