@@ -386,7 +386,7 @@ def _prepare(tenant: Tenant, message_id: int) -> _Prepared | str:
 
     with tenant_scope(tenant):
         message = (
-            OutgoingMessage.objects.select_for_update()
+            OutgoingMessage.objects.select_for_update(of=("self",))
             .select_related("invoice", "invoice__client", "tenant", "sent_by")
             .filter(pk=message_id)
             .first()
@@ -485,7 +485,11 @@ def message_mark_sent(*, tenant: Tenant, message_id: int, provider_message_id: s
     from invoices.services import invoice_mark_sent
 
     with tenant_scope(tenant):
-        message = OutgoingMessage.objects.select_for_update().select_related("invoice").get(pk=message_id)
+        message = (
+            OutgoingMessage.objects.select_for_update(of=("self",))
+            .select_related("invoice")
+            .get(pk=message_id)
+        )
         if message.status != MessageStatus.QUEUED:
             return
         now = timezone.now()
@@ -518,7 +522,7 @@ def message_mark_failed(*, tenant: Tenant, message_id: int, error: str) -> None:
     """The last try failed (or the refusal was final): failed, on the timeline, never silent."""
     with tenant_scope(tenant):
         message = (
-            OutgoingMessage.objects.select_for_update()
+            OutgoingMessage.objects.select_for_update(of=("self",))
             .select_related("invoice")
             .filter(pk=message_id)
             .first()

@@ -75,7 +75,7 @@ def tracking_event_apply(*, event: AnymailTrackingEvent) -> str:
         return "unknown"
     with tenant_scope(index.tenant):
         message = (
-            OutgoingMessage.objects.select_for_update()
+            OutgoingMessage.objects.select_for_update(of=("self",))
             .select_related("invoice", "invoice__client")
             .filter(public_id=index.message_public_id)
             .first()
