@@ -133,6 +133,8 @@ INSTALLED_APPS = [
     "invoices",
     "billing",
     "api",
+    # Outgoing webhooks: signed invoice events POSTed to tenants' endpoints (api/webhooks/).
+    "api.webhooks",
     "rest_framework_simplejwt",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -260,6 +262,8 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 CELERY_BEAT_SCHEDULE = {
+    # Outgoing webhook deliveries whose next attempt is due (a lost retry is picked up here).
+    "webhooks-deliver-due": {"task": "webhooks.deliver_due", "schedule": 60.0},
     # Recurring invoices and payment reminders (invoices/recurring.py, invoices/reminders.py):
     # each period / reminder step is claimed by a unique row, so extra runs send nothing twice.
     "invoices-dispatch-recurring": {"task": "invoices.dispatch_recurring", "schedule": 3600.0},
@@ -276,6 +280,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0 * env_int("STRIPE_RECONCILE_MINUTES", 15),
     },
 }
+
+# Outgoing webhooks (api/webhooks/): endpoints must be HTTPS on a public address; plain http to
+# 127.0.0.1/localhost is accepted only with DEBUG or this switch (the tests' loopback receiver).
+WEBHOOKS_ALLOW_LOOPBACK = env_bool("WEBHOOKS_ALLOW_LOOPBACK", False)
 
 # --- auth ------------------------------------------------------------------------------------
 

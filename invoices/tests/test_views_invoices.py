@@ -201,7 +201,17 @@ def test_a_viewer_sees_the_invoice_without_any_control(viewer_client: HttpClient
             "credit note",
         ):
             assert f">{control}" not in page, control
-        assert '<form method="post" action="/t/' not in page
+        for action in (
+            "payments",
+            "void",
+            "uncollectible",
+            "credit-note",
+            "duplicate",
+            "delete",
+            "edit",
+            "finalize",
+        ):
+            assert f"/{invoice.public_id}/{action}/" not in page, action
 
 
 def test_preview_is_the_printable_document(
@@ -371,3 +381,19 @@ def test_finalize_from_the_detail_page_refuses_twice(owner_client: HttpClient, b
     assert "is already finalized" in html(again)
     with tenant_scope(books.tenant):
         assert Invoice.objects.get(pk=books.draft.pk).number == "INV-2026-00002"
+
+
+def test_the_count_stops_at_the_cap(
+    owner_client: HttpClient, books: Books, owner_membership: Membership, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 100,000 invoices an exact count costs more than the page: it is capped."""
+    from invoices.views._helpers import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "cap", 30)
+    with tenant_scope(books.tenant):
+        for _ in range(30):
+            make_invoice(actor=owner_membership, client=books.client)
+    page = html(owner_client.get(books.url("invoice_list")))
+    assert "More than 30 documents" in page
+    assert "Page 1 of 2+" in page
+    assert "1 document · " in html(owner_client.get(books.url("invoice_list") + "?status=open&q=INV"))

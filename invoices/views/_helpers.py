@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.forms import Form
 from django.http import Http404
+from django.utils.functional import cached_property
 
 from invoiceflow.errors import ApplicationError
 from invoiceflow.web import require_membership
@@ -36,3 +38,22 @@ def submit_form(form: Form, service: Callable[..., T], /, **kwargs: Any) -> T | 
     except ApplicationError as error:
         form.add_error(error.field if error.field in form.fields else None, error.message)
         return None
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose COUNT stops at `cap` rows.
+
+    An exact COUNT(*) reads every matching row: at 100,000 invoices it costs more than the
+    page itself. Counting at most `cap` rows (a LIMIT inside the count) keeps the cost flat;
+    the page then says "10,000+" and the last pages are reached by narrowing the filters.
+    """
+
+    cap = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,7 +12,7 @@ from invoiceflow.web import call_service
 from invoices import selectors, services
 from invoices.forms import ClientForm, ClientSearchForm
 from invoices.models import Client
-from invoices.views._helpers import found_or_404, submit_form, writer_required
+from invoices.views._helpers import CappedPaginator, found_or_404, submit_form, writer_required
 
 PAGE_SIZE = 25
 
@@ -27,9 +26,9 @@ def client_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     search, archived = "", False
     if form.is_bound and form.is_valid():
         search, archived = form.cleaned_data["q"], form.cleaned_data["archived"]
-    page = Paginator(selectors.client_list(search=search, include_archived=archived), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = CappedPaginator(
+        selectors.client_list(search=search, include_archived=archived), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     # What each client of this page owes, in one query.
     balances = selectors.client_balances(clients=page.object_list)
     for client in page.object_list:
@@ -46,7 +45,7 @@ def client_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 def client_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     client = _client(public_id)
-    invoices = Paginator(selectors.invoice_list(client=client, kind=None), 20).get_page(
+    invoices = CappedPaginator(selectors.invoice_list(client=client, kind=None), 20).get_page(
         request.GET.get("page")
     )
     return render(

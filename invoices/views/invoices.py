@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,7 +16,7 @@ from invoices.document import document_context
 from invoices.forms import CreditNoteForm, InvoiceFilterForm, PaymentForm, ReasonForm, tax_rate_choices
 from invoices.models import Invoice, InvoiceKind, InvoiceStatus
 from invoices.services.payments import PAYABLE_STATUSES
-from invoices.views._helpers import found_or_404, submit_form, writer_required
+from invoices.views._helpers import CappedPaginator, found_or_404, submit_form, writer_required
 from tenants import roles
 
 PAGE_SIZE = 25
@@ -44,7 +43,7 @@ def invoice_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
             "sort": data["sort"] or "-issue_date",
         }
     queryset = selectors.invoice_list(kind=None, **filters)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     # The filter keeps its other values when paging or re-sorting.
     params = request.GET.copy()
     params.pop("page", None)
