@@ -8,6 +8,7 @@ from api.views.auth import TokenObtainView, TokenRefreshView
 from api.views.invoices import InvoiceViewSet
 from api.views.keys import ApiKeyViewSet
 from api.views.resources import CatalogItemViewSet, ClientViewSet, TaxRateViewSet
+from api.webhooks.views import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 app_name = "api"
 
@@ -17,6 +18,8 @@ router.register("tax-rates", TaxRateViewSet, basename="tax-rate")
 router.register("catalog-items", CatalogItemViewSet, basename="catalog-item")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("api-keys", ApiKeyViewSet, basename="api-key")
+router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="token"),

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from api.tests.conftest import TenantData, api_key, jwt_client, make_data
 from api.tests.idor import Victim, discover_routes, foreign_links, snapshot, sweep
+from api.webhooks.services import webhook_endpoint_create, webhook_event_emit
 from invoices import services
 from tenants.models import Membership, Role
 from tenants.scoping import tenant_scope
@@ -23,6 +24,12 @@ def _victim(other_tenant, outsider_membership) -> tuple[Victim, dict[str, str], 
     b_key_id = jwt_client(outsider_membership).post(
         "/api/v1/api-keys/", {"name": "Globex key"}, format="json"
     )
+    # Outgoing webhooks (api/webhooks/): an endpoint of B's and a delivery to it.
+    with tenant_scope(other_tenant):
+        hook = webhook_endpoint_create(
+            actor=outsider_membership, url="https://hooks.globex.example/in", events=["invoice.paid"]
+        )
+    (delivery,) = webhook_event_emit(tenant=other_tenant, type="invoice.paid", data={"who": "Globex"})
     ids = {
         "client": b.client.public_id,
         "tax_rate": b.tax_rate.public_id,
@@ -31,12 +38,17 @@ def _victim(other_tenant, outsider_membership) -> tuple[Victim, dict[str, str], 
         "draft": b.draft.public_id,
         "payment": payment.public_id,
         "api_key": b_key_id.json()["id"],
+        "webhook_endpoint": hook.endpoint.public_id,
+        "webhook_delivery": delivery.public_id,
     }
     secrets = [
         "Globex",  # tenant, client, rate, item and line names all carry it
         *ids.values(),
         other_tenant.public_id,
         "billing@globex.example",
+        "hooks.globex.example",
+        hook.secret,
+        delivery.event_id,
     ]
     return Victim(tenant=other_tenant, ids=list(ids.values()), secrets=secrets), ids, b
 

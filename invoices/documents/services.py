@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from api.webhooks.services import document_ready_on_commit
 from invoiceflow.errors import ApplicationError
 from invoiceflow.ratelimit import rate_limit_hit
 from invoices.documents import live, storage
@@ -271,6 +272,10 @@ def document_process(*, tenant: Tenant, document_id: int) -> str:
             document.save(update_fields=["status", "failure_reason", "size", "ready_at", "updated_at"])
             _settle_bulk_items(document, succeeded=True, tenant=tenant)
             live.publish_on_commit(tenant.pk, _payload(document, tenant, claim.invoice_public_id))
+            # Outgoing webhooks: "document.ready" to the tenant's endpoints after commit.
+            document_ready_on_commit(
+                tenant=tenant, document=document, invoice_public_id=claim.invoice_public_id
+            )
     return "ready"
 
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 
+from api.webhooks.services import invoice_event_on_commit
 from invoiceflow.errors import ApplicationError
 from invoices.models import EventVerb, Invoice, InvoiceEvent
 from tenants import roles
@@ -72,6 +73,10 @@ def tenant_today(tenant: Tenant | None = None) -> date:
 def record_event(
     invoice: Invoice, *, verb: EventVerb, actor: Membership | None = None, **data: Any
 ) -> InvoiceEvent:
-    return InvoiceEvent.objects.create(
+    event = InvoiceEvent.objects.create(
         invoice=invoice, actor=actor.user if actor else None, verb=verb, data=data
     )
+    # The single hook of outgoing webhooks: created/finalized/sent/viewed/paid/voided are
+    # announced to the tenant's endpoints once this transaction commits (api/webhooks/).
+    invoice_event_on_commit(invoice, verb, event.pk)
+    return event
