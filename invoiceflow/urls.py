@@ -37,5 +37,7 @@ urlpatterns = [
     # PDFs and exports: generate, live status, downloads, bulk (invoices/documents/).
     path("t/<slug:tenant_slug>/", include("invoices.documents.urls")),
     path("t/<slug:tenant_slug>/", include("billing.tenant_urls")),
+    # Settings → Webhooks: endpoints, deliveries, replay (api/webhooks/web.py).
+    path("t/<slug:tenant_slug>/", include("api.webhooks.urls")),
     path("", include("tenants.urls")),
 ]
