@@ -161,3 +161,41 @@ def test_generate_shows_processing_then_ready_without_reload_and_downloads(
     assert open(download.path(), "rb").read(5) == b"%PDF-"  # noqa: SIM115
     page.screenshot(path=str(tmp_path / "invoice-page.png"), full_page=True)
     context.close()
+
+
+def test_bulk_zip_shows_progress_and_downloads_one_archive(
+    asgi_server, browser, tenant, owner, owner_membership, settings, tmp_path
+):
+    import zipfile
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    memory_limiter.clear()
+    with tenant_scope(tenant):
+        numbers = sorted(sample_invoice(lines=2, actor=owner_membership).number for _ in range(3))
+    client = DjangoClient()
+    client.force_login(owner)
+    context = browser.new_context(accept_downloads=True)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": asgi_server.url,
+            }
+        ]
+    )
+    page = context.new_page()
+    page.goto(f"{asgi_server.url}/t/{tenant.slug}/invoices/")
+    expect(page.locator("#documents-live[data-socket=open]")).to_be_attached(timeout=15000)
+    page.locator("[data-bulk-all]").check()
+    expect(page.locator("[data-bulk-count]")).to_have_text("3")
+    page.get_by_test_id("bulk-zip").click()
+    expect(page.locator("[data-bulk-form][data-bulk-status=ready]")).to_be_attached(timeout=60000)
+    expect(page.locator("[data-bulk-text]")).to_have_text("3 / 3")
+    # The rows caught up too: every invoice now has its PDF.
+    expect(page.locator("[data-doc-invoice][data-doc-status=ready]")).to_have_count(3)
+    with page.expect_download() as waiting:
+        page.locator("[data-bulk-download]").click()
+    archive = zipfile.ZipFile(waiting.value.path())
+    assert sorted(archive.namelist()) == [f"{number}.pdf" for number in numbers]
+    context.close()

@@ -157,7 +157,8 @@
   function post(form, extra) {
     var data = new FormData(form);
     Object.keys(extra || {}).forEach(function (key) { data.append(key, extra[key]); });
-    return fetch(form.action, {
+    // getAttribute: the bulk form has buttons named "action", which shadow form.action.
+    return fetch(form.getAttribute("action"), {
       method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" }
     }).then(function (response) {
       return response.json().then(function (body) { return { ok: response.ok, body: body }; });
