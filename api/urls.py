@@ -3,6 +3,7 @@
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
+from api import generate
 from api.views._common import api_not_found
 from api.views.auth import TokenObtainView, TokenRefreshView
 from api.views.invoices import InvoiceViewSet
@@ -24,6 +25,12 @@ router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="token"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
+    # "Upload and generate" (api/generate.py): before the router, whose invoices/{id}/ would match.
+    path("invoices/generate/", generate.generate_view, name="invoice-generate"),
+    re_path(r"^invoices/(?P<id>[^/]+)/generation/$", generate.status_view, name="invoice-generation"),
+    re_path(r"^invoices/(?P<id>[^/]+)/generation/pdf/$", generate.pdf_view, name="invoice-generation-pdf"),
+    re_path(r"^invoices/(?P<id>[^/]+)/generation/csv/$", generate.csv_view, name="invoice-generation-csv"),
+    re_path(r"^invoices/(?P<id>[^/]+)/generation/xlsx/$", generate.xlsx_view, name="invoice-generation-xlsx"),
     path("", include(router.urls)),
     # Anything else under /api/v1/ is a JSON 404, in the API's error format.
     re_path(r"^.*$", api_not_found),

@@ -88,7 +88,10 @@ def _check_member(actor: Membership) -> Tenant:
 
 def _rate_limit(actor: Membership) -> None:
     limit, window = rate_limit()
-    result = rate_limit_hit(key=f"documents:user:{actor.user_id}", limit=limit, window_seconds=window)
+    # A person's bucket; an API key (no person: api.authentication.ApiKeyActor) has its own.
+    user_id = getattr(actor, "user_id", None)
+    who = f"user:{user_id}" if user_id is not None else f"api_key:{actor.api_key.pk}"
+    result = rate_limit_hit(key=f"documents:{who}", limit=limit, window_seconds=window)
     if not result.allowed:
         raise RateLimited(result.retry_after)
 
