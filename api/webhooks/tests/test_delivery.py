@@ -202,3 +202,24 @@ def test_endpoint_urls_are_https_except_loopback_when_allowed(settings, url, all
         else:
             with pytest.raises(ApplicationError):
                 services.webhook_url_validate(url)
+
+
+def test_paid_and_document_ready_are_announced(
+    tenant, owner_membership, receiver, django_capture_on_commit_callbacks
+):
+    from invoices.documents.services import document_request
+
+    _endpoint(tenant, owner_membership, receiver.url, events=["invoice.paid", "document.ready"])
+    with tenant_scope(tenant):
+        invoice = make_invoice(actor=owner_membership, lines=[line("Audit", "1", "80.00")], finalize=True)
+    with django_capture_on_commit_callbacks(execute=True), tenant_scope(tenant):
+        invoicing.payment_record(actor=owner_membership, invoice=invoice, amount=str(invoice.total))
+    with django_capture_on_commit_callbacks(execute=True), tenant_scope(tenant):
+        document = document_request(actor=owner_membership, invoice=invoice)
+    events = [json.loads(r.body) for r in receiver.requests]
+    assert [event["type"] for event in events] == ["invoice.paid", "document.ready"]
+    assert events[0]["data"]["status"] == "paid"
+    assert events[0]["data"]["balance_due"] == "0.00"
+    assert events[1]["data"]["id"] == document.public_id
+    assert events[1]["data"]["invoice"] == invoice.public_id
+    assert events[1]["data"]["size"] > 0
