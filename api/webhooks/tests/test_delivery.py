@@ -223,3 +223,58 @@ def test_paid_and_document_ready_are_announced(
     assert events[1]["data"]["id"] == document.public_id
     assert events[1]["data"]["invoice"] == invoice.public_id
     assert events[1]["data"]["size"] > 0
+
+
+def test_a_worker_requeues_a_failed_attempt_for_its_scheduled_time(tenant, owner_membership, receiver):
+    from unittest import mock
+
+    from api.webhooks.tasks import deliver_webhook
+
+    _endpoint(tenant, owner_membership, receiver.url)
+    receiver.statuses = [500]
+    (delivery,) = services.webhook_event_emit(tenant=tenant, type="invoice.paid", data={})
+    with mock.patch.object(deliver_webhook, "apply_async") as queued:
+        # Called directly, as a worker runs it (not eager): it queues its own retry.
+        assert deliver_webhook(tenant_id=tenant.pk, delivery_id=delivery.pk) == "retry"
+    (call,) = queued.call_args_list
+    assert call.kwargs["kwargs"] == {"tenant_id": tenant.pk, "delivery_id": delivery.pk}
+    assert 55 <= call.kwargs["countdown"] <= 60
+
+
+def test_the_sweep_queues_only_due_deliveries_of_every_tenant(
+    tenant, owner_membership, other_tenant, outsider_membership, receiver, django_capture_on_commit_callbacks
+):
+    _endpoint(tenant, owner_membership, receiver.url)
+    _endpoint(other_tenant, outsider_membership, receiver.url + "/globex")
+    (due,) = services.webhook_event_emit(tenant=tenant, type="invoice.paid", data={})
+    (other_due,) = services.webhook_event_emit(tenant=other_tenant, type="invoice.paid", data={})
+    (later,) = services.webhook_event_emit(tenant=tenant, type="invoice.paid", data={})
+    with tenant_scope(tenant):
+        WebhookDelivery.objects.filter(pk=later.pk).update(
+            next_attempt_at=timezone.now() + timedelta(hours=1)
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver_due() == 2
+    assert sorted(r.path for r in receiver.requests) == ["/hooks", "/hooks/globex"]
+    with tenant_scope(tenant):
+        later.refresh_from_db()
+        due.refresh_from_db()
+    with tenant_scope(other_tenant):
+        other_due.refresh_from_db()
+    assert (due.status, other_due.status) == (DeliveryStatus.SUCCEEDED, DeliveryStatus.SUCCEEDED)
+    assert later.attempts == 0
+
+
+def test_a_host_resolving_to_a_private_address_is_refused_at_delivery(
+    tenant, owner_membership, receiver, settings
+):
+    _endpoint(tenant, owner_membership, receiver.url)  # registered while loopback was allowed
+    (delivery,) = services.webhook_event_emit(tenant=tenant, type="invoice.paid", data={})
+    settings.WEBHOOKS_ALLOW_LOOPBACK = False
+    settings.DEBUG = False
+    assert services.delivery_attempt(tenant=tenant, delivery_id=delivery.pk) == "retry"
+    with tenant_scope(tenant):
+        delivery.refresh_from_db()
+    assert "private address" in delivery.last_error
+    assert delivery.last_response_status is None
+    assert receiver.requests == []
