@@ -220,7 +220,11 @@ def end_to_end(args: argparse.Namespace, tenant: Any, membership: Any, user: Any
             ids = [invoice.public_id for invoice in invoices]
             with tenant_scope(tenant):
                 started = time.perf_counter()
-                services.bulk_generate(actor=membership, invoices=ids)
+                # Bulk jobs take up to 500 invoices; one transaction, so all are queued at commit.
+                for chunk in range(0, len(ids), services.MAX_BULK_INVOICES):
+                    services.bulk_generate(
+                        actor=membership, invoices=ids[chunk : chunk + services.MAX_BULK_INVOICES]
+                    )
             # The scope's transaction committed: the tasks are on the broker now.
             while True:
                 with tenant_scope(tenant):
