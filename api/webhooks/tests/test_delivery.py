@@ -65,6 +65,24 @@ def test_unsubscribed_events_and_rolled_back_changes_send_nothing(
         invoicing.invoice_void(actor=owner_membership, invoice=invoice, reason="mistake")
     assert [json.loads(r.body)["type"] for r in receiver.requests] == ["invoice.voided"]
 
+    class Boom(Exception):
+        pass
+
+    with tenant_scope(tenant):
+        other = make_invoice(actor=owner_membership, lines=[line()], finalize=True)
+
+    def void_then_fail() -> None:
+        with tenant_scope(tenant):
+            invoicing.invoice_void(actor=owner_membership, invoice=other, reason="undone")
+            raise Boom  # the void rolls back: nothing is announced
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Boom):
+        void_then_fail()
+    assert len(receiver.requests) == 1
+    with tenant_scope(tenant):
+        other.refresh_from_db()
+    assert other.status != "void"
+
 
 def test_signature_tolerance_refuses_an_old_timestamp():
     header = signature_header('{"a":1}', "whsec_x", timestamp=1_000_000)
