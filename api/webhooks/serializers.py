@@ -64,3 +64,11 @@ class WebhookDeliverySerializer(ReadOnlyModelSerializer):
             "payload",
         )
         read_only_fields = fields
+
+
+class WebhookEndpointUpdateSerializer(serializers.Serializer):
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=EventType.choices), min_length=1, max_length=20, required=False
+    )
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    active = serializers.BooleanField(required=False)

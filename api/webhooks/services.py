@@ -115,7 +115,7 @@ def webhook_url_validate(url: str) -> str:
 def _check_admin(actor: Membership) -> Tenant:
     tenant = current_tenant()
     if actor.tenant_id != tenant.pk or not roles.can_manage_tenant(actor):
-        raise ApplicationError(_("Only owners and admins manage webhooks."), code="permission_denied")
+        raise ApplicationError(_("Only owners and admins manage webhooks."), code="forbidden")
     return tenant
 
 
@@ -148,6 +148,32 @@ def webhook_endpoint_create(
         raise ApplicationError(" ".join(messages), field=field, code="invalid") from error
     endpoint.save()
     return CreatedEndpoint(endpoint, secret)
+
+
+def webhook_endpoint_update(
+    *,
+    actor: Membership,
+    endpoint: WebhookEndpoint,
+    events: list[str] | None = None,
+    description: str | None = None,
+    is_active: bool | None = None,
+) -> WebhookEndpoint:
+    """Change what an endpoint receives, or switch it off (pending retries wait) and on."""
+    _check_admin(actor)
+    if events is not None:
+        if not events or any(event not in EventType.values for event in events):
+            raise ApplicationError(
+                _("Choose at least one event among: %(types)s.") % {"types": ", ".join(EventType.values)},
+                field="events",
+                code="invalid_events",
+            )
+        endpoint.events = sorted(set(events))
+    if description is not None:
+        endpoint.description = description
+    if is_active is not None:
+        endpoint.is_active = is_active
+    endpoint.save(update_fields=["events", "description", "is_active"])
+    return endpoint
 
 
 def webhook_endpoint_delete(*, actor: Membership, endpoint: WebhookEndpoint) -> None:

@@ -34,7 +34,7 @@ class WebhookEndpointViewSet(TenantScopedViewSet):
     serializer_class = s.WebhookEndpointSerializer
     read_role = Role.ADMIN
     write_role = Role.ADMIN
-    http_method_names = ["get", "post", "delete", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def scoped_queryset(self) -> QuerySet:
         return selectors.webhook_endpoint_list()
@@ -57,6 +57,16 @@ class WebhookEndpointViewSet(TenantScopedViewSet):
         made = services.webhook_endpoint_create(actor=self.actor, **body.validated_data)
         data = s.WebhookEndpointCreatedSerializer(made.endpoint, context={"secret": made.secret}).data
         return created(data, url_name="api:webhook-endpoint-detail", public_id=made.endpoint.public_id)
+
+    @extend_schema(request=s.WebhookEndpointUpdateSerializer, responses=s.WebhookEndpointSerializer)
+    def partial_update(self, request: Request, id: str) -> Response:
+        body = s.WebhookEndpointUpdateSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        changes = dict(body.validated_data)
+        if "active" in changes:
+            changes["is_active"] = changes.pop("active")
+        endpoint = services.webhook_endpoint_update(actor=self.actor, endpoint=self.get_object(), **changes)
+        return Response(self.get_serializer(endpoint).data)
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, id: str) -> Response:

@@ -111,3 +111,17 @@ def test_an_outsider_cannot_see_or_replay_another_tenants_deliveries(
         assert delivery.attempts == 0
         assert WebhookEndpoint.objects.filter(public_id=made["id"]).exists()
         assert WebhookDelivery.objects.count() == 1
+
+
+def test_an_endpoint_is_switched_off_and_its_events_changed(owner_api, tenant, outsider_api):
+    made = _create(owner_api, "https://hooks.acme.example/in").json()
+    detail = f"{URL}{made['id']}/"
+    assert outsider_api.patch(detail, {"active": False}, format="json").status_code == 404
+    off = owner_api.patch(detail, {"active": False, "events": ["invoice.voided"]}, format="json")
+    assert off.status_code == 200, off.content
+    assert (off.json()["active"], off.json()["events"]) == (False, ["invoice.voided"])
+    assert services.webhook_event_emit(tenant=tenant, type="invoice.voided", data={}) == []
+    assert owner_api.patch(detail, {"active": True}, format="json").json()["active"] is True
+    assert len(services.webhook_event_emit(tenant=tenant, type="invoice.voided", data={})) == 1
+    assert services.webhook_event_emit(tenant=tenant, type="invoice.paid", data={}) == []
+    assert owner_api.patch(detail, {"events": []}, format="json").status_code == 400
