@@ -423,7 +423,7 @@ def deliveries_due(*, now: datetime | None = None) -> list[int]:
     """Ids of the current tenant's pending deliveries whose attempt is due."""
     now = now or timezone.now()
     return list(
-        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now).values_list(
-            "pk", flat=True
-        )[:500]
+        WebhookDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, next_attempt_at__lte=now, endpoint__is_active=True
+        ).values_list("pk", flat=True)[:500]
     )

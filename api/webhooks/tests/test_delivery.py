@@ -296,3 +296,17 @@ def test_a_host_resolving_to_a_private_address_is_refused_at_delivery(
     assert "private address" in delivery.last_error
     assert delivery.last_response_status is None
     assert receiver.requests == []
+
+
+def test_a_switched_off_endpoints_deliveries_wait(tenant, owner_membership, receiver):
+    endpoint = _endpoint(tenant, owner_membership, receiver.url).endpoint
+    (delivery,) = services.webhook_event_emit(tenant=tenant, type="invoice.paid", data={})
+    with tenant_scope(tenant):
+        services.webhook_endpoint_update(actor=owner_membership, endpoint=endpoint, is_active=False)
+        assert services.deliveries_due() == []
+    assert services.delivery_attempt(tenant=tenant, delivery_id=delivery.pk) == "skipped"
+    with tenant_scope(tenant):
+        services.webhook_endpoint_update(actor=owner_membership, endpoint=endpoint, is_active=True)
+        assert services.deliveries_due() == [delivery.pk]
+    assert services.delivery_attempt(tenant=tenant, delivery_id=delivery.pk) == "succeeded"
+    assert len(receiver.requests) == 1
