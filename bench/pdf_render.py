@@ -260,7 +260,8 @@ def end_to_end(args: argparse.Namespace, tenant: Any, membership: Any, user: Any
             tuned_one, bare_one = medians(one_page_html, 5)
             print(f"Click to ready (POST → 'ready' on the socket's group), median of {len(latencies)}:")
             print(
-                f"  {ms(statistics.median(latencies))}   (min {ms(min(latencies)).strip()}, max {ms(max(latencies)).strip()})"
+                f"  {ms(statistics.median(latencies))}   (min {ms(min(latencies)).strip()}, "
+                f"max {ms(max(latencies)).strip()})"
             )
             print(f"  render alone now: {ms(tuned_one).strip()}, bare: {ms(bare_one).strip()}")
             print(
@@ -330,7 +331,8 @@ def main() -> None:
         print("                              ours     bare WeasyPrint   ratio")
         tuned, bare = medians(one_html, args.repeat)
         print(
-            f"  12 lines, 1 page, warm   {ms(tuned)}   {ms(bare)}      {tuned / bare:5.2f}   (median of {args.repeat})"
+            f"  12 lines, 1 page, warm   {ms(tuned)}   {ms(bare)}      {tuned / bare:5.2f}"
+            f"   (median of {args.repeat})"
         )
         repeat_many = max(3, args.repeat // 6)
         tuned_many, bare_many = medians(many_html, repeat_many)

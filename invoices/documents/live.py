@@ -10,11 +10,14 @@ down, so a lost message costs a second or two, not a stuck spinner.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import threading
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 from django.urls import reverse
 
@@ -62,12 +65,41 @@ def job_payload(job: BulkJob, *, tenant_slug: str) -> dict[str, Any]:
     }
 
 
+_publisher: tuple[int, asyncio.AbstractEventLoop] | None = None
+_publisher_lock = threading.Lock()
+
+
+def _publisher_loop() -> asyncio.AbstractEventLoop:
+    """One event loop per process, in a thread, for publishing to the Redis channel layer.
+
+    `async_to_sync` would make a new loop, hence a new Redis connection, for every message
+    (~5 ms each); this loop keeps its connection. Made lazily and per PID: a forked Celery
+    child gets its own.
+    """
+    global _publisher
+    with _publisher_lock:
+        if _publisher is None or _publisher[0] != os.getpid():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="channel-layer-publisher", daemon=True).start()
+            _publisher = (os.getpid(), loop)
+        return _publisher[1]
+
+
 def send(tenant_id: int, payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    message = {"type": "status.update", "payload": payload}
     try:
-        async_to_sync(layer.group_send)(group_name(tenant_id), {"type": "status.update", "payload": payload})
+        if isinstance(layer, InMemoryChannelLayer):
+            # In-memory queues belong to the consumers' loop: async_to_sync reaches it from a
+            # request thread of the same process (the embedded default runs tasks in-process).
+            async_to_sync(layer.group_send)(group_name(tenant_id), message)
+        else:
+            future = asyncio.run_coroutine_threadsafe(
+                layer.group_send(group_name(tenant_id), message), _publisher_loop()
+            )
+            future.result(timeout=5)
     except Exception:  # a broken channel layer must not fail a render
         logger.warning("could not publish a document status to tenant %s", tenant_id, exc_info=True)
 

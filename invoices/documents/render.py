@@ -39,7 +39,7 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from invoices.money import format_money
 from tenants.models import Tenant
@@ -315,7 +315,7 @@ def document_context(invoice: Any) -> dict[str, Any]:
     tax_by_rate = {tax.tax_rate_id: tax for tax in tax_totals if tax.tax_rate_id}
     lines = _line_rows(invoice, fmt, tax_by_rate)
     with translation.override(language):
-        page_label = _("Page {page} of {pages}")
+        page_label = pgettext("pdf", "Page {page} of {pages}")
     return {
         "invoice": invoice,
         "language": language,

@@ -105,20 +105,26 @@ def _is_stale(document: InvoiceDocument) -> bool:
     return document.updated_at < timezone.now() - STALE_AFTER
 
 
-def _queue_render(document: InvoiceDocument, invoice: Invoice, tenant: Tenant) -> None:
+def _queue_render(document: InvoiceDocument, invoice: Invoice, tenant: Tenant, *, announce: bool) -> None:
     from invoices.tasks import render_document
 
-    live.publish_on_commit(
-        tenant.pk,
-        live.document_payload(document, tenant_slug=tenant.slug, invoice_public_id=invoice.public_id),
-    )
+    if announce:
+        live.publish_on_commit(
+            tenant.pk,
+            live.document_payload(document, tenant_slug=tenant.slug, invoice_public_id=invoice.public_id),
+        )
     transaction.on_commit(
         lambda: render_document.delay(tenant_id=tenant.pk, document_id=document.pk)  # type: ignore[attr-defined]
     )
 
 
-def _enqueue(*, invoice: Invoice, format: str, actor: Membership | None, tenant: Tenant) -> InvoiceDocument:
-    """Create (or reset) the current version's row as queued. Caller checked reuse and limits."""
+def _enqueue(
+    *, invoice: Invoice, format: str, actor: Membership | None, tenant: Tenant, announce: bool = True
+) -> InvoiceDocument:
+    """Create (or reset) the current version's row as queued. Caller checked reuse and limits.
+
+    `announce=False` (bulk jobs): no per-document "queued" message; the job's progress says it.
+    """
     now = timezone.now()
     key = storage.document_storage_key(
         tenant_public_id=tenant.public_id,
@@ -148,7 +154,7 @@ def _enqueue(*, invoice: Invoice, format: str, actor: Membership | None, tenant:
             invoice=invoice, format=format, content_version=invoice.content_version
         )
         return document
-    _queue_render(document, invoice, tenant)
+    _queue_render(document, invoice, tenant, announce=announce)
     return document
 
 
@@ -309,7 +315,10 @@ def _settle_bulk_items(document: InvoiceDocument, *, succeeded: bool, tenant: Te
         BulkJob.objects.filter(pk=item.job_id).update(**{counter: F(counter) + 1})
     for job in BulkJob.objects.filter(pk__in=[item.job_id for item in items]):
         _finish_if_complete(job)
-        live.publish_on_commit(tenant.pk, live.job_payload(job, tenant_slug=tenant.slug))
+        # About fifty progress messages per job, whatever its size, and always the last one.
+        step = max(1, job.total // 50)
+        if job.status != BulkJobStatus.RUNNING or (job.done + job.failed) % step == 0:
+            live.publish_on_commit(tenant.pk, live.job_payload(job, tenant_slug=tenant.slug))
 
 
 def _finish_if_complete(job: BulkJob) -> None:
@@ -359,7 +368,9 @@ def bulk_generate(*, actor: Membership, invoices: list[str]) -> BulkJob:
             or document.status == DocumentStatus.FAILED
             or (document.status in IN_FLIGHT and _is_stale(document))
         ):
-            document = _enqueue(invoice=invoice, format=DocumentFormat.PDF, actor=actor, tenant=tenant)
+            document = _enqueue(
+                invoice=invoice, format=DocumentFormat.PDF, actor=actor, tenant=tenant, announce=False
+            )
         ready = document.status == DocumentStatus.READY
         BulkJobItem.objects.create(
             job=job, invoice=invoice, document=document, succeeded=True if ready else None
@@ -457,7 +468,8 @@ def bulk_zip_build(*, tenant: Tenant, job_id: int) -> str:
             with tenant_scope(tenant):
                 BulkJob.objects.filter(pk=job_id).update(done=done)
                 job = BulkJob.objects.get(pk=job_id)
-                live.publish_on_commit(tenant.pk, live.job_payload(job, tenant_slug=tenant.slug))
+                if done % max(1, job.total // 50) == 0:
+                    live.publish_on_commit(tenant.pk, live.job_payload(job, tenant_slug=tenant.slug))
     try:
         storage.store_exact(job.storage_key, buffer.getvalue())
     except Exception as error:
