@@ -41,6 +41,8 @@ from invoices.models import Invoice
 
 FORMATS = list(DocumentFormat.values)
 NOT_REQUESTED = "not_requested"
+# Named in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] so the schema calls it GenerationStatus.
+GENERATION_STATUSES = [*DocumentStatus.values, NOT_REQUESTED]
 
 
 @extend_schema_field(
@@ -74,7 +76,7 @@ class GenerateSerializer(s.InvoiceWriteSerializer):
 
 class FormatStatusSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=DocumentFormat.choices)
-    status = serializers.ChoiceField(choices=[*DocumentStatus.values, NOT_REQUESTED])
+    status = serializers.ChoiceField(choices=GENERATION_STATUSES)
     reason = serializers.CharField(allow_blank=True)
     download_url = serializers.CharField(allow_null=True)
 

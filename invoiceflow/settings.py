@@ -126,9 +126,9 @@ INSTALLED_APPS = [
     "django_htmx",
     # Amazon SES sending and its delivery-tracking webhook (invoices/sending.py, invoices/tracking.py).
     "anymail",
-    "rest_framework",
     # Live document status over WebSocket (invoiceflow/asgi.py, invoices/documents/consumers.py).
     "channels",
+    "rest_framework",
     "tenants",
     "invoices",
     "billing",
@@ -245,7 +245,6 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 
-# Periodic tasks (celery beat). Other apps add their entries here.
 # Django Channels: pushes document status to the pages. Redis when REDIS_URL is set (every web
 # and worker process shares it); in memory in the embedded default, where tasks run in-process.
 if REDIS_URL:
@@ -261,6 +260,7 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Periodic tasks (celery beat). Other apps add their entries here.
 CELERY_BEAT_SCHEDULE = {
     # Outgoing webhook deliveries whose next attempt is due (a lost retry is picked up here).
     "webhooks-deliver-due": {"task": "webhooks.deliver_due", "schedule": 60.0},
@@ -582,6 +582,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # One schema name per choice set, used wherever the set appears (drf_spectacular.W001).
+    "ENUM_NAME_OVERRIDES": {
+        "InvoiceStatusEnum": "invoices.models.InvoiceStatus",
+        "DocumentFormatEnum": "invoices.documents.models.DocumentFormat",
+        "GenerationStatusEnum": "api.generate.GENERATION_STATUSES",
+        "WebhookEventTypeEnum": "api.webhooks.models.EventType",
+        "WebhookDeliveryStatusEnum": "api.webhooks.models.DeliveryStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_error_responses",

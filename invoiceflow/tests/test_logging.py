@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from celery import Celery
+from celery._state import _set_task_join_will_block
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
 from django.test import Client
@@ -111,7 +112,9 @@ def test_json_lines_keep_extras_and_exceptions(json_log: io.StringIO) -> None:
 # --- into Celery tasks ---------------------------------------------------------------------------
 
 task_logger = logging.getLogger("invoiceflow.tests.task")
-broker_app = Celery("request-id-test", broker="memory://", backend="cache+memory://")
+# set_as_current=False: created at import (collection), it must not become the app that every
+# shared task in the suite resolves to.
+broker_app = Celery("request-id-test", broker="memory://", backend="cache+memory://", set_as_current=False)
 broker_app.conf.task_always_eager = False
 
 
@@ -134,6 +137,9 @@ def worker() -> Iterator[None]:
         # start_worker made the test app the current one; the rest of the suite needs ours.
         invoiceflow_celery_app.set_current()
         invoiceflow_celery_app.set_default()
+        # An in-process worker marks the whole process as "inside a task", after which any
+        # result.get() raises; this process is a test runner again.
+        _set_task_join_will_block(False)
 
 
 def test_a_task_queued_by_a_request_logs_that_requests_id(worker: None, json_log: io.StringIO) -> None:

@@ -29,6 +29,8 @@ ENV_EXAMPLE = BASE_DIR / ".env.example"
 
 # Variables that change what production settings mean; the tests set them explicitly.
 _CLEARED = (
+    # Browser tests set this for Playwright's event loop; production must never inherit it.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
     "DEBUG",
     "SECRET_KEY",
     "SECRET_KEY_FALLBACKS",

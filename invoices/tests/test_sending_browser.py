@@ -4,7 +4,6 @@ received, in a fresh browser context, sees the invoice and downloads its PDF."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,18 @@ from invoices.tests.smtp import SMTPServer
 from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope
 
-# Playwright's sync API runs an event loop in this thread; the test drives the ORM too.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _allow_orm_beside_playwright():
+    # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a
+    # thread with a running loop unless told that this is deliberate (the test drives both).
+    # Module-scoped, never set at import: it must not leak into other modules' subprocesses.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -9,7 +9,6 @@ and the browser must log no CSP violation, no console error and no uncaught exce
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -29,15 +28,22 @@ from tenants.tests.account_helpers import (  # noqa: F401  (fixtures)
     path_of,
 )
 
-# Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a
-# thread with a running loop unless told that this is deliberate (the test drives both).
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("celery_eager", "fresh_cache"),
 ]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _allow_orm_beside_playwright():
+    # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a
+    # thread with a running loop unless told that this is deliberate (the test drives both).
+    # Module-scoped, never set at import: it must not leak into other modules' subprocesses.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
