@@ -211,7 +211,13 @@ def end_to_end(args: argparse.Namespace, tenant: Any, membership: Any, user: Any
     worker = start_worker(
         broker_url=settings.REDIS_URL,
         log_dir=workdir,
-        extra_env={**database_environ(), **storage_environ(), "LOG_LEVEL": "WARNING"},
+        # Connections kept between tasks, as in production (the test harness closes them).
+        extra_env={
+            **database_environ(),
+            **storage_environ(),
+            "LOG_LEVEL": "WARNING",
+            "DATABASE_CONN_MAX_AGE": "60",
+        },
     )
     try:
         with app_sending_to(worker):

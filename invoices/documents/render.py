@@ -373,9 +373,14 @@ def load_invoice_for_render(*, invoice_pk: int) -> Any:
     )
 
 
-def render_invoice_html(invoice: Any) -> str:
-    """The print HTML of an invoice, in its client's language."""
-    context = document_context(invoice)
+def render_invoice_html(invoice: Any, *, screen: bool = False, nonce: str = "") -> str:
+    """The print HTML of an invoice, in its client's language.
+
+    `screen=True` is the web preview: the same document, with the print stylesheet linked (the
+    PDF gets it pre-parsed instead) and a sheet-of-paper look; `nonce` lets its one <style>
+    element through the page's Content-Security-Policy.
+    """
+    context = {**document_context(invoice), "screen": screen, "nonce": nonce}
     with translation.override(context["language"]):
         return render_to_string(TEMPLATE, context)
 

@@ -23,6 +23,11 @@ urlpatterns = [
         views.document_generate,
         name="document_generate",
     ),
+    path(
+        "documents/invoices/<str:public_id>/preview/",
+        views.document_preview,
+        name="document_preview",
+    ),
     path("documents/status/", views.document_status, name="document_status"),
     path("documents/<str:public_id>/download/", views.document_download, name="document_download"),
     path("documents/bulk/", views.bulk_documents, name="bulk_documents"),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from csp.constants import NONCE
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -24,6 +26,7 @@ from invoices.documents import live, services
 from invoices.documents import selectors as document_selectors
 from invoices.documents.exports import invoice_csv, invoice_xlsx
 from invoices.documents.models import BulkJobKind, BulkJobStatus, DocumentStatus
+from invoices.documents.render import load_invoice_for_render, render_invoice_html
 from invoices.documents.storage import CONTENT_TYPES
 from invoices.forms import InvoiceFilterForm
 
@@ -67,6 +70,17 @@ def document_generate(request: HttpRequest, tenant_slug: str, public_id: str) ->
     else:
         messages.info(request, _("The PDF is being generated; this page updates when it is ready."))
     return redirect("invoice_detail", tenant_slug, public_id)
+
+
+@require_GET
+@csp_update({"style-src": [NONCE]})
+def document_preview(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    """The document as the PDF shows it, in the browser (the same template and stylesheet)."""
+    invoice = _invoice_or_404(public_id)
+    html = render_invoice_html(
+        load_invoice_for_render(invoice_pk=invoice.pk), screen=True, nonce=str(request.csp_nonce)
+    )
+    return HttpResponse(html)
 
 
 @require_GET

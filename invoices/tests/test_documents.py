@@ -327,6 +327,25 @@ def test_an_outsider_gets_404_and_never_a_link(
         assert export.status_code == 404
 
 
+def test_the_web_preview_is_the_pdfs_html_under_a_strict_policy(tenant, owner, outsider, invoice):
+    response = client_for(owner).get(reverse("document_preview", args=[tenant.slug, invoice.public_id]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert invoice.number in html
+    assert "css/invoice-pdf.css" in html
+    assert "css/invoice-pdf-screen.css" in html
+    policy = response["Content-Security-Policy"]
+    style_src = next(part for part in policy.split(";") if part.strip().startswith("style-src"))
+    nonce = style_src.split("'nonce-")[1].split("'")[0]
+    assert f'<style nonce="{nonce}">' in html
+    assert "unsafe-inline" not in policy
+    outsider_client = client_for(outsider)
+    assert (
+        outsider_client.get(reverse("document_preview", args=[tenant.slug, invoice.public_id])).status_code
+        == 404
+    )
+
+
 def test_anonymous_users_are_sent_to_sign_in(tenant, invoice):
     from django.test import Client
 
