@@ -13,7 +13,14 @@ from csp.constants import NONCE
 from csp.decorators import csp_update
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -29,6 +36,10 @@ from invoices.documents.models import BulkJobKind, BulkJobStatus, DocumentStatus
 from invoices.documents.render import load_invoice_for_render, render_invoice_html
 from invoices.documents.storage import CONTENT_TYPES
 from invoices.forms import InvoiceFilterForm
+
+# Views that take an object's id look it up first: another tenant's id is a 404 whatever the
+# method, never a 405 that would confirm the route (the isolation walker checks every route).
+SAFE = ["GET", "HEAD"]
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -50,10 +61,11 @@ def _invoice_or_404(public_id: str) -> Any:
     return invoice
 
 
-@require_POST
 def document_generate(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     """The "Generate PDF" (and "Retry") button. Answers at once; the page follows the status."""
     invoice = _invoice_or_404(public_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         with transaction.atomic():
             document = services.document_request(actor=request.membership, invoice=invoice)
@@ -72,11 +84,12 @@ def document_generate(request: HttpRequest, tenant_slug: str, public_id: str) ->
     return redirect("invoice_detail", tenant_slug, public_id)
 
 
-@require_GET
 @csp_update({"style-src": [NONCE]})
 def document_preview(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     """The document as the PDF shows it, in the browser (the same template and stylesheet)."""
     invoice = _invoice_or_404(public_id)
+    if request.method not in SAFE:
+        return HttpResponseNotAllowed(SAFE)
     html = render_invoice_html(
         load_invoice_for_render(invoice_pk=invoice.pk), screen=True, nonce=str(request.csp_nonce)
     )
@@ -129,12 +142,13 @@ def _redirect_to_storage(*, storage_key: str, filename: str, content_type: str) 
     return response
 
 
-@require_GET
 def document_download(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     """302 to a link valid for five minutes (presigned S3, or a signed local link)."""
     document = document_selectors.document_get(public_id=public_id)
     if document is None or document.status != DocumentStatus.READY:
         raise Http404("No such document.")
+    if request.method not in SAFE:
+        return HttpResponseNotAllowed(SAFE)
     return _redirect_to_storage(
         storage_key=document.storage_key,
         filename=services.document_filename(document.invoice, document.format),
@@ -142,11 +156,12 @@ def document_download(request: HttpRequest, tenant_slug: str, public_id: str) ->
     )
 
 
-@require_GET
 def bulk_job_download(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     job = document_selectors.bulk_job_get(public_id=public_id)
     if job is None or job.kind != BulkJobKind.ZIP or job.status != BulkJobStatus.READY:
         raise Http404("No such archive.")
+    if request.method not in SAFE:
+        return HttpResponseNotAllowed(SAFE)
     filename = f"invoices-{job.created_at:%Y-%m-%d}-{job.public_id[-6:]}.zip"
     return _redirect_to_storage(
         storage_key=job.storage_key, filename=filename, content_type=CONTENT_TYPES["zip"]
@@ -183,10 +198,11 @@ def _attachment(content: str | bytes, *, filename: str, content_type: str) -> Ht
     return response
 
 
-@require_GET
 def invoice_export(request: HttpRequest, tenant_slug: str, public_id: str, format: str) -> HttpResponse:
     """One invoice, header and lines, as CSV or XLSX (small: built in the request)."""
     invoice = _invoice_or_404(public_id)
+    if request.method not in SAFE:
+        return HttpResponseNotAllowed(SAFE)
     filename = services.document_filename(invoice, format)
     if format == "csv":
         return _attachment(invoice_csv(invoice), filename=filename, content_type=CONTENT_TYPES["csv"])
