@@ -76,8 +76,14 @@ def _celery_tasks_run_in_process():
     """Tasks run in-process in tests, as in the embedded default, even when REDIS_URL gives a
     broker. Tests about the real worker use the `celery_worker` fixture, which points the app
     at a worker process and turns this off for its test."""
+    from celery._state import _set_task_join_will_block
+
     from invoiceflow.celery import app
 
+    # The test process is never a worker. Celery keeps a process-wide "inside a task" flag
+    # that worker code (an in-process test worker, a prefork initializer) may have left set,
+    # after which result.get() refuses to run; clear it for every test.
+    _set_task_join_will_block(False)
     saved = app.conf.task_always_eager, app.conf.task_eager_propagates
     app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
     yield
