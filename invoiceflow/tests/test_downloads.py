@@ -161,7 +161,9 @@ def test_a_wrong_secret_cannot_read(s3_storage: S3Server):
 
 
 @pytest.fixture
-def local_storage(settings, tmp_path):
+def local_storage(settings, tmp_path, db):
+    # `db`: closing a streamed response fires request_finished, whose connection check needs
+    # database access when an earlier test left the connection open.
     settings.MEDIA_ROOT = tmp_path
     settings.STORAGES = {
         **settings.STORAGES,
