@@ -66,6 +66,16 @@ def screenshot_dir(tmp_path: Path) -> Path:
     return target
 
 
+def _wait_for_htmx_idle(page: object) -> None:
+    """Wait until no htmx request, swap or settle is under way. A change made while a swap is
+    still settling can land on an element that is about to be replaced (or whose listeners
+    htmx has not bound yet), so the builder's server round trips are awaited before the next
+    interaction, as a person would wait for the page to update."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
+
+
 def _page_for(browser: object, live_server: object, user: User) -> object:
     """A browser tab signed in as `user` (the session cookie of a force-logged-in client)."""
     client = DjangoClient()
@@ -134,6 +144,7 @@ def test_build_an_invoice_with_three_lines_and_two_taxes_then_finalize(
     # Line 2: from the catalog (the server fills it), then 5.5 % VAT.
     page.get_by_test_id("add-line").click()
     expect(page.get_by_test_id("line")).to_have_count(2)
+    _wait_for_htmx_idle(page)
     second = page.get_by_test_id("line").nth(1)
     picker = second.get_by_test_id("catalog-pick")
     option = picker.locator("option", has_text="Brand workshop").get_attribute("value")
