@@ -1,5 +1,6 @@
-"""Fixtures of the email tests: a real SMTP server on loopback, eager Celery, links to the test
-server. Test modules import them: `from invoices.tests.sending_fixtures import *`."""
+"""Fixtures of the email tests: a real SMTP server on loopback and links to the test server
+(tasks run in-process through the root conftest).
+Test modules import them: `from invoices.tests.sending_fixtures import *`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import Any
 import pytest
 
 from invoices.tests.smtp import SMTPServer, smtp_server
-from tenants.tests.account_helpers import celery_eager
 
 SITE = "http://testserver"
 
@@ -19,7 +19,6 @@ def mail_env(
     settings: Any,
     tmp_path: Path,
     smtp_server: SMTPServer,
-    celery_eager: None,
     django_capture_on_commit_callbacks: Any,
 ) -> SMTPServer:
     """Emails go through the loopback SMTP server, tasks run in-process after commit, and
@@ -33,4 +32,4 @@ def mail_env(
     return smtp_server
 
 
-__all__ = ["SITE", "celery_eager", "mail_env", "smtp_server"]
+__all__ = ["SITE", "mail_env", "smtp_server"]

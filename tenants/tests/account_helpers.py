@@ -1,4 +1,4 @@
-"""Helpers for the tenancy and accounts tests: eager Celery, a clean cache, links in emails,
+"""Helpers for the tenancy and accounts tests: a clean cache, links in emails,
 and an RFC 6238 TOTP code generator independent of allauth's."""
 
 from __future__ import annotations
@@ -13,32 +13,10 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from celery import _state as celery_state
 from django.core import mail
 from django.core.cache import cache
 
-from invoiceflow.celery import app as celery_app
-
 URL = re.compile(r"https?://[^\s\"'<>]+")
-
-
-@pytest.fixture
-def celery_eager() -> Iterator[None]:
-    """Run queued tasks in-process, also when REDIS_URL configures a real broker.
-
-    The task still goes through Celery (`.delay()`, its signals, the tenant-scope wrapper);
-    only the broker round trip is skipped, since no worker runs during tests.
-    """
-    # `shared_task`s resolve against Celery's *current* app: make sure it is ours (a test
-    # module that builds its own Celery app makes that one current when it is imported).
-    previous = celery_state.get_current_app()
-    celery_app.set_current()
-    conf = celery_app.conf
-    saved = conf.task_always_eager, conf.task_eager_propagates
-    conf.task_always_eager, conf.task_eager_propagates = True, True
-    yield
-    conf.task_always_eager, conf.task_eager_propagates = saved
-    previous.set_current()
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from django.test import Client as DjangoClient
 from conftest import CHROMIUM
 from tenants.models import Membership, Role, Tenant, User
 from tenants.tests.account_helpers import (  # noqa: F401  (fixtures)
-    celery_eager,
     fresh_cache,
     path_of,
 )
@@ -31,7 +30,7 @@ from tenants.tests.account_helpers import (  # noqa: F401  (fixtures)
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("celery_eager", "fresh_cache"),
+    pytest.mark.usefixtures("fresh_cache"),
 ]
 
 

@@ -19,13 +19,12 @@ from tenants import services
 from tenants.models import Invitation, Membership, Role, Tenant, User
 from tenants.scoping import tenant_scope
 from tenants.tests.account_helpers import (  # noqa: F401  (fixtures)
-    celery_eager,
     fresh_cache,
     only_link,
 )
 from tenants.tests.factories import PASSWORD, UserFactory
 
-pytestmark = pytest.mark.usefixtures("celery_eager", "fresh_cache")
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 INVITED = "new.person@example.com"
 
