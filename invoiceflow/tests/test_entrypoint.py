@@ -423,11 +423,15 @@ def test_entrypoint_beat_starts(processes: Callable[..., Process], tmp_path: Pat
         REDIS_URL=os.environ["REDIS_URL"],
         CELERY_BEAT_SCHEDULE_FILE=str(tmp_path / "beat-schedule"),
         LOG_FORMAT="plain",
+        # Debug: beat says "Ticking" only once its scheduler is built and its loop runs; a stop
+        # sent after "Starting..." alone can land mid-construction and exit with a traceback.
+        LOG_LEVEL="DEBUG",
     )
     if django_settings.DATABASE_OWNER:
         env["DATABASE_URL"] = os.environ["DATABASE_URL"]
     beat = processes("beat", env)
     beat.wait_until(lambda: "beat: Starting..." in beat.output, timeout=60, what="starting beat")
+    beat.wait_until(lambda: "Ticking with max interval" in beat.output, timeout=60, what="beat's loop")
     assert beat.stop() in STOPPED_CLEANLY, beat.output[-3000:]
     assert list(tmp_path.glob("beat-schedule*")), "beat kept no schedule state"
 
