@@ -21,13 +21,15 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
 
     django.setup()
+    # "--name=value": call_command would pass keyword options as two tokens, and a random
+    # secret starting with "-" would then read as an option.
     call_command(
         "bootstrap_provider",
-        client_id=args.client_id,
-        client_secret=args.client_secret,
-        redirect_uri=args.redirect_uri,
-        email=args.email,
-        password=args.password,
+        f"--client-id={args.client_id}",
+        f"--client-secret={args.client_secret}",
+        f"--redirect-uri={args.redirect_uri}",
+        f"--email={args.email}",
+        f"--password={args.password}",
     )
 
     from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
