@@ -6,6 +6,8 @@ the fonts on every call, as code that does not reuse anything would — so the r
 noisy machine.
 
 1. Render time, one process, warm (medians): a 12-line invoice (one page) and a 300-line one.
+   The process is prepared as a worker's is (`render.prepare_rendering_process`: renderer
+   warmed, garbage collector tuned); the bare renders run in the same process, alike.
 2. A cold process: import, warm-up and the first page.
 3. End to end: N invoices (default 1,000) queued at once to one prefork worker with two
    processes (real Celery, Redis broker), each PDF stored in S3 (SeaweedFS on loopback):
@@ -60,6 +62,14 @@ def bare_render(html: str) -> bytes:
 
 
 def _bare_worker(args: tuple[str, int]) -> int:
+    import gc
+
+    import django
+
+    django.setup()  # a spawned process: the render module needs the apps loaded
+    from invoices.documents.render import RENDERING_GC_THRESHOLDS
+
+    gc.set_threshold(*RENDERING_GC_THRESHOLDS)  # as in the worker, so only the render differs
     html, count = args
     for _ in range(count):
         bare_render(html)
@@ -332,6 +342,9 @@ def main() -> None:
             one_html = render_invoice_html(load_invoice_for_render(invoice_pk=one.pk))
             many_html = render_invoice_html(load_invoice_for_render(invoice_pk=many.pk))
 
+        from invoices.documents.render import prepare_rendering_process
+
+        prepare_rendering_process()
         load = os.getloadavg()
         print(f"Invoice PDF render, WeasyPrint, {os.cpu_count()} CPUs, load average {load[0]:.1f} at start")
         print("                              ours     bare WeasyPrint   ratio")

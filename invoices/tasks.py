@@ -82,10 +82,11 @@ def build_bulk_zip(self, *, tenant_id: int, job_id: int) -> str:
 @worker_process_init.connect
 def _warm_pdf_renderer(**kwargs: object) -> None:
     """Load WeasyPrint, the fonts and the stylesheet when a worker process starts, so the
-    first PDF it renders is as fast as the rest (a cold render costs ~0.6 s more)."""
+    first PDF it renders is as fast as the rest (a cold render costs ~0.6 s more), and tune
+    the process's garbage collector for rendering (see render.prepare_rendering_process)."""
     try:
-        from invoices.documents.render import warm_up
+        from invoices.documents.render import prepare_rendering_process
 
-        warm_up()
+        prepare_rendering_process()
     except Exception:  # a worker that cannot warm up still renders, only slower the first time
         logger.warning("could not warm up the PDF renderer", exc_info=True)

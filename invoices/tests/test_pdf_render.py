@@ -6,11 +6,14 @@ from __future__ import annotations
 import http.server
 import re
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 from babel.dates import format_date
+from defusedxml import ElementTree
+from django.conf import settings
 
 from invoices import services as invoice_services
 from invoices.documents import render
@@ -247,7 +250,12 @@ def test_rendering_never_fetches_from_the_network():
             f'<img src="data:image/png;base64,{RED_DOT}">'
             "<p>Hello</p></body></html>"
         )
+        # Both parses: this markup is not well-formed (HTML5 path); closing its void elements
+        # makes it well-formed XML (the fast path). The fetcher guards both.
+        xhtml = re.sub(r"<(link|img)([^>]*)>", r"<\1\2/>", html)
+        ElementTree.fromstring(xhtml)
         pdf = render.html_to_pdf(html)
+        assert render.html_to_pdf(xhtml).startswith(b"%PDF-")
     finally:
         server.shutdown()
         server.server_close()
@@ -295,3 +303,72 @@ def test_page_one_turns_into_a_png(tenant, tmp_path):
     png = next(tmp_path.glob("one*.png"))
     assert png.read_bytes().startswith(b"\x89PNG")
     assert png.stat().st_size > 2000
+
+
+# --- the fast parse: the template writes well-formed XHTML --------------------------------------
+
+HOSTILE = "Tom & Jerry <script>alert(\"x\")</script> 'quoted' ]]> &amp; &nbsp;"
+
+
+def test_the_template_stays_well_formed_xml_whatever_the_invoice_contains(tenant, tmp_path):
+    """The renderer parses the document with expat when it is well-formed (see render.py); text
+    from users (names, descriptions, notes, the page footer's CSS string) must keep it so."""
+    tenant.name = "Smith & Sons <Ltd>"
+    tenant.save(update_fields=["name"])
+    with tenant_scope(tenant):
+        invoice = sample_invoice(lines=2, client_name=HOSTILE, finalize=False)
+        invoice.lines.filter(position=1).update(description=f"First line\nsecond line {HOSTILE}")
+        type(invoice).objects.filter(pk=invoice.pk).update(notes=f"Thanks\n{HOSTILE}")
+        html = render_invoice_html(load_invoice_for_render(invoice_pk=invoice.pk))
+        pdf = rendered(invoice)
+    ElementTree.fromstring(html)  # raises on anything not well-formed
+    text = pdf_text(pdf, tmp_path)
+    assert "Tom & Jerry" in text
+    assert '<script>alert("x")</script>' in text  # shown as text, never markup
+    assert "Smith & Sons <Ltd>" in text  # the page footer
+    # Line breaks in a description and in the notes are kept (white-space: pre-line).
+    rows = [row.strip() for row in text.splitlines()]
+    first = next(index for index, row in enumerate(rows) if row.startswith("First line"))
+    assert rows[first + 1].startswith("second line Tom & Jerry")
+    thanks = rows.index("Thanks")
+    assert rows[thanks + 1].startswith("Tom & Jerry")
+
+
+def test_the_xml_and_html5_parses_print_the_same_pages(tenant, tmp_path):
+    with tenant_scope(tenant):
+        html = render_invoice_html(load_invoice_for_render(invoice_pk=sample_invoice(lines=30).pk))
+    engine = render.renderer()
+    fast = engine.html_class.from_markup(html)
+    assert fast.etree_element.tag == "html"  # took the XML path
+    slow = engine.html_class(string=html, base_url=engine.base_url, url_fetcher=engine.url_fetcher)
+    pngs = []
+    for name, document in (("fast", fast), ("slow", slow)):
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(document.write_pdf(stylesheets=[engine.stylesheet], font_config=engine.font_config))
+        subprocess.run(["pdftoppm", "-png", "-r", "50", str(path), str(tmp_path / name)], check=True)
+        pngs.append(sorted(tmp_path.glob(f"{name}*.png")))
+    assert len(pngs[0]) == len(pngs[1]) >= 2
+    for fast_page, slow_page in zip(*pngs, strict=True):
+        assert fast_page.read_bytes() == slow_page.read_bytes()
+
+
+def test_markup_that_is_not_well_formed_still_renders(tmp_path):
+    pdf = render.html_to_pdf("<html><body><p>Unclosed <b>bold<br>and a stray &nbsp; entity</body></html>")
+    assert "Unclosed bold" in pdf_text(pdf, tmp_path)
+
+
+def test_a_worker_process_is_prepared_for_rendering():
+    """Warm renderer, start-up objects frozen out of the collector, higher thresholds (in a
+    child process: freezing would change this test process's collector)."""
+    code = (
+        "import django, gc; django.setup();"
+        "from invoices.documents import render; render.prepare_rendering_process();"
+        "print(gc.get_threshold() == render.RENDERING_GC_THRESHOLDS, gc.get_freeze_count(),"
+        " render._renderer is not None)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=settings.BASE_DIR
+    ).stdout.split()
+    assert out[0] == "True"
+    assert int(out[1]) > 10_000  # Django, WeasyPrint and the fonts' objects
+    assert out[2] == "True"
