@@ -243,6 +243,23 @@ def test_paid_and_document_ready_are_announced(
     assert events[1]["data"]["size"] > 0
 
 
+def test_a_ready_document_costs_nothing_after_commit_when_no_endpoint_listens(
+    tenant, owner_membership, receiver, django_capture_on_commit_callbacks
+):
+    from invoices.documents.models import InvoiceDocument
+
+    with tenant_scope(tenant):
+        invoice = make_invoice(actor=owner_membership, lines=[line("Audit", "1", "80.00")], finalize=True)
+        document = InvoiceDocument(invoice=invoice, format="pdf", content_version=1, size=10)
+        with django_capture_on_commit_callbacks() as without_endpoint:
+            services.document_ready_on_commit(tenant=tenant, document=document, invoice_public_id="in_x")
+    assert without_endpoint == []
+    _endpoint(tenant, owner_membership, receiver.url, events=["document.ready"])
+    with tenant_scope(tenant), django_capture_on_commit_callbacks() as with_endpoint:
+        services.document_ready_on_commit(tenant=tenant, document=document, invoice_public_id="in_x")
+    assert len(with_endpoint) == 1
+
+
 def test_a_worker_requeues_a_failed_attempt_for_its_scheduled_time(tenant, owner_membership, receiver):
     from unittest import mock
 
