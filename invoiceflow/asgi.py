@@ -1,6 +1,16 @@
 import os
+import warnings
 
 from django.core.asgi import get_asgi_application
+
+# WhiteNoise (static files) and FileResponse (local signed downloads) stream files with a
+# synchronous iterator, which Django's ASGI handler reads in a thread: correct, and warned about
+# on every file (https://github.com/evansd/whitenoise/issues/531). Keep the logs for real issues.
+warnings.filterwarnings(
+    "ignore",
+    message="StreamingHttpResponse must consume synchronous iterators",
+    module="django.core.handlers.asgi",
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "invoiceflow.settings")
 # First: it sets Django up, which the WebSocket consumers' imports need.
