@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 from conftest import CHROMIUM
 from invoices.models import Invoice, InvoiceStatus
 from invoices.tests.factories import CatalogItemFactory, ClientFactory, TaxRateFactory
+from invoices.tests.pdf_samples import sample_invoice
 from invoices.tests.seed import seed_year
 from tenants.models import Membership, Tenant, User
 from tenants.scoping import tenant_scope
@@ -220,6 +221,39 @@ def test_a_viewer_sees_no_edit_controls_and_cannot_open_the_builder(
     assert page.locator(writes).count() == 0
     response = page.goto(f"{live_server.url}/t/{tenant.slug}/invoices/{draft.public_id}/edit/")
     assert response.status == 403
+
+
+def test_preview_and_print_shows_the_pdf_sheet_under_a_toolbar_that_never_prints(
+    browser: object,
+    live_server: object,
+    tenant: Tenant,
+    owner: User,
+    owner_membership: Membership,
+    screenshot_dir: Path,
+) -> None:
+    with tenant_scope(tenant):
+        invoice = sample_invoice(lines=3, actor=owner_membership)
+    page = _page_for(browser, live_server, owner)
+    # Counts calls instead of opening the print dialog (headless has none to wait for).
+    page.add_init_script("window.print = () => { window.__printed = (window.__printed || 0) + 1; };")
+    page.goto(f"{live_server.url}/t/{tenant.slug}/invoices/{invoice.public_id}/")
+    page.get_by_test_id("preview").click()
+    expect(page).to_have_url(re.compile(rf"/documents/invoices/{invoice.public_id}/preview/$"))
+    toolbar = page.get_by_test_id("preview-toolbar")
+    expect(toolbar).to_be_visible()
+    expect(page.locator("table.lines tbody tr")).to_have_count(3)
+    # The body is the sheet of paper: the toolbar sits above it, not on it.
+    assert page.locator("body").bounding_box()["y"] >= toolbar.bounding_box()["height"]
+    page.screenshot(path=str(screenshot_dir / "preview-toolbar.png"), full_page=True)
+    page.get_by_test_id("preview-print").click()
+    page.wait_for_function("() => window.__printed === 1")
+    page.emulate_media(media="print")
+    expect(toolbar).to_be_hidden()
+    expect(page.locator("table.lines")).to_be_visible()
+    page.emulate_media(media="screen")
+    page.get_by_role("link", name="Back to the invoice").click()
+    expect(page).to_have_url(re.compile(rf"/invoices/{invoice.public_id}/$"))
+    assert page.console_errors == []
 
 
 def test_an_outsider_gets_404(

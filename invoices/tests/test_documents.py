@@ -11,6 +11,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
+from defusedxml import ElementTree
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from invoices import services as invoice_services
 from invoices.documents import services, storage
 from invoices.documents.exports import LINE_HEADER
 from invoices.documents.models import BulkJob, BulkJobStatus, DocumentStatus, InvoiceDocument
+from invoices.documents.render import load_invoice_for_render, render_invoice_html
 from invoices.tests.factories import ClientFactory, line, make_invoice
 from invoices.tests.pdf_samples import sample_invoice
 from tenants.scoping import tenant_scope
@@ -344,6 +346,44 @@ def test_the_web_preview_is_the_pdfs_html_under_a_strict_policy(tenant, owner, o
         outsider_client.get(reverse("document_preview", args=[tenant.slug, invoice.public_id])).status_code
         == 404
     )
+
+
+def test_the_preview_is_the_print_template_with_a_toolbar_the_pdf_never_has(
+    tenant, owner_membership, member, outsider, invoice, django_capture_on_commit_callbacks
+):
+    url = reverse("document_preview", args=[tenant.slug, invoice.public_id])
+    member_client = client_for(member)
+    page = member_client.get(url).content.decode()
+    # The print template's own markup, as the PDF is made from it...
+    assert '<table class="lines">' in page
+    assert "@page { size: A4;" in page
+    assert '<p class="doc-number">' + invoice.number + "</p>" in page
+    # ...with a toolbar: back to the invoice, Print (a static script's handler: strict CSP).
+    ElementTree.fromstring(page)  # still well-formed XHTML with the toolbar in
+    assert 'data-testid="preview-toolbar"' in page
+    assert f'href="{reverse("invoice_detail", args=[tenant.slug, invoice.public_id])}"' in page
+    assert 'data-print="data-print"' in page
+    assert 'js/invoices.js" defer="defer"></script>' in page
+    assert "preview-download" not in page  # no PDF of this version yet
+    document = request_pdf(tenant, owner_membership, invoice, django_capture_on_commit_callbacks)
+    assert document.status == DocumentStatus.READY
+    page = member_client.get(url).content.decode()
+    download = reverse("document_download", args=[tenant.slug, document.public_id])
+    assert f'href="{download}" data-testid="preview-download">Download PDF<' in page
+    # The PDF's HTML has none of it.
+    with tenant_scope(tenant):
+        pdf_html = render_invoice_html(load_invoice_for_render(invoice_pk=invoice.pk))
+    for screen_only in ("preview-toolbar", "<nav", "<script", "invoice-pdf-screen.css"):
+        assert screen_only not in pdf_html
+    assert client_for(outsider).get(url).status_code == 404
+
+
+def test_the_old_preview_address_sends_members_to_the_pdf_preview(tenant, member, outsider, invoice):
+    old = reverse("invoice_preview", args=[tenant.slug, invoice.public_id])
+    response = client_for(member).get(old)
+    assert response.status_code == 302
+    assert response.url == reverse("document_preview", args=[tenant.slug, invoice.public_id])
+    assert client_for(outsider).get(old).status_code == 404
 
 
 def test_anonymous_users_are_sent_to_sign_in(tenant, invoice):

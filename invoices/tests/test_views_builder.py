@@ -215,10 +215,13 @@ def test_preview_saves_then_shows_the_printable_document(owner_client: HttpClien
     response = owner_client.post(books.url("invoice_new"), form(books, *three_lines(books), op="preview"))
     with tenant_scope(books.tenant):
         invoice = Invoice.objects.exclude(pk__in=[books.draft.pk, books.open.pk]).get()
-    assert response.url == books.url("invoice_preview", invoice.public_id)
-    preview = owner_client.get(response.url)
-    assert "Draft — no number yet" in html(preview)
-    assert "€3,969.95" in html(preview)
+    # The PDF's own HTML (document_preview), not a separate rendering.
+    assert response.url == books.url("document_preview", invoice.public_id)
+    preview = html(owner_client.get(response.url))
+    assert '<table class="lines">' in preview
+    assert "Draft — not yet numbered" in preview
+    assert '<td class="gv">€3,969.95</td>' in preview
+    assert 'data-testid="preview-toolbar"' in preview
 
 
 # --- bad input -----------------------------------------------------------------------------

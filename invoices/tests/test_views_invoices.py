@@ -214,15 +214,23 @@ def test_a_viewer_sees_the_invoice_without_any_control(viewer_client: HttpClient
             assert f"/{invoice.public_id}/{action}/" not in page, action
 
 
-def test_preview_is_the_printable_document(
+def test_preview_and_print_opens_the_pdfs_own_html(
     owner_client: HttpClient, viewer_client: HttpClient, books: Books
 ) -> None:
+    preview_url = books.url("document_preview", books.open.public_id)
     for client in (owner_client, viewer_client):
-        page = html(client.get(books.url("invoice_preview", books.open.public_id)))
-        assert page.startswith("<!doctype html>")
-        assert "css/invoice-document.css" in page
-        assert 'data-testid="document-number">INV-2026-00001<' in page
-        assert 'data-testid="document-total">€600.00<' in page
+        detail = html(client.get(books.url("invoice_detail", books.open.public_id)))
+        assert f'href="{preview_url}" data-testid="preview">Preview & print<' in detail
+        # The old address still works: it sends to the one preview.
+        old = client.get(books.url("invoice_preview", books.open.public_id))
+        assert old.status_code == 302
+        assert old.url == preview_url
+        page = html(client.get(preview_url))
+        assert page.startswith("<!DOCTYPE html>")
+        assert "css/invoice-pdf.css" in page
+        assert "css/invoice-document.css" not in page
+        assert '<p class="doc-number">INV-2026-00001</p>' in page
+        assert '<td class="gv">€600.00</td>' in page
         assert "Northwind Traders" in page
 
 

@@ -453,7 +453,7 @@ def _handle(request: HttpRequest, invoice: Invoice | None) -> HttpResponse:
         if op == "finalize":
             return redirect("invoice_finalize", slug, saved.public_id)
         if op == "preview":
-            return redirect("invoice_preview", slug, saved.public_id)
+            return redirect("document_preview", slug, saved.public_id)
         messages.success(request, _("Draft saved."))
         return redirect("invoice_edit", slug, saved.public_id)
     data, hints = _apply_op(request, op, request.POST)

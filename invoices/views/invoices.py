@@ -121,11 +121,10 @@ def _invoice_tax_choices(invoice: Invoice) -> list[tuple[str, str]]:
 
 
 def invoice_preview(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
-    """The invoice as it prints: the same template the PDF is made from."""
+    """The old "Preview & print" address: the preview is now the PDF's own HTML (document_preview).
+    Looked up first, so another tenant's id is still a 404, not a redirect."""
     invoice = _invoice(public_id)
-    context = document_context(invoice=invoice, tenant=request.tenant)
-    context["web_preview"] = True
-    return render(request, "invoices/document.html", context)
+    return redirect("document_preview", tenant_slug, invoice.public_id)
 
 
 # --- actions ---------------------------------------------------------------------------------
