@@ -1,4 +1,5 @@
-"""Create (or refresh) a demo workspace and login, and print the login."""
+"""Create (or refresh) a demo workspace and login, fill it with sample data the first time,
+and print the login."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from invoiceflow.errors import ApplicationError
+from invoices.demo import DemoSampleData, demo_sample_data_create
 from tenants.models import Membership, Role, Tenant, User
+from tenants.scoping import tenant_scope
 from tenants.services import tenant_create
 
 DEMO_EMAIL = "demo@invoiceflow.localhost"
@@ -15,7 +19,7 @@ DEMO_SLUG = "demo-studio"
 
 
 class Command(BaseCommand):
-    help = "Create a demo workspace with a demo owner login (safe to run again)."
+    help = "Create a demo workspace with sample data and a demo owner login (safe to run again)."
 
     @transaction.atomic
     def handle(self, *args: object, **options: object) -> None:
@@ -38,7 +42,10 @@ class Command(BaseCommand):
                 default_currency="USD",
                 time_zone="America/New_York",
             )
-        Membership.objects.get_or_create(user=user, tenant=tenant, defaults={"role": Role.OWNER})
+        membership, _ = Membership.objects.get_or_create(
+            user=user, tenant=tenant, defaults={"role": Role.OWNER}
+        )
+        self.stdout.write(self._fill_with_sample_data(tenant, membership))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo workspace '{tenant.name}' ready.\n"
@@ -47,3 +54,28 @@ class Command(BaseCommand):
                 f"    password: {DEMO_PASSWORD}"
             )
         )
+
+    def _fill_with_sample_data(self, tenant: Tenant, membership: Membership) -> str:
+        try:
+            with tenant_scope(tenant):
+                sample = demo_sample_data_create(actor=membership)
+        except ApplicationError as error:
+            # A refusal (e.g. a plan's monthly limit when plans are on) must not cost the login:
+            # the sample data rolls back alone, and the next run tries again.
+            return self.style.WARNING(f"No sample data added: {error.message}")
+        if sample is None:
+            return "Sample data: the workspace already has clients, invoices or a catalog; nothing added."
+        return sample_data_summary(sample)
+
+
+def sample_data_summary(sample: DemoSampleData) -> str:
+    return (
+        f"Sample data added: {_count(sample.clients, 'client')}, {_count(sample.tax_rates, 'tax rate')}, "
+        f"{_count(sample.catalog_items, 'catalog item')}, "
+        f"{_count(sample.finalized + sample.drafts, 'invoice')} ({sample.drafts} drafts), "
+        f"{_count(sample.credit_notes, 'credit note')} and {_count(sample.payments, 'payment')}."
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
