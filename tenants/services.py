@@ -2,23 +2,41 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import logging
 import secrets
 from datetime import timedelta
 
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from invoiceflow.errors import ApplicationError
 from tenants import roles
 from tenants.models import Invitation, Membership, Role, Tenant, User
 from tenants.scoping import tenant_scope
 
+logger = logging.getLogger(__name__)
+
 INVITATION_LIFETIME = timedelta(days=7)
 _INVITATION_SALT = "tenants.invitation"
+
+LOGO_MAX_BYTES = 1024 * 1024
+# A logo prints at most 18 mm high; this is far more than that needs, and bounds the memory
+# decoding an upload can take (a small PNG can claim huge dimensions).
+LOGO_MAX_SIDE = 5000
+# Recognised by their first bytes, never by the file's name or declared type. SVG is not
+# accepted: it is a document that can carry scripts and links, not a picture.
+_LOGO_SIGNATURES = {b"\x89PNG\r\n\x1a\n": ("PNG", "png"), b"\xff\xd8\xff": ("JPEG", "jpg")}
 
 
 def _raise_validation(error: ValidationError) -> None:
@@ -275,4 +293,105 @@ def tenant_update(
     except ValidationError as error:
         _raise_validation(error)
     tenant.save()
+    return tenant
+
+
+def _checked_logo(upload: File) -> tuple[bytes, str]:
+    """The uploaded logo's bytes and file extension, once it is known to be a PNG or JPEG that
+    Pillow can decode; else an ApplicationError on the `logo` field that says what is wrong."""
+    size = upload.size or 0
+    content = b""
+    if size <= LOGO_MAX_BYTES:  # a file known to be too big is not read at all
+        upload.seek(0)
+        content = upload.read(LOGO_MAX_BYTES + 1)
+    if max(size, len(content)) > LOGO_MAX_BYTES:
+        raise ApplicationError(
+            _("The logo can be at most 1 MB; this file is %(size)s.")
+            % {"size": filesizeformat(max(size, len(content)))},
+            field="logo",
+        )
+    if not content:
+        raise ApplicationError(_("The logo file is empty."), field="logo")
+    kind = next((kind for magic, kind in _LOGO_SIGNATURES.items() if content.startswith(magic)), None)
+    if kind is None:
+        raise ApplicationError(
+            _("The logo must be a PNG or JPEG image (SVG, GIF, WebP and other files are not accepted)."),
+            field="logo",
+        )
+    image_format, extension = kind
+    broken = ApplicationError(
+        _("This file could not be read as a %(format)s image: it may be damaged or incomplete.")
+        % {"format": image_format},
+        field="logo",
+    )
+    try:
+        with Image.open(io.BytesIO(content), formats=[image_format]) as image:
+            width, height = image.size
+            if max(width, height) > LOGO_MAX_SIDE:
+                raise ApplicationError(
+                    _("The logo can be at most %(max)d pixels wide and high; this one is %(w)d by %(h)d.")
+                    % {"max": LOGO_MAX_SIDE, "w": width, "h": height},
+                    field="logo",
+                )
+            image.verify()
+        # verify() checks the structure (chunks, checksums) without decoding the pixels: a
+        # truncated file only fails when it is decoded, as WeasyPrint would do.
+        with Image.open(io.BytesIO(content), formats=[image_format]) as image:
+            image.load()
+    except ApplicationError:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as error:
+        raise broken from error
+    return content, extension
+
+
+def _delete_stored_file(storage: Storage, name: str) -> None:
+    try:
+        storage.delete(name)
+    except OSError:
+        logger.warning("could not delete the replaced logo %s", name, exc_info=True)
+
+
+@transaction.atomic
+def tenant_update_branding(
+    *,
+    actor: Membership,
+    logo: File | None = None,
+    remove_logo: bool = False,
+    brand_color: str | None = None,
+) -> Tenant:
+    """Set the logo and brand colour printed on the workspace's documents.
+
+    `logo` replaces the current logo, `remove_logo` removes it, `brand_color=None` leaves the
+    colour as it is. The logo is stored under a name derived from its content
+    (branding/<tenant>/<sha256 prefix>.<ext>): the PDF renderer caches logos by file name, so
+    a new logo must never reuse an old name. The replaced file is deleted once this commits.
+    """
+    if not roles.can_manage_tenant(actor):
+        raise ApplicationError(_("Only owners and admins can change the workspace's branding."))
+    if logo is not None and remove_logo:
+        raise ApplicationError(_("Upload a new logo or remove the current one, not both."), field="logo")
+    # A fresh copy: a rejected edit must not leave half-applied values on the request's tenant.
+    tenant = Tenant.objects.select_for_update().get(pk=actor.tenant_id)
+    previous = tenant.logo.name or ""
+    content = b""
+    if logo is not None:
+        content, extension = _checked_logo(logo)
+        digest = hashlib.sha256(content).hexdigest()[:20]
+        tenant.logo.name = f"branding/{tenant.public_id}/{digest}.{extension}"
+    elif remove_logo:
+        tenant.logo.name = ""
+    if brand_color is not None:
+        tenant.brand_color = brand_color.strip().lower()
+    try:
+        tenant.full_clean()
+    except ValidationError as error:
+        _raise_validation(error)
+    storage = tenant.logo.storage
+    if content and not storage.exists(tenant.logo.name):
+        # The same content gets the same name, so an existing file already holds these bytes.
+        tenant.logo.name = storage.save(tenant.logo.name, ContentFile(content))
+    tenant.save(update_fields=["logo", "brand_color"])
+    if previous and previous != tenant.logo.name:
+        transaction.on_commit(lambda: _delete_stored_file(storage, previous), robust=True)
     return tenant
