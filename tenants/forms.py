@@ -8,7 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from tenants.models import Role
+from tenants.models import Role, validate_brand_color
 
 _EN = Locale("en")
 # CLDR lists a few two-letter "territories" that are not places a business is based in.
@@ -42,6 +42,28 @@ class TenantForm(forms.Form):
     default_currency = forms.ChoiceField(label=_("Default currency"), choices=CURRENCY_CHOICES, initial="USD")
     locale = forms.ChoiceField(label=_("Language"), choices=LOCALE_CHOICES, initial="en")
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES, initial="UTC")
+
+
+class ColorInput(forms.TextInput):
+    input_type = "color"
+
+
+class BrandingForm(forms.Form):
+    """What the service checks (type, size, a readable image) is left to it: one set of rules."""
+
+    logo = forms.FileField(
+        label=_("Logo"),
+        required=False,
+        help_text=_("PNG or JPEG, up to 1 MB. Printed at the top left of your invoices, at most 18 mm high."),
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg"}),
+    )
+    brand_color = forms.CharField(
+        label=_("Brand colour"),
+        max_length=7,
+        validators=[validate_brand_color],
+        help_text=_("The colour of your invoices' title, totals and rules."),
+        widget=ColorInput,
+    )
 
 
 class InviteForm(forms.Form):

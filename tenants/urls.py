@@ -14,6 +14,8 @@ tenant_urlpatterns = [
     path("invitations/<str:public_id>/resend/", views.invitation_resend, name="invitation_resend"),
     path("invitations/<str:public_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("settings/", views.tenant_settings, name="tenant_settings"),
+    path("settings/branding/", views.tenant_branding, name="tenant_branding"),
+    path("settings/branding/logo/remove/", views.tenant_logo_remove, name="tenant_logo_remove"),
 ]
 
 urlpatterns = [

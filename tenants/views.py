@@ -17,8 +17,9 @@ from django.views.decorators.http import require_POST
 from billing import marketing
 from invoiceflow.errors import ApplicationError
 from invoiceflow.web import call_service, require_membership
+from invoices.documents.render import DEFAULT_BRAND_COLOR
 from tenants import roles, selectors, services
-from tenants.forms import InviteForm, RoleForm, TenantForm
+from tenants.forms import BrandingForm, InviteForm, RoleForm, TenantForm
 from tenants.models import Invitation, Membership
 
 T = TypeVar("T")
@@ -186,24 +187,67 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "tenants/invitation_accept.html", {"invitation": invitation, "mismatch": mismatch})
 
 
+def _settings_page(
+    request: HttpRequest, *, form: TenantForm | None = None, branding_form: BrandingForm | None = None
+) -> HttpResponse:
+    tenant = request.tenant
+    if form is None:
+        form = TenantForm(
+            initial={
+                "name": tenant.name,
+                "country": tenant.country,
+                "default_currency": tenant.default_currency,
+                "locale": tenant.locale,
+                "time_zone": tenant.time_zone,
+            }
+        )
+    if branding_form is None:
+        # A colour input always sends a colour: it starts on the one documents print today.
+        branding_form = BrandingForm(initial={"brand_color": tenant.brand_color or DEFAULT_BRAND_COLOR})
+    context = {
+        "form": form,
+        "branding_form": branding_form,
+        "logo": selectors.tenant_logo_data_uri(tenant=tenant),
+    }
+    return render(request, "tenants/settings.html", context)
+
+
 @require_membership(roles.can_manage_tenant)
 def tenant_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
-    tenant = request.tenant
-    form = TenantForm(
-        request.POST or None,
-        initial={
-            "name": tenant.name,
-            "country": tenant.country,
-            "default_currency": tenant.default_currency,
-            "locale": tenant.locale,
-            "time_zone": tenant.time_zone,
-        },
-    )
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _submit_form(form, services.tenant_update, actor=request.membership, **form.cleaned_data)
+    if request.method != "POST":
+        return _settings_page(request)
+    form = TenantForm(request.POST)
+    if form.is_valid() and _submit_form(
+        form, services.tenant_update, actor=request.membership, **form.cleaned_data
     ):
         messages.success(request, _("Settings saved."))
         return redirect("tenant_settings", tenant_slug=tenant_slug)
-    return render(request, "tenants/settings.html", {"form": form})
+    return _settings_page(request, form=form)
+
+
+def _to_branding_section(tenant_slug: str) -> HttpResponse:
+    return redirect(reverse("tenant_settings", kwargs={"tenant_slug": tenant_slug}) + "#branding")
+
+
+@require_POST
+@require_membership(roles.can_manage_tenant)
+def tenant_branding(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    form = BrandingForm(request.POST, request.FILES)
+    if form.is_valid() and _submit_form(
+        form,
+        services.tenant_update_branding,
+        actor=request.membership,
+        logo=form.cleaned_data["logo"],
+        brand_color=form.cleaned_data["brand_color"],
+    ):
+        messages.success(request, _("Branding saved."))
+        return _to_branding_section(tenant_slug)
+    return _settings_page(request, branding_form=form)
+
+
+@require_POST
+@require_membership(roles.can_manage_tenant)
+def tenant_logo_remove(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    if call_service(request, services.tenant_update_branding, actor=request.membership, remove_logo=True):
+        messages.success(request, _("Logo removed."))
+    return _to_branding_section(tenant_slug)

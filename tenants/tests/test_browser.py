@@ -9,6 +9,7 @@ and the browser must log no CSP violation, no console error and no uncaught exce
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.test import Client as DjangoClient
+from PIL import Image
 
 from conftest import CHROMIUM
 from tenants.models import Membership, Role, Tenant, User
@@ -294,3 +296,38 @@ def test_the_shell_pages_carry_the_policy_and_the_browser_reports_a_violation_wh
     wait_for(lambda: recorder.problems, "the browser to report the refused inline script")
     assert any("Content Security Policy" in problem for problem in recorder.problems)
     assert page.evaluate("() => window.x") is None
+
+
+def test_an_owner_uploads_a_logo_picks_a_colour_sees_the_preview_and_removes_it(
+    browser: object, live_server: object, owner: User, tenant: Tenant, settings: object, tmp_path: object
+) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    logo = tmp_path / "logo.png"
+    buffer = io.BytesIO()
+    Image.new("RGB", (240, 80), "#0f766e").save(buffer, "PNG")
+    logo.write_bytes(buffer.getvalue())
+    recorder = Recorder()
+    page = signed_in_page(browser, live_server, recorder, owner)
+    page.goto(f"{live_server.url}/t/{tenant.slug}/settings/")
+
+    form = page.get_by_test_id("branding-form")
+    form.get_by_label("Logo").set_input_files(str(logo))
+    form.get_by_label("Brand colour").fill("#b91c1c")
+    form.get_by_role("button", name="Save branding").click()
+    page.wait_for_load_state()
+
+    assert page.url.endswith("/settings/#branding")
+    preview = page.get_by_test_id("logo-preview")
+    # A data: URL the page's policy allows (img-src 'self' data:): the picture really loads.
+    assert wait_for(lambda: preview.evaluate("img => img.complete && img.naturalWidth") == 240, "the logo")
+    assert form.get_by_label("Brand colour").input_value() == "#b91c1c"
+    tenant.refresh_from_db()
+    assert (tenant.brand_color, bool(tenant.logo)) == ("#b91c1c", True)
+
+    page.get_by_test_id("remove-logo").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Logo removed.").is_visible()
+    assert page.get_by_test_id("logo-preview").count() == 0
+    tenant.refresh_from_db()
+    assert (tenant.brand_color, tenant.logo.name) == ("#b91c1c", "")
+    assert recorder.problems == []
