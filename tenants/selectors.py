@@ -6,6 +6,7 @@ import base64
 import logging
 import mimetypes
 
+from django.core.files.storage import storages
 from django.db.models import QuerySet
 
 from tenants.models import Invitation, Membership, Tenant, User
@@ -35,6 +36,14 @@ def user_home_tenant(*, user: User) -> Tenant | None:
     return first.tenant if first else None
 
 
+def stored_image_data_uri(name: str) -> str:
+    """A stored image (default storage) as a data: URL. Raises OSError when storage cannot give it."""
+    with storages["default"].open(name, "rb") as stored:
+        content = stored.read()
+    mime = mimetypes.guess_type(name)[0] or "image/png"
+    return f"data:{mime};base64,{base64.b64encode(content).decode('ascii')}"
+
+
 def tenant_logo_data_uri(*, tenant: Tenant) -> str:
     """The tenant's logo as a data: URL, for the settings page's preview ("" when there is none).
 
@@ -44,10 +53,7 @@ def tenant_logo_data_uri(*, tenant: Tenant) -> str:
     if not tenant.logo:
         return ""
     try:
-        with tenant.logo.storage.open(tenant.logo.name, "rb") as stored:
-            content = stored.read()
+        return stored_image_data_uri(tenant.logo.name)
     except OSError:
         logger.warning("tenant logo %s is missing from storage", tenant.logo.name)
         return ""
-    mime = mimetypes.guess_type(tenant.logo.name)[0] or "image/png"
-    return f"data:{mime};base64,{base64.b64encode(content).decode('ascii')}"

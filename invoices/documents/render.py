@@ -24,7 +24,6 @@ network, whatever an invoice contains.
 
 from __future__ import annotations
 
-import base64
 import functools
 import gc
 import logging
@@ -43,13 +42,13 @@ from babel.numbers import format_decimal
 from defusedxml import ElementTree as SafeElementTree
 from defusedxml import EntitiesForbidden
 from django.conf import settings
-from django.core.files.storage import storages
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import pgettext
 
 from invoices.money import format_money
 from tenants.models import Tenant
+from tenants.selectors import stored_image_data_uri
 
 logger = logging.getLogger(__name__)
 
@@ -261,17 +260,18 @@ def _party(snapshot: dict[str, Any], locale: str) -> dict[str, Any]:
     }
 
 
-@functools.lru_cache(maxsize=64)
+# Read once per process and file name (a new logo gets a new name, see
+# tenants.services.tenant_update_branding); a failed read raises, so it is not cached.
+_read_logo_data_uri = functools.lru_cache(maxsize=64)(stored_image_data_uri)
+
+
 def _logo_data_uri(name: str) -> str:
-    """The tenant's logo as a data: URL (read once per process and file name)."""
+    """The tenant's logo as a data: URL, or "" (no logo printed) when storage cannot give it."""
     try:
-        with storages["default"].open(name, "rb") as stored:
-            content = stored.read()
+        return _read_logo_data_uri(name)
     except OSError:
         logger.warning("tenant logo %s is missing from storage", name)
         return ""
-    mime = mimetypes.guess_type(name)[0] or "image/png"
-    return f"data:{mime};base64,{base64.b64encode(content).decode('ascii')}"
 
 
 def _css_string(text: str) -> str:

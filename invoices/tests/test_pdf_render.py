@@ -221,6 +221,22 @@ def test_brand_colour_and_logo_are_used(tenant, tmp_path, settings):
     assert '<p class="brand">' not in html  # the logo replaces the name in the header
 
 
+def test_a_logo_missing_from_storage_prints_the_name_and_is_read_again_once_back(tenant, tmp_path, settings):
+    import base64
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    tenant.logo.name = "branding/missing-for-now.png"
+    tenant.save(update_fields=["logo"])
+    with tenant_scope(tenant):
+        invoice = load_invoice_for_render(invoice_pk=sample_invoice(lines=1).pk)
+        assert '<p class="brand">' in render_invoice_html(invoice)  # no logo: the name instead
+        stored = settings.MEDIA_ROOT / "branding" / "missing-for-now.png"
+        stored.parent.mkdir(parents=True)
+        stored.write_bytes(base64.b64decode(RED_DOT))
+        # The failed read was not cached: the file is picked up as soon as it is there.
+        assert 'src="data:image/png;base64,' in render_invoice_html(invoice)
+
+
 class _CountingHandler(http.server.BaseHTTPRequestHandler):
     hits: list[str] = []
 
