@@ -24,6 +24,8 @@ def test_delivery_is_processed_by_a_worker(celery_worker: CeleryWorker) -> None:
     assert wait_until(lambda: StripeEvent.objects.get().status == "processed", timeout=30)
     row = StripeEvent.objects.get()
     assert (row.stripe_id, row.handled, row.attempts) == (event["id"], False, 1)
-    # It ran in the worker process, not eagerly in this one.
-    assert re.search(r"billing\.tasks\.process_stripe_event\[[0-9a-f-]+\] succeeded", celery_worker.log())
+    # It ran in the worker process, not eagerly in this one. Celery logs "succeeded" after the
+    # task returns, a moment after the row says processed: wait for the line, do not race it.
+    succeeded = re.compile(r"billing\.tasks\.process_stripe_event\[[0-9a-f-]+\] succeeded")
+    assert wait_until(lambda: bool(succeeded.search(celery_worker.log())), timeout=10), celery_worker.log()
     assert post_stripe_event(Client(), event).json()["duplicate"] is True
