@@ -23,6 +23,9 @@ Run it against the real services (a throwaway database is created and dropped):
     REDIS_URL=redis://127.0.0.1:6379/10 .venv/bin/python bench/pdf_render.py
 
 Without REDIS_URL only parts 1 and 2 run. Options: --invoices, --repeat, --skip-e2e.
+
+Each figure is also carried over to the machine the issue's targets were set on (its bare
+one-page render: 135 ms), by this run's own bare one-page render, and judged against them.
 """
 
 from __future__ import annotations
@@ -133,20 +136,28 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:7.0f} ms"
 
 
-# The issue's targets and the bare renders it measured them against on its own machine (a warm
-# one-page invoice 135 ms, 300 lines 1.5 s): as ratios to the bare render they carry over to a
-# machine, or a moment, of another speed. End to end, its bare rate is two processes at 135 ms.
-REFERENCE_BARE = {"one_page": 0.135, "lines300": 1.5, "e2e": 2 / 0.135}
+# The issue's targets were set on its own machine, where the bare render of a one-page invoice
+# took 135 ms. This run's bare render of our one-page invoice, measured beside ours, says how
+# fast this machine is at that moment; scaling by it carries a figure over to the issue's
+# machine. (The 300-line bare render is not the yardstick: the template work that made our
+# pages faster made the bare render of the same HTML faster too, so per-figure ratios hide it.)
+REFERENCE_BARE_ONE_PAGE = 0.135
 TARGET = {"one_page": 0.080, "lines300": 1.0, "e2e": 15.0}
 
 
-def against_target(name: str, ours: float, bare: float, *, higher_is_better: bool = False) -> str:
-    """ "target: ratio ≤ 0.59 (80 ms on the issue's machine): met" for one figure."""
-    wanted = TARGET[name] / REFERENCE_BARE[name]
-    ratio = ours / bare
-    met = ratio >= wanted if higher_is_better else ratio <= wanted
-    sign = "≥" if higher_is_better else "≤"
-    return f"target ratio {sign} {wanted:.2f}: {'met' if met else 'NOT met'}"
+def on_reference_machine(name: str, value: float, bare_one_page: float) -> str:
+    """ "≈ 61 ms on the issue's machine (target ≤ 80 ms): met" for one figure."""
+    speed = REFERENCE_BARE_ONE_PAGE / bare_one_page  # > 1: the issue's machine is faster
+    target = TARGET[name]
+    if name == "e2e":
+        scaled = value / speed
+        met = scaled >= target
+        text = f"≈ {scaled:.1f} invoices/s on the issue's machine (target ≥ {target:g})"
+    else:
+        scaled = value * speed
+        met = scaled <= target
+        text = f"≈ {scaled * 1000:.0f} ms on the issue's machine (target ≤ {target * 1000:.0f} ms)"
+    return f"{text}: {'met' if met else 'NOT met'}"
 
 
 # --- fixtures for the run ----------------------------------------------------------------------
@@ -272,9 +283,6 @@ def end_to_end(args: argparse.Namespace, tenant: Any, membership: Any, user: Any
             print(f"End to end, {len(ids)} invoices, 1 worker x 2 processes, Redis broker, S3 (SeaweedFS):")
             print(f"  queued to all ready     {len(ids) / elapsed:7.1f} invoices/s  ({elapsed:.1f} s)")
             print(f"  bare render, 2 procs    {bare_rate:7.1f} invoices/s  (rendering only, nothing stored)")
-            rate = len(ids) / elapsed
-            verdict = against_target("e2e", rate, bare_rate, higher_is_better=True)
-            print(f"  ratio {rate / bare_rate:.2f}, {verdict}")
             print(f"  ready {ready}, failed {failed}, objects in the bucket {stored}")
 
             # Click to ready: the real view, an idle (warm) worker, the channel group as the page.
@@ -300,6 +308,7 @@ def end_to_end(args: argparse.Namespace, tenant: Any, membership: Any, user: Any
                 f"max {ms(max(latencies)).strip()})"
             )
             print(f"  render alone now: {ms(tuned_one).strip()}, bare: {ms(bare_one).strip()}")
+            print(f"End to end {on_reference_machine('e2e', len(ids) / elapsed, bare_one)}")
             print(
                 f"RESULT e2e_invoices_per_second={len(ids) / elapsed:.1f} bare_two_process={bare_rate:.1f} "
                 f"click_to_ready_ms={statistics.median(latencies) * 1000:.0f}"
@@ -374,7 +383,7 @@ def main() -> None:
             f"  12 lines, 1 page, warm   {ms(tuned)}   {ms(bare)}      {tuned / bare:5.2f}"
             f"   (median of {args.repeat})"
         )
-        print(f"{'':27}{against_target('one_page', tuned, bare)}")
+        print(f"{'':27}{on_reference_machine('one_page', tuned, bare)}")
         repeat_many = max(3, args.repeat // 6)
         tuned_many, bare_many = medians(many_html, repeat_many)
         print(
@@ -382,7 +391,7 @@ def main() -> None:
             f"      {tuned_many / bare_many:5.2f}"
             f"   (median of {repeat_many})"
         )
-        print(f"{'':27}{against_target('lines300', tuned_many, bare_many)}")
+        print(f"{'':27}{on_reference_machine('lines300', tuned_many, bare)}")
         html_path = Path(tempfile.mkdtemp(prefix="bench-pdf-")) / "one.html"
         html_path.write_text(one_html)
         cold, cold_bare = cold_process(html_path)
