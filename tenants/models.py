@@ -111,8 +111,13 @@ def validate_locale(value: str) -> None:
         raise ValidationError(_("%(value)s is not a known locale."), params={"value": value}) from None
 
 
+_BRAND_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+# What the workspace's documents print in until it chooses a colour.
+DEFAULT_BRAND_COLOR = "#1f3a8a"
+
+
 def validate_brand_color(value: str) -> None:
-    if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+    if not _BRAND_COLOR.fullmatch(value):
         raise ValidationError(_("Enter a colour as #RRGGBB."))
 
 
@@ -140,6 +145,12 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def document_brand_color(self) -> str:
+        """The colour its documents print in. Checked again here, not only on save: it is
+        written into the PDF's stylesheet, so a row changed behind validation cannot inject CSS."""
+        return self.brand_color if _BRAND_COLOR.fullmatch(self.brand_color or "") else DEFAULT_BRAND_COLOR
 
 
 class Role(models.TextChoices):

@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST
 from billing import marketing
 from invoiceflow.errors import ApplicationError
 from invoiceflow.web import call_service, require_membership
-from invoices.documents.render import DEFAULT_BRAND_COLOR
 from tenants import roles, selectors, services
 from tenants.forms import BrandingForm, InviteForm, RoleForm, TenantForm
 from tenants.models import Invitation, Membership
@@ -203,7 +202,7 @@ def _settings_page(
         )
     if branding_form is None:
         # A colour input always sends a colour: it starts on the one documents print today.
-        branding_form = BrandingForm(initial={"brand_color": tenant.brand_color or DEFAULT_BRAND_COLOR})
+        branding_form = BrandingForm(initial={"brand_color": tenant.document_brand_color})
     context = {
         "form": form,
         "branding_form": branding_form,

@@ -47,7 +47,6 @@ from django.utils import translation
 from django.utils.translation import pgettext
 
 from invoices.money import format_money
-from tenants.models import Tenant
 from tenants.selectors import stored_image_data_uri
 
 logger = logging.getLogger(__name__)
@@ -67,7 +66,6 @@ LETTER_COUNTRIES = frozenset(
 # Languages the documents are translated into (invoices/locale/); others print in English
 # with English number and date conventions, so a page never mixes two languages.
 DOCUMENT_LANGUAGES = frozenset({"en", "fr", "de", "es"})
-DEFAULT_BRAND_COLOR = "#1f3a8a"
 
 
 # --- network-free resource fetching ----------------------------------------------------------
@@ -298,11 +296,6 @@ def _page_counter_content(template: str) -> str:
     return " ".join(out)
 
 
-def _brand_color(tenant: Tenant) -> str:
-    color = getattr(tenant, "brand_color", "") or ""
-    return color if len(color) == 7 and color.startswith("#") else DEFAULT_BRAND_COLOR
-
-
 def _line_rows(invoice: Any, fmt: Formatter, tax_by_rate: dict[int, Any]) -> list[dict[str, Any]]:
     rows = []
     for line in invoice.lines.all():
@@ -352,7 +345,7 @@ def document_context(invoice: Any) -> dict[str, Any]:
         "page_size": page_size_for(seller.get("country") or tenant.country),
         "page_counter": _page_counter_content(page_label),
         "page_footer": _css_string(" · ".join(filter(None, [seller.get("name", ""), invoice.number]))),
-        "brand_color": _brand_color(tenant),
+        "brand_color": tenant.document_brand_color,
         "logo": _logo_data_uri(tenant.logo.name) if getattr(tenant, "logo", None) else "",
         "seller": _party(seller, locale),
         "buyer": _party(buyer, locale),

@@ -221,6 +221,17 @@ def test_brand_colour_and_logo_are_used(tenant, tmp_path, settings):
     assert '<p class="brand">' not in html  # the logo replaces the name in the header
 
 
+def test_a_brand_colour_that_bypassed_validation_never_reaches_the_stylesheet(tenant):
+    from tenants.models import DEFAULT_BRAND_COLOR, Tenant
+
+    Tenant.objects.filter(pk=tenant.pk).update(brand_color="#fff;}")  # no full_clean on update()
+    tenant.refresh_from_db()
+    with tenant_scope(tenant):
+        html = render_invoice_html(load_invoice_for_render(invoice_pk=sample_invoice(lines=1).pk))
+    assert "#fff;}" not in html
+    assert f"color: {DEFAULT_BRAND_COLOR};" in html
+
+
 def test_a_logo_missing_from_storage_prints_the_name_and_is_read_again_once_back(tenant, tmp_path, settings):
     import base64
 
