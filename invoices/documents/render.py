@@ -46,6 +46,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import pgettext
 
+from invoices.document import party_for_document
 from invoices.money import format_money
 from tenants.selectors import stored_image_data_uri
 
@@ -237,27 +238,6 @@ def page_size_for(country: str | None) -> str:
     return "letter" if (country or "").upper() in LETTER_COUNTRIES else "A4"
 
 
-def _address_lines(party: dict[str, Any]) -> list[str]:
-    city = " ".join(part for part in (party.get("postal_code"), party.get("city")) if part)
-    lines = [party.get("address_line1"), party.get("address_line2"), city, party.get("region")]
-    return [line for line in lines if line]
-
-
-def _country_name(code: str, locale: str) -> str:
-    from babel import Locale
-
-    return Locale.parse(locale).territories.get(code, code) if code else ""
-
-
-def _party(snapshot: dict[str, Any], locale: str) -> dict[str, Any]:
-    return {
-        **snapshot,
-        "address": _address_lines(snapshot),
-        "country_name": _country_name(snapshot.get("country", ""), locale),
-        "email": snapshot.get("email") or next(iter(snapshot.get("emails") or []), ""),
-    }
-
-
 # Read once per process and file name (a new logo gets a new name, see
 # tenants.services.tenant_update_branding); a failed read raises, so it is not cached.
 _read_logo_data_uri = functools.lru_cache(maxsize=64)(stored_image_data_uri)
@@ -347,8 +327,8 @@ def document_context(invoice: Any) -> dict[str, Any]:
         "page_footer": _css_string(" · ".join(filter(None, [seller.get("name", ""), invoice.number]))),
         "brand_color": tenant.document_brand_color,
         "logo": _logo_data_uri(tenant.logo.name) if getattr(tenant, "logo", None) else "",
-        "seller": _party(seller, locale),
-        "buyer": _party(buyer, locale),
+        "seller": party_for_document(seller, locale),
+        "buyer": party_for_document(buyer, locale),
         "is_draft": invoice.is_draft,
         "is_credit_note": invoice.is_credit_note,
         "is_void": invoice.status == "void",

@@ -178,6 +178,10 @@ def test_the_detail_page_shows_totals_taxes_payments_and_the_timeline(
     timeline = page.split('data-testid="timeline"')[1]
     assert timeline.index("recorded a payment of €100.00") < timeline.index("finalized as INV-2026-00001")
     assert "owner@acme.test" in timeline or owner_membership.user.get_full_name() in timeline
+    # Countries by name in the page's language, as on the PDF (the codes are FR for both parties).
+    summary = page.split('data-testid="document"')[1]
+    assert "<p>France</p>" in summary
+    assert "<p>FR</p>" not in summary
 
 
 def test_overdue_is_derived_on_the_page(owner_client: HttpClient, many: Books) -> None:
