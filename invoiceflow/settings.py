@@ -244,6 +244,10 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Celery's Django fixup would close the database connection after every task; with a number
+# here it does so only every that many tasks, and invoiceflow.celery recycles connections as
+# Django's request cycle does instead (CONN_MAX_AGE, health checks).
+CELERY_DB_REUSE_MAX = 1000
 
 # Django Channels: pushes document status to the pages. Redis when REDIS_URL is set (every web
 # and worker process shares it); in memory in the embedded default, where tasks run in-process.

@@ -41,3 +41,14 @@ def sleep_and_record(*, redis_key: str, token: str, seconds: float) -> None:
     client.rpush(f"{redis_key}:started", f"{token}:{os.getpid()}")
     time.sleep(seconds)
     client.rpush(f"{redis_key}:done", token)
+
+
+@shared_task(name="invoiceflow.testing.database_backend")
+def database_backend() -> int:
+    """The PostgreSQL backend serving this task's connection: the same PID twice means the
+    connection was kept between tasks."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]

@@ -13,9 +13,15 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from invoiceflow.testing.celery_worker import CeleryWorker
+from invoiceflow.testing.celery_worker import (
+    CeleryWorker,
+    app_sending_to,
+    database_environ,
+    start_worker,
+    stop_worker,
+)
 from invoiceflow.testing.processes import wait_until
-from invoiceflow.testing.tasks import invite_probe, sleep_and_record, store_probe
+from invoiceflow.testing.tasks import database_backend, invite_probe, sleep_and_record, store_probe
 from tenants.models import Invitation
 from tenants.scoping import tenant_scope
 from tenants.tests.factories import TenantFactory
@@ -104,3 +110,37 @@ def test_task_survives_a_sigkilled_pool_process(celery_worker: CeleryWorker, rec
     # The worker replaced its lost pool process.
     assert wait_until(lambda: len(celery_worker.pool_pids()) == 2, timeout=10)
     assert int(victim_pid) not in celery_worker.pool_pids()
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.parametrize("conn_max_age", [60, 0])
+def test_database_connections_live_as_long_as_conn_max_age_says(transactional_db, tmp_path, conn_max_age):
+    """Celery's own fixup would reconnect for every task (a new PostgreSQL backend per PDF);
+    invoiceflow.celery keeps a connection up to CONN_MAX_AGE and health-checks it first."""
+    from django.db import connection
+
+    worker = start_worker(
+        broker_url=settings.CELERY_BROKER_URL or settings.REDIS_URL,
+        log_dir=tmp_path,
+        extra_env={**database_environ(), "DATABASE_CONN_MAX_AGE": str(conn_max_age)},
+    )
+    try:
+        with app_sending_to(worker):
+            backends = [database_backend.delay().get(timeout=30) for _ in range(8)]
+            if conn_max_age == 0:
+                assert len(set(backends)) == 8, backends  # a connection per task, closed after it
+                return
+            # Two pool processes, a connection each, kept from task to task.
+            assert len(set(backends)) <= 2, backends
+
+            # The database drops them (a restart, a proxy's idle timeout): the next tasks notice
+            # in the health check before their first query, and reconnect.
+            with connection.cursor() as cursor:
+                for pid in set(backends):
+                    cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            after = [database_backend.delay().get(timeout=30) for _ in range(4)]
+            assert not set(after) & set(backends)
+            assert "Traceback" not in worker.log(lines=None)
+    finally:
+        stop_worker(worker)
