@@ -478,6 +478,12 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_QUERYSTRING_EXPIRE = env_int("AWS_QUERYSTRING_EXPIRE", 300)
     AWS_S3_SIGNATURE_VERSION = "s3v4"
     AWS_S3_ADDRESSING_STYLE = env_str("AWS_S3_ADDRESSING_STYLE", "path")
+    # Uploads run in the calling thread: our files (PDFs, ZIPs) are small, and boto3 would
+    # otherwise start a pool of threads for every single upload. (Imported here: boto3 takes
+    # ~0.2 s to import, which the embedded default never needs.)
+    from boto3.s3.transfer import TransferConfig
+
+    AWS_S3_TRANSFER_CONFIG = TransferConfig(use_threads=False)
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
 STORAGES = {
     "default": _default_storage,
@@ -633,6 +639,10 @@ LOGGING = {
         "celery": _PROPAGATE,
         # The stripe library logs every request at INFO; its errors reach us as exceptions.
         "stripe": {"level": "WARNING"},
+        # WeasyPrint logs each step of every render at INFO (seven lines per PDF), fontTools
+        # each font subset; their warnings (an unreadable image, a missing glyph) still show.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

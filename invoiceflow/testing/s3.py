@@ -26,6 +26,7 @@ from typing import Any
 
 import boto3
 import pytest
+from boto3.s3.transfer import TransferConfig
 from botocore.client import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -101,6 +102,8 @@ class S3Server:
             "AWS_QUERYSTRING_EXPIRE": 300,
             "AWS_S3_SIGNATURE_VERSION": "s3v4",
             "AWS_S3_ADDRESSING_STYLE": "path",
+            # As invoiceflow.settings configures S3: uploads in the calling thread.
+            "AWS_S3_TRANSFER_CONFIG": TransferConfig(use_threads=False),
         }
 
     def environ(self, bucket: str | None = None) -> dict[str, str]:

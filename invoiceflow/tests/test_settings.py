@@ -155,6 +155,32 @@ def test_development_defaults_log_plain_lines() -> None:
     assert settings_values(env, "LOG_FORMAT") == {"LOG_FORMAT": "plain"}
 
 
+def test_s3_uploads_run_in_the_calling_thread() -> None:
+    code = (
+        "import django; django.setup(); from django.core.files.storage import storages; s = storages['default']; "
+        "print(type(s).__name__, s.transfer_config.use_threads)"
+    )
+    result = run_python(code, production_env(AWS_STORAGE_BUCKET_NAME="invoices"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["S3Storage", "False"]
+
+
+def test_a_render_logs_weasyprints_warnings_but_not_its_progress() -> None:
+    code = (
+        "import django, logging; django.setup(); "
+        "from invoices.documents.render import html_to_pdf; "
+        "logging.getLogger('invoices').info('our own line'); "
+        "html_to_pdf('<html><body><p style=\"colour: red\">x</p></body></html>')"
+    )
+    env = production_env(DEBUG="true", SECRET_KEY=None, ALLOWED_HOSTS=None, LOG_LEVEL="INFO")
+    env.pop("DATABASE_URL", None)
+    result = run_python(code, env)
+    assert result.returncode == 0, result.stderr
+    assert "our own line" in result.stderr  # INFO lines are written
+    assert "Ignored `colour: red`" in result.stderr  # and WeasyPrint's warnings
+    assert "Step 5 - Creating layout" not in result.stderr  # but not its seven steps per PDF
+
+
 # --- refusing to start -------------------------------------------------------------------------
 
 

@@ -91,6 +91,24 @@ def test_a_presigned_url_downloads_the_pdf_and_refuses_tampering_and_expiry(
     assert fetch(short)[0] == 403
 
 
+def test_storing_a_pdf_in_s3_is_one_request_in_the_calling_thread(s3_storage, monkeypatch):
+    from invoices.documents import storage
+
+    started = []
+    real_start = threading.Thread.start
+
+    def counting_start(thread):
+        started.append(thread.name)
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counting_start)
+    storage.store_exact("documents/one.pdf", b"%PDF-1.7 " + b"x" * 40_000)
+    # boto3's default would start a thread pool for every upload (AWS_S3_USE_THREADS).
+    assert started == []
+    assert s3_storage.keys() == ["documents/one.pdf"]
+    assert storage.read("documents/one.pdf").startswith(b"%PDF-1.7 x")
+
+
 # --- a real worker -----------------------------------------------------------------------------
 
 
