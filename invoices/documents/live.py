@@ -65,24 +65,68 @@ def job_payload(job: BulkJob, *, tenant_slug: str) -> dict[str, Any]:
     }
 
 
-_publisher: tuple[int, asyncio.AbstractEventLoop] | None = None
+# Messages waiting for the publisher beyond this are dropped (the page's polling catches up):
+# a channel layer that hangs must not grow a worker's memory without end.
+MAX_PENDING_MESSAGES = 1000
+SEND_TIMEOUT_SECONDS = 5
+
+
+class _Publisher:
+    """One event loop per process, in a thread, sending messages to the Redis channel layer in
+    the order they were published, without making the publisher wait.
+
+    `async_to_sync` would make a new loop, hence a new Redis connection, for every message
+    (~5 ms each); this loop keeps its connection. A render does not wait for Redis either: the
+    page orders messages by their `updated` time and polls when its socket is down, so a
+    message is worth a round trip on the socket, not on the worker.
+    """
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        self.queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(MAX_PENDING_MESSAGES)
+        threading.Thread(target=self._run, name="channel-layer-publisher", daemon=True).start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(self._send_forever())
+
+    async def _send_forever(self) -> None:
+        while True:
+            group, message = await self.queue.get()
+            try:
+                layer = get_channel_layer()
+                await asyncio.wait_for(layer.group_send(group, message), SEND_TIMEOUT_SECONDS)
+            except Exception:  # a broken channel layer must not stop the next message
+                logger.warning("could not publish a document status to %s", group, exc_info=True)
+            finally:
+                self.queue.task_done()
+
+    def _enqueue(self, item: tuple[str, dict[str, Any]]) -> None:
+        try:
+            self.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            logger.warning("document status publisher is %d messages behind; dropped one", MAX_PENDING_MESSAGES)
+
+    def publish(self, group: str, message: dict[str, Any]) -> None:
+        self.loop.call_soon_threadsafe(self._enqueue, (group, message))
+
+    def flush(self, timeout: float = SEND_TIMEOUT_SECONDS) -> None:
+        """Wait until every message published so far is sent (tests, shutdown)."""
+        asyncio.run_coroutine_threadsafe(self.queue.join(), self.loop).result(timeout)
+
+
+_publisher: _Publisher | None = None
 _publisher_lock = threading.Lock()
 
 
-def _publisher_loop() -> asyncio.AbstractEventLoop:
-    """One event loop per process, in a thread, for publishing to the Redis channel layer.
-
-    `async_to_sync` would make a new loop, hence a new Redis connection, for every message
-    (~5 ms each); this loop keeps its connection. Made lazily and per PID: a forked Celery
-    child gets its own.
-    """
+def publisher() -> _Publisher:
+    """This process's publisher, made lazily and per PID: a forked Celery child gets its own."""
     global _publisher
     with _publisher_lock:
-        if _publisher is None or _publisher[0] != os.getpid():
-            loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="channel-layer-publisher", daemon=True).start()
-            _publisher = (os.getpid(), loop)
-        return _publisher[1]
+        if _publisher is None or _publisher.pid != os.getpid():
+            _publisher = _Publisher()
+        return _publisher
 
 
 def send(tenant_id: int, payload: dict[str, Any]) -> None:
@@ -90,18 +134,15 @@ def send(tenant_id: int, payload: dict[str, Any]) -> None:
     if layer is None:
         return
     message = {"type": "status.update", "payload": payload}
-    try:
-        if isinstance(layer, InMemoryChannelLayer):
-            # In-memory queues belong to the consumers' loop: async_to_sync reaches it from a
-            # request thread of the same process (the embedded default runs tasks in-process).
+    if isinstance(layer, InMemoryChannelLayer):
+        # In-memory queues belong to the consumers' loop: async_to_sync reaches it from a
+        # request thread of the same process (the embedded default runs tasks in-process).
+        try:
             async_to_sync(layer.group_send)(group_name(tenant_id), message)
-        else:
-            future = asyncio.run_coroutine_threadsafe(
-                layer.group_send(group_name(tenant_id), message), _publisher_loop()
-            )
-            future.result(timeout=5)
-    except Exception:  # a broken channel layer must not fail a render
-        logger.warning("could not publish a document status to tenant %s", tenant_id, exc_info=True)
+        except Exception:  # a broken channel layer must not fail a render
+            logger.warning("could not publish a document status to tenant %s", tenant_id, exc_info=True)
+    else:
+        publisher().publish(group_name(tenant_id), message)
 
 
 def publish_on_commit(tenant_id: int, payload: dict[str, Any]) -> None:
