@@ -69,12 +69,15 @@ def tenant_scope(tenant: Tenant, *, using: str = "default") -> Iterator[Tenant]:
     """Act for `tenant` inside one transaction; restore the previous scope afterwards."""
     previous = _current_tenant.get()
     token = _current_tenant.set(tenant)
+    # Inside an outer transaction the setting outlives this block; otherwise it ends with it.
+    nested = connections[using].in_atomic_block
     try:
         with transaction.atomic(using=using):
             _set_database_tenant(tenant.pk, using)
             yield tenant
-            # Nested scopes (rare: the admin, tests) hand the outer tenant back to the database.
-            _set_database_tenant(previous.pk if previous else None, using)
+            if nested:
+                # Nested scopes (rare: the admin, tests) hand the outer tenant back to the database.
+                _set_database_tenant(previous.pk if previous else None, using)
     finally:
         _current_tenant.reset(token)
 

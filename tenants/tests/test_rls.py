@@ -129,3 +129,32 @@ def test_rows_exist_for_the_owner_view_of_the_check(tenant: Tenant) -> None:
     with tenant_scope(tenant):
         assert _count(connection) == 1
     assert timezone.now() - timedelta(days=1) < timezone.now()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_outermost_scope_leaves_nothing_set_on_the_connection(tenant: Tenant, other_tenant: Tenant) -> None:
+    # The scope does not reset the setting on its way out: its transaction ending does that.
+    make_invitation(tenant, "a@example.com")
+    with tenant_scope(tenant):
+        assert _count(connection) == 1
+    assert not connection.in_atomic_block
+    with transaction.atomic():
+        assert _count(connection) == 0
+    # The same connection, as the next task or request on it would find it.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('app.tenant_id', true)")
+        assert cursor.fetchone()[0] in (None, "")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_nested_scope_hands_the_outer_tenant_back_to_the_database(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    make_invitation(tenant, "a1@example.com")
+    make_invitation(tenant, "a2@example.com")
+    make_invitation(other_tenant, "b@example.com")
+    with tenant_scope(tenant):
+        assert _count(connection) == 2
+        with tenant_scope(other_tenant):
+            assert _count(connection) == 1
+        assert _count(connection) == 2  # the policy sees the outer tenant again
