@@ -399,3 +399,20 @@ def test_a_worker_process_is_prepared_for_rendering():
     assert out[0] == "True"
     assert int(out[1]) > 10_000  # Django, WeasyPrint and the fonts' objects
     assert out[2] == "True"
+
+
+@pytest.mark.parametrize("lines", [1, 40])
+def test_loading_an_invoice_for_its_document_takes_four_queries_whatever_its_size(tenant, lines):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with tenant_scope(tenant):
+        invoice_pk = sample_invoice(lines=lines).pk
+        with CaptureQueriesContext(connection) as loading:
+            invoice = load_invoice_for_render(invoice_pk=invoice_pk)
+        with CaptureQueriesContext(connection) as templating:
+            html = render_invoice_html(invoice)
+    # The invoice with its tenant and client; its lines; their taxes with rates; tax totals.
+    assert len(loading) == 4, [query["sql"] for query in loading]
+    assert templating.captured_queries == []
+    assert html.count('<td class="d">') == lines
