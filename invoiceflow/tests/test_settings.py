@@ -157,7 +157,8 @@ def test_development_defaults_log_plain_lines() -> None:
 
 def test_s3_uploads_run_in_the_calling_thread() -> None:
     code = (
-        "import django; django.setup(); from django.core.files.storage import storages; s = storages['default']; "
+        "import django; django.setup(); from django.core.files.storage import storages; "
+        "s = storages['default']; "
         "print(type(s).__name__, s.transfer_config.use_threads)"
     )
     result = run_python(code, production_env(AWS_STORAGE_BUCKET_NAME="invoices"))

@@ -106,7 +106,9 @@ class _Publisher:
         try:
             self.queue.put_nowait(item)
         except asyncio.QueueFull:
-            logger.warning("document status publisher is %d messages behind; dropped one", MAX_PENDING_MESSAGES)
+            logger.warning(
+                "document status publisher is %d messages behind; dropped one", MAX_PENDING_MESSAGES
+            )
 
     def publish(self, group: str, message: dict[str, Any]) -> None:
         self.loop.call_soon_threadsafe(self._enqueue, (group, message))

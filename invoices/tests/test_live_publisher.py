@@ -89,9 +89,7 @@ def test_a_failing_send_is_logged_and_the_next_message_still_goes(publisher, ten
     assert "could not publish a document status" in caplog.text
 
 
-def test_a_stalled_layer_drops_messages_beyond_the_backlog_instead_of_growing(
-    monkeypatch, tenant_id, caplog
-):
+def test_a_stalled_layer_drops_messages_beyond_the_backlog_instead_of_growing(monkeypatch, tenant_id, caplog):
     monkeypatch.setattr(live, "MAX_PENDING_MESSAGES", 3)
     monkeypatch.setattr(live, "_publisher", None)
     layer = get_channel_layer()

@@ -132,7 +132,9 @@ def test_rows_exist_for_the_owner_view_of_the_check(tenant: Tenant) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_outermost_scope_leaves_nothing_set_on_the_connection(tenant: Tenant, other_tenant: Tenant) -> None:
+def test_an_outermost_scope_leaves_nothing_set_on_the_connection(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
     # The scope does not reset the setting on its way out: its transaction ending does that.
     make_invitation(tenant, "a@example.com")
     with tenant_scope(tenant):
