@@ -7,3 +7,15 @@ class InvoicesConfig(AppConfig):
     def ready(self) -> None:
         # Email: the delivery-tracking signal receiver and the sending/scheduling tasks.
         from invoices import tasks_sending, tracking  # noqa: F401
+        from tenants.signals import document_details_changed
+
+        document_details_changed.connect(_drafts_print_the_new_details, dispatch_uid="invoices-drafts")
+
+
+def _drafts_print_the_new_details(sender: object, *, tenant: object, **kwargs: object) -> None:
+    """The workspace's printed details changed: so did its drafts' documents."""
+    from invoices.services.invoices import drafts_mark_changed
+    from tenants.scoping import tenant_scope
+
+    with tenant_scope(tenant):  # type: ignore[arg-type]
+        drafts_mark_changed()

@@ -24,6 +24,7 @@ from invoiceflow.errors import ApplicationError
 from tenants import roles
 from tenants.models import Invitation, Membership, Role, Tenant, User
 from tenants.scoping import tenant_scope
+from tenants.signals import document_details_changed
 
 logger = logging.getLogger(__name__)
 
@@ -293,6 +294,7 @@ def tenant_update(
     except ValidationError as error:
         _raise_validation(error)
     tenant.save()
+    document_details_changed.send(sender=Tenant, tenant=tenant)
     return tenant
 
 
@@ -392,6 +394,7 @@ def tenant_update_branding(
         # The same content gets the same name, so an existing file already holds these bytes.
         tenant.logo.name = storage.save(tenant.logo.name, ContentFile(content))
     tenant.save(update_fields=["logo", "brand_color"])
+    document_details_changed.send(sender=Tenant, tenant=tenant)
     if previous and previous != tenant.logo.name:
         transaction.on_commit(lambda: _delete_stored_file(storage, previous), robust=True)
     return tenant

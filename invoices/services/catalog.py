@@ -138,6 +138,10 @@ def client_update(*, actor: Membership, client: Client | str, **fields: Any) -> 
     _apply_client_fields(client, fields)
     client.updated_at = timezone.now()
     client.save()
+    # Imported here: invoices.services.invoices imports this module.
+    from invoices.services.invoices import drafts_mark_changed
+
+    drafts_mark_changed(client=client)
     return client
 
 

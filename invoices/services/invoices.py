@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,6 +51,20 @@ def _lock(invoice: Invoice | str) -> Invoice:
 def _touch(invoice: Invoice) -> None:
     invoice.content_version += 1
     invoice.updated_at = timezone.now()
+
+
+def drafts_mark_changed(*, client: Client | None = None) -> int:
+    """The current tenant's drafts (of `client`, if given) print something that changed.
+
+    Drafts print the workspace and the client as they are now, not a snapshot, so a new logo
+    or a client's new address changes their document: bumping the content version makes the
+    next "Generate PDF" render it again instead of reusing the stored file. Finalized
+    invoices print their snapshots and keep their files. Returns how many drafts changed.
+    """
+    drafts = Invoice.objects.filter(status=InvoiceStatus.DRAFT)
+    if client is not None:
+        drafts = drafts.filter(client=client)
+    return drafts.update(content_version=F("content_version") + 1)
 
 
 def _require_draft(invoice: Invoice) -> None:

@@ -147,6 +147,64 @@ def test_an_edit_makes_a_new_version_and_the_old_file_stays(
     assert (settings.MEDIA_ROOT / second.storage_key).exists()
 
 
+def test_drafts_are_rendered_again_when_the_workspace_or_their_client_changes(
+    tenant, owner_membership, invoice, django_capture_on_commit_callbacks, settings
+):
+    from tenants import services as tenant_services
+
+    settings.DOCUMENT_RATE_LIMIT = 100
+    with tenant_scope(tenant):
+        mine = ClientFactory(name="Globex")
+        draft = make_invoice(actor=owner_membership, client=mine, lines=[line()])
+        other_draft = make_invoice(actor=owner_membership, lines=[line()])
+    finalized = invoice  # prints its snapshot of the workspace and client
+
+    def versions():
+        with tenant_scope(tenant):
+            return {
+                i.pk: type(i).objects.get(pk=i.pk).content_version for i in (draft, other_draft, finalized)
+            }
+
+    def documents():
+        return {
+            i.pk: request_pdf(tenant, owner_membership, i, django_capture_on_commit_callbacks)
+            for i in (draft, other_draft, finalized)
+        }
+
+    before = documents()
+    # A new brand colour: every draft prints it; the finalized invoice keeps its file.
+    with tenant_scope(tenant):
+        tenant_services.tenant_update_branding(actor=owner_membership, brand_color="#123456")
+    after_branding = documents()
+    for changed in (draft, other_draft):
+        assert after_branding[changed.pk].pk != before[changed.pk].pk
+        assert after_branding[changed.pk].storage_key != before[changed.pk].storage_key
+    assert after_branding[finalized.pk].pk == before[finalized.pk].pk
+    assert after_branding[finalized.pk].attempts == 1  # reused, not rendered again
+    with tenant_scope(tenant):
+        assert "#123456" in render_invoice_html(load_invoice_for_render(invoice_pk=draft.pk))
+
+    # A client's new address: only that client's drafts.
+    version = versions()
+    with tenant_scope(tenant):
+        invoice_services.client_update(actor=owner_membership, client=mine.public_id, city="Lyon")
+    assert versions() == {**version, draft.pk: version[draft.pk] + 1}
+
+    # The workspace's name.
+    with tenant_scope(tenant):
+        tenant_services.tenant_update(
+            actor=owner_membership,
+            name="Acme Studio",
+            country=tenant.country,
+            default_currency=tenant.default_currency,
+            locale=tenant.locale,
+            time_zone=tenant.time_zone,
+        )
+    after_rename = versions()
+    assert after_rename[finalized.pk] == version[finalized.pk]
+    assert after_rename[other_draft.pk] == version[other_draft.pk] + 1
+
+
 def test_a_request_overtaken_by_an_edit_fails_with_a_reason(
     tenant, owner_membership, django_capture_on_commit_callbacks
 ):
