@@ -350,33 +350,90 @@ def _resolve_many(invoices: list[str]) -> list[Invoice]:
     return [found[public_id] for public_id in unique]
 
 
+def _current_documents(invoices: list[Invoice], format: str, *, lock: bool) -> dict[int, InvoiceDocument]:
+    """{invoice pk: its current version's document} for many invoices, in one query."""
+    versions = {invoice.pk: invoice.content_version for invoice in invoices}
+    queryset = InvoiceDocument.objects.filter(
+        invoice_id__in=versions, format=format, content_version__in=set(versions.values())
+    )
+    if lock:
+        queryset = queryset.select_for_update()
+    return {doc.invoice_id: doc for doc in queryset if doc.content_version == versions[doc.invoice_id]}
+
+
+def _enqueue_many(
+    invoices: list[Invoice], *, format: str, actor: Membership, tenant: Tenant
+) -> dict[int, InvoiceDocument]:
+    """`_enqueue` for invoices that have no document of their current version yet, in one
+    INSERT. A concurrent request may have created one meanwhile: then one at a time."""
+    now = timezone.now()
+    documents = [
+        # bulk_create skips save(): the tenant is set here, explicitly.
+        InvoiceDocument(
+            tenant=tenant,
+            invoice=invoice,
+            format=format,
+            content_version=invoice.content_version,
+            status=DocumentStatus.QUEUED,
+            storage_key=storage.document_storage_key(
+                tenant_public_id=tenant.public_id,
+                invoice_public_id=invoice.public_id,
+                content_version=invoice.content_version,
+                format=format,
+            ),
+            requested_by=actor.user if actor else None,
+            queued_at=now,
+            updated_at=now,
+        )
+        for invoice in invoices
+    ]
+    try:
+        with transaction.atomic():
+            InvoiceDocument.objects.bulk_create(documents)
+    except IntegrityError:
+        return {
+            invoice.pk: _enqueue(invoice=invoice, format=format, actor=actor, tenant=tenant, announce=False)
+            for invoice in invoices
+        }
+    for document, invoice in zip(documents, invoices, strict=True):
+        _queue_render(document, invoice, tenant, announce=False)
+    return {document.invoice_id: document for document in documents}
+
+
 @transaction.atomic
 def bulk_generate(*, actor: Membership, invoices: list[str]) -> BulkJob:
     """Generate the PDFs of many invoices; the job counts them as they finish.
 
     One bulk request counts once toward the rate limit (it is one click); files already
-    stored count as done at once.
+    stored count as done at once. A few queries whatever the number of invoices: a click on
+    500 invoices answers in a fraction of a second.
     """
     tenant = _check_member(actor)
     selected = _resolve_many(invoices)
     _rate_limit(actor)
     job = BulkJob.objects.create(kind=BulkJobKind.GENERATE, total=len(selected), requested_by=actor.user)
-    for invoice in selected:
-        document = _current_document(invoice, DocumentFormat.PDF, lock=True)
-        if (
-            document is None
-            or document.status == DocumentStatus.FAILED
-            or (document.status in IN_FLIGHT and _is_stale(document))
-        ):
-            document = _enqueue(
-                invoice=invoice, format=DocumentFormat.PDF, actor=actor, tenant=tenant, announce=False
-            )
-        ready = document.status == DocumentStatus.READY
-        BulkJobItem.objects.create(
-            job=job, invoice=invoice, document=document, succeeded=True if ready else None
+    format = DocumentFormat.PDF
+    current = _current_documents(selected, format, lock=True)
+    current.update(
+        _enqueue_many(
+            [invoice for invoice in selected if invoice.pk not in current],
+            format=format,
+            actor=actor,
+            tenant=tenant,
         )
-        if ready:
-            job.done += 1
+    )
+    items = []
+    for invoice in selected:
+        document = current[invoice.pk]
+        if document.status == DocumentStatus.FAILED or (document.status in IN_FLIGHT and _is_stale(document)):
+            # Asked before and lost or failed: queued again (rare, so one at a time).
+            document = _enqueue(invoice=invoice, format=format, actor=actor, tenant=tenant, announce=False)
+        ready = document.status == DocumentStatus.READY
+        items.append(
+            BulkJobItem(tenant=tenant, job=job, invoice=invoice, document=document, succeeded=ready or None)
+        )
+        job.done += ready
+    BulkJobItem.objects.bulk_create(items)
     job.save(update_fields=["done"])
     _finish_if_complete(job)
     live.publish_on_commit(tenant.pk, live.job_payload(job, tenant_slug=tenant.slug))

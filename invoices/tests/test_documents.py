@@ -495,6 +495,54 @@ def test_bulk_generate_counts_every_invoice_and_reuses_stored_files(
         assert InvoiceDocument.objects.filter(status=DocumentStatus.READY).count() == 4
 
 
+@pytest.mark.parametrize("count", [3, 30])
+def test_a_bulk_request_takes_the_same_queries_for_3_or_30_invoices(
+    count, tenant, owner_membership, django_capture_on_commit_callbacks, settings
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with tenant_scope(tenant):
+        invoices = [make_invoice(actor=owner_membership, lines=[line()]) for _ in range(count)]
+        failed = invoices[0]  # one asked before and failed: queued again, on its own
+    request_pdf(tenant, owner_membership, failed, django_capture_on_commit_callbacks)
+    with tenant_scope(tenant):
+        InvoiceDocument.objects.filter(invoice=failed).update(status=DocumentStatus.FAILED)
+    with (
+        django_capture_on_commit_callbacks(execute=False) as queued,
+        tenant_scope(tenant),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        job = services.bulk_generate(actor=owner_membership, invoices=[i.public_id for i in invoices])
+    # The selection, the job, current documents, one INSERT for the new ones, the failed one's
+    # re-queue, the items, the count: not a query per invoice.
+    assert len(queries) <= 16, [q["sql"][:80] for q in queries]
+    assert len(queued) == count + 1  # every render, and the job's progress message
+    with tenant_scope(tenant):
+        assert job.items.count() == count
+        assert set(InvoiceDocument.objects.values_list("status", flat=True)) == {DocumentStatus.QUEUED}
+        assert InvoiceDocument.objects.count() == count
+
+
+def test_a_bulk_request_racing_another_for_the_same_invoice_uses_its_document(
+    tenant, owner_membership, django_capture_on_commit_callbacks, monkeypatch
+):
+    with tenant_scope(tenant):
+        invoices = [make_invoice(actor=owner_membership, lines=[line()]) for _ in range(3)]
+    with django_capture_on_commit_callbacks(execute=False), tenant_scope(tenant):
+        theirs = services.document_request(actor=owner_membership, invoice=invoices[1].public_id)
+    # This request read the documents before the other one committed: it sees none.
+    monkeypatch.setattr(services, "_current_documents", lambda *args, **kwargs: {})
+    with django_capture_on_commit_callbacks(execute=False) as queued, tenant_scope(tenant):
+        job = services.bulk_generate(actor=owner_membership, invoices=[i.public_id for i in invoices])
+    with tenant_scope(tenant):
+        documents = {item.invoice_id: item.document_id for item in job.items.all()}
+        assert documents[invoices[1].pk] == theirs.pk  # theirs, not a second row
+        assert InvoiceDocument.objects.count() == 3
+    # One at a time after the failed INSERT: each invoice's render queued once, and progress.
+    assert len(queued) == 3 + 1
+
+
 def test_bulk_zip_holds_one_pdf_per_invoice(
     tenant, owner, owner_membership, django_capture_on_commit_callbacks
 ):
