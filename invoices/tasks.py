@@ -13,7 +13,7 @@ import logging
 
 from botocore.exceptions import BotoCoreError
 from celery import shared_task
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_process_shutdown
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
@@ -90,3 +90,12 @@ def _warm_pdf_renderer(**kwargs: object) -> None:
         prepare_rendering_process()
     except Exception:  # a worker that cannot warm up still renders, only slower the first time
         logger.warning("could not warm up the PDF renderer", exc_info=True)
+
+
+@worker_process_shutdown.connect
+def _send_pending_statuses(**kwargs: object) -> None:
+    """A worker process that stops (a deploy, a scale-down) first sends the statuses it
+    published last, such as the "ready" of its final PDF, instead of leaving the page to poll."""
+    from invoices.documents import live
+
+    live.flush_pending()

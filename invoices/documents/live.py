@@ -131,6 +131,16 @@ def publisher() -> _Publisher:
         return _publisher
 
 
+def flush_pending(timeout: float = 2) -> None:
+    """Send what this process published and has not sent yet (a worker process stopping)."""
+    if _publisher is None or _publisher.pid != os.getpid():
+        return
+    try:
+        _publisher.flush(timeout)
+    except TimeoutError:
+        logger.warning("stopped with %d document statuses unsent", _publisher.queue.qsize())
+
+
 def send(tenant_id: int, payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:

@@ -119,3 +119,20 @@ def _eventually(check, timeout: float = 5) -> bool:
     from invoiceflow.testing.processes import wait_until
 
     return wait_until(check, timeout=timeout, interval=0.02)
+
+
+def test_a_stopping_process_sends_what_it_published_last(publisher, tenant_id, monkeypatch):
+    layer = get_channel_layer()
+    real_group_send = layer.group_send
+    sent = []
+
+    async def slow_group_send(group, message):
+        await asyncio.sleep(0.2)
+        await real_group_send(group, message)
+        sent.append(message["payload"]["status"])
+
+    monkeypatch.setattr(layer, "group_send", slow_group_send)
+    live.send(tenant_id, {"kind": "document", "status": "processing"})
+    live.send(tenant_id, {"kind": "document", "status": "ready"})
+    live.flush_pending()  # what invoices.tasks runs when a worker process shuts down
+    assert sent == ["processing", "ready"]
