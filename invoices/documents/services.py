@@ -118,24 +118,20 @@ def _queue_render(document: InvoiceDocument, invoice: Invoice, tenant: Tenant, *
     )
 
 
-def _enqueue(
-    *, invoice: Invoice, format: str, actor: Membership | None, tenant: Tenant, announce: bool = True
-) -> InvoiceDocument:
-    """Create (or reset) the current version's row as queued. Caller checked reuse and limits.
-
-    `announce=False` (bulk jobs): no per-document "queued" message; the job's progress says it.
-    """
+def _queued_fields(
+    *, invoice: Invoice, format: str, actor: Membership | None, tenant: Tenant
+) -> dict[str, Any]:
+    """A current-version document's fields as a new request leaves them: queued, not started."""
     now = timezone.now()
-    key = storage.document_storage_key(
-        tenant_public_id=tenant.public_id,
-        invoice_public_id=invoice.public_id,
-        content_version=invoice.content_version,
-        format=format,
-    )
-    fields = {
+    return {
         "status": DocumentStatus.QUEUED,
         "failure_reason": "",
-        "storage_key": key,
+        "storage_key": storage.document_storage_key(
+            tenant_public_id=tenant.public_id,
+            invoice_public_id=invoice.public_id,
+            content_version=invoice.content_version,
+            format=format,
+        ),
         "requested_by": actor.user if actor else None,
         "queued_at": now,
         "updated_at": now,
@@ -143,6 +139,16 @@ def _enqueue(
         "ready_at": None,
         "attempts": 0,
     }
+
+
+def _enqueue(
+    *, invoice: Invoice, format: str, actor: Membership | None, tenant: Tenant, announce: bool = True
+) -> InvoiceDocument:
+    """Create (or reset) the current version's row as queued. Caller checked reuse and limits.
+
+    `announce=False` (bulk jobs): no per-document "queued" message; the job's progress says it.
+    """
+    fields = _queued_fields(invoice=invoice, format=format, actor=actor, tenant=tenant)
     try:
         with transaction.atomic():
             document, _created = InvoiceDocument.objects.update_or_create(
@@ -366,7 +372,6 @@ def _enqueue_many(
 ) -> dict[int, InvoiceDocument]:
     """`_enqueue` for invoices that have no document of their current version yet, in one
     INSERT. A concurrent request may have created one meanwhile: then one at a time."""
-    now = timezone.now()
     documents = [
         # bulk_create skips save(): the tenant is set here, explicitly.
         InvoiceDocument(
@@ -374,16 +379,7 @@ def _enqueue_many(
             invoice=invoice,
             format=format,
             content_version=invoice.content_version,
-            status=DocumentStatus.QUEUED,
-            storage_key=storage.document_storage_key(
-                tenant_public_id=tenant.public_id,
-                invoice_public_id=invoice.public_id,
-                content_version=invoice.content_version,
-                format=format,
-            ),
-            requested_by=actor.user if actor else None,
-            queued_at=now,
-            updated_at=now,
+            **_queued_fields(invoice=invoice, format=format, actor=actor, tenant=tenant),
         )
         for invoice in invoices
     ]
@@ -432,7 +428,8 @@ def bulk_generate(*, actor: Membership, invoices: list[str]) -> BulkJob:
         items.append(
             BulkJobItem(tenant=tenant, job=job, invoice=invoice, document=document, succeeded=ready or None)
         )
-        job.done += ready
+        if ready:
+            job.done += 1
     BulkJobItem.objects.bulk_create(items)
     job.save(update_fields=["done"])
     _finish_if_complete(job)
