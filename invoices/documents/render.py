@@ -382,14 +382,15 @@ def load_invoice_for_render(*, invoice_pk: int) -> Any:
     )
 
 
-def render_invoice_html(invoice: Any, *, screen: bool = False, nonce: str = "") -> str:
+def render_invoice_html(invoice: Any, *, screen: bool = False, nonce: str = "", csrf_token: str = "") -> str:
     """The print HTML of an invoice, in its client's language.
 
     `screen=True` is the web preview: the same document, with the print stylesheet linked (the
-    PDF gets it pre-parsed instead) and a sheet-of-paper look; `nonce` lets its one <style>
-    element through the page's Content-Security-Policy.
+    PDF gets it pre-parsed instead), a sheet-of-paper look and a toolbar; `nonce` lets its one
+    <style> element through the page's Content-Security-Policy, and `csrf_token` signs the
+    toolbar's "Generate PDF" form.
     """
-    context = {**document_context(invoice), "screen": screen, "nonce": nonce}
+    context = {**document_context(invoice), "screen": screen, "nonce": nonce, "csrf_token": csrf_token}
     with translation.override(context["language"]):
         return render_to_string(TEMPLATE, context)
 

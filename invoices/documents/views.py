@@ -21,6 +21,7 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -91,7 +92,10 @@ def document_preview(request: HttpRequest, tenant_slug: str, public_id: str) -> 
     if request.method not in SAFE:
         return HttpResponseNotAllowed(SAFE)
     html = render_invoice_html(
-        load_invoice_for_render(invoice_pk=invoice.pk), screen=True, nonce=str(request.csp_nonce)
+        load_invoice_for_render(invoice_pk=invoice.pk),
+        screen=True,
+        nonce=str(request.csp_nonce),
+        csrf_token=get_token(request),
     )
     return HttpResponse(html)
 

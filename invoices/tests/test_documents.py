@@ -422,12 +422,24 @@ def test_the_preview_is_the_print_template_with_a_toolbar_the_pdf_never_has(
     assert f'href="{reverse("invoice_detail", args=[tenant.slug, invoice.public_id])}"' in page
     assert 'data-print="data-print"' in page
     assert 'js/invoices.js" defer="defer"></script>' in page
-    assert "preview-download" not in page  # no PDF of this version yet
-    document = request_pdf(tenant, owner_membership, invoice, django_capture_on_commit_callbacks)
+    assert "preview-download" not in page  # no PDF of this version yet...
+    generate = reverse("document_generate", args=[tenant.slug, invoice.public_id])
+    assert f'action="{generate}"' in page  # ...but a Generate PDF button, a signed form
+    csrf_client = client_for(member, enforce_csrf_checks=True)
+    page = csrf_client.get(url).content.decode()
+    token = ElementTree.fromstring(page).find(".//{*}input[@name='csrfmiddlewaretoken']").get("value")
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = csrf_client.post(generate, {"csrfmiddlewaretoken": token})
+    # To the invoice page, where the document box follows the status live.
+    assert answer.status_code == 302
+    assert answer["Location"] == reverse("invoice_detail", args=[tenant.slug, invoice.public_id])
+    with tenant_scope(tenant):
+        document = InvoiceDocument.objects.get(invoice=invoice)
     assert document.status == DocumentStatus.READY
     page = member_client.get(url).content.decode()
     download = reverse("document_download", args=[tenant.slug, document.public_id])
     assert f'href="{download}" data-testid="preview-download">Download PDF<' in page
+    assert "preview-generate" not in page
     # The PDF's HTML has none of it.
     with tenant_scope(tenant):
         pdf_html = render_invoice_html(load_invoice_for_render(invoice_pk=invoice.pk))

@@ -70,8 +70,8 @@ def outsider(outsider_membership: Membership) -> User:
     return outsider_membership.user
 
 
-def client_for(user: User) -> Client:
-    client = Client()
+def client_for(user: User, *, enforce_csrf_checks: bool = False) -> Client:
+    client = Client(enforce_csrf_checks=enforce_csrf_checks)
     client.force_login(user)
     return client
 
