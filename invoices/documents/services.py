@@ -164,13 +164,19 @@ def _enqueue(
     return document
 
 
-def _current_document(invoice: Invoice, format: str, *, lock: bool = False) -> InvoiceDocument | None:
+def _current_documents(invoices: list[Invoice], format: str, *, lock: bool) -> dict[int, InvoiceDocument]:
+    """{invoice pk: its current version's document} for many invoices, in one query."""
+    versions = {invoice.pk: invoice.content_version for invoice in invoices}
     queryset = InvoiceDocument.objects.filter(
-        invoice=invoice, format=format, content_version=invoice.content_version
+        invoice_id__in=versions, format=format, content_version__in=set(versions.values())
     )
     if lock:
         queryset = queryset.select_for_update()
-    return queryset.first()
+    return {doc.invoice_id: doc for doc in queryset if doc.content_version == versions[doc.invoice_id]}
+
+
+def _current_document(invoice: Invoice, format: str, *, lock: bool = False) -> InvoiceDocument | None:
+    return _current_documents([invoice], format, lock=lock).get(invoice.pk)
 
 
 @transaction.atomic
@@ -354,17 +360,6 @@ def _resolve_many(invoices: list[str]) -> list[Invoice]:
     if len(found) != len(unique):
         raise ApplicationError(_("Some of the selected invoices do not exist."), field="invoices")
     return [found[public_id] for public_id in unique]
-
-
-def _current_documents(invoices: list[Invoice], format: str, *, lock: bool) -> dict[int, InvoiceDocument]:
-    """{invoice pk: its current version's document} for many invoices, in one query."""
-    versions = {invoice.pk: invoice.content_version for invoice in invoices}
-    queryset = InvoiceDocument.objects.filter(
-        invoice_id__in=versions, format=format, content_version__in=set(versions.values())
-    )
-    if lock:
-        queryset = queryset.select_for_update()
-    return {doc.invoice_id: doc for doc in queryset if doc.content_version == versions[doc.invoice_id]}
 
 
 def _enqueue_many(
