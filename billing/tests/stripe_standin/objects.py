@@ -1,8 +1,9 @@
 """Stripe objects, built from Stripe's official sample of each type.
 
-`openapi-fixtures3.json` (from Stripe's OpenAPI repository, kept in the shared folder beside the
-checkout) holds one sample of every object. Each builder starts from that sample, so every field
-Stripe sends is present with the right shape, then sets the fields a fresh object really has
+`fixtures/openapi-fixtures3.json` (Stripe's `openapi/fixtures3.json`, vendored with its MIT
+licence; see `fixtures/README.md`) holds one sample of every object. Each builder starts from that
+sample, so every field Stripe sends is present with the right shape, then sets the fields a fresh
+object really has
 (the samples carry placeholder values such as a canceled_at on a live payment intent).
 """
 
@@ -11,16 +12,13 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from billing.tests.stripe_standin.wire import new_id
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-FIXTURES_PATH = Path(
-    os.environ.get("STRIPE_OPENAPI_FIXTURES", REPO_ROOT.parent / "shared/stripe/openapi-fixtures3.json")
-)
+# Vendored in the repository: a clone must run its own tests with nothing beside it.
+FIXTURES_PATH = Path(__file__).resolve().parent / "fixtures" / "openapi-fixtures3.json"
 
 # Amounts below these are refused by Stripe (its minimum charge amounts, in minor units).
 MINIMUM_CHARGE = {"usd": 50, "eur": 50, "gbp": 30, "chf": 50, "cad": 50, "aud": 50, "jpy": 50, "sek": 300}
@@ -35,11 +33,6 @@ DECLINED_CARDS["4000000000009995"] = (
 
 @functools.cache
 def _samples() -> dict[str, Any]:
-    if not FIXTURES_PATH.exists():
-        raise FileNotFoundError(
-            f"Stripe's sample objects are missing: {FIXTURES_PATH}. They come from Stripe's OpenAPI "
-            "repository (openapi/fixtures3.json); set STRIPE_OPENAPI_FIXTURES to their path."
-        )
     return json.loads(FIXTURES_PATH.read_text())["resources"]
 
 
