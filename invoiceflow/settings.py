@@ -102,8 +102,11 @@ if not DEBUG:
         raise ImproperlyConfigured("ALLOWED_HOSTS must list real host names, not '*'.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
-# The address links in emails point to (invitations, public invoice pages).
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The product's name, as account emails and the Sites row give it.
+PRODUCT_NAME = "InvoiceFlow"
+# The address links in emails point to (invitations, public invoice pages). Without SITE_URL it is
+# the port the app serves on here (PORT, which `./dev start --port N` sets), so the links work.
+SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
