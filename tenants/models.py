@@ -51,8 +51,17 @@ class UserManager(BaseUserManager["User"]):
         return self._create(email, password, **fields)
 
     def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
+        """`manage.py createsuperuser`: whoever runs it holds the server, so the address they type
+        counts as verified (allauth would otherwise keep them out of /admin/ until they find a
+        confirmation link on the console). Accounts made through sign-up still verify by email."""
+        from allauth.account.models import EmailAddress
+
         fields.update(is_staff=True, is_superuser=True)
-        return self._create(email, password, **fields)
+        user = self._create(email, password, **fields)
+        EmailAddress.objects.db_manager(self._db).update_or_create(
+            user=user, email=user.email, defaults={"verified": True, "primary": True}
+        )
+        return user
 
 
 class User(AbstractBaseUser, PermissionsMixin):

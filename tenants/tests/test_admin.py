@@ -3,12 +3,18 @@ Staff sign in through allauth (rate limits, two-factor), never through the admin
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
+from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.conf import settings
+from django.contrib.sites.models import Site
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -139,3 +145,39 @@ def test_staff_open_a_user(staff_client: Client, owner: User) -> None:
     response = staff_client.get(reverse("admin:tenants_user_change", args=[owner.pk]))
     assert response.status_code == 200
     assert owner.email in response.content.decode()
+
+
+def test_a_superuser_made_on_the_command_line_reaches_the_admin_at_once(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-admin-pass-phrase")
+    call_command("createsuperuser", "--no-input", "--email", "Root@Example.org", stdout=io.StringIO())
+    client = Client()
+    response = client.post(
+        reverse("account_login"), {"login": "root@example.org", "password": "a-long-admin-pass-phrase"}
+    )
+    # Straight in: no "verify your email" detour for whoever holds the server's shell.
+    assert response.status_code == 302
+    assert response.url == "/"
+    assert client.get("/admin/").status_code == 200
+    assert EmailAddress.objects.get(email="root@example.org").verified
+
+
+def test_accounts_made_by_sign_up_still_verify_by_email(db: None, mailoutbox: list) -> None:
+    client = Client()
+    client.post(
+        reverse("account_signup"),
+        {
+            "email": "new@example.org",
+            "password1": "a-long-pass-phrase-7",
+            "password2": "a-long-pass-phrase-7",
+        },
+    )
+    assert not EmailAddress.objects.get(email="new@example.org").verified
+    assert "_auth_user_id" not in client.session
+    [message] = mailoutbox
+    # The Sites row carries the product's name and SITE_URL's domain, not "example.com".
+    assert message.subject == "[InvoiceFlow] Please Confirm Your Email Address"
+    assert "example.com" not in message.body
+    site = Site.objects.get_current()
+    assert (site.name, site.domain) == ("InvoiceFlow", urlsplit(settings.SITE_URL).netloc)
