@@ -18,7 +18,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from PIL import Image
+from PIL import ExifTags, Image, ImageOps
 
 from invoiceflow.errors import ApplicationError
 from tenants import roles
@@ -299,8 +299,9 @@ def tenant_update(
 
 
 def _checked_logo(upload: File) -> tuple[bytes, str]:
-    """The uploaded logo's bytes and file extension, once it is known to be a PNG or JPEG that
-    Pillow can decode; else an ApplicationError on the `logo` field that says what is wrong."""
+    """The logo to store (re-encoded, see `_reencoded_logo`) and its file extension, once the
+    upload is known to be a PNG or JPEG that Pillow can decode; else an ApplicationError on the
+    `logo` field that says what is wrong. The limits apply to the upload as sent."""
     size = upload.size or 0
     content = b""
     if size <= LOGO_MAX_BYTES:  # a file known to be too big is not read at all
@@ -340,11 +341,36 @@ def _checked_logo(upload: File) -> tuple[bytes, str]:
         # truncated file only fails when it is decoded, as WeasyPrint would do.
         with Image.open(io.BytesIO(content), formats=[image_format]) as image:
             image.load()
+            reencoded = _reencoded_logo(image, image_format)
     except ApplicationError:
         raise
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as error:
         raise broken from error
-    return content, extension
+    return reencoded, extension
+
+
+def _reencoded_logo(image: Image.Image, image_format: str) -> bytes:
+    """The picture alone, written afresh in its own format.
+
+    What a file carries besides its pixels is not kept: EXIF (a phone's GPS position, the
+    camera's serial), PNG text chunks, JPEG comments, XMP, and anything appended after the
+    image's end (an HTML page or a script, for whatever serves the file and sniffs it). Kept:
+    transparency (alpha, or a palette's tRNS, which Pillow carries over), the ICC colour
+    profile (a logo's colours depend on it), and the orientation the EXIF gave, applied to
+    the pixels before that EXIF goes.
+    """
+    options: dict[str, object] = {"icc_profile": image.info.get("icc_profile")}
+    if image.getexif().get(ExifTags.Base.Orientation, 1) != 1:
+        image = ImageOps.exif_transpose(image)
+    elif image_format == "JPEG":
+        # The original's quantisation tables and subsampling: no visible loss from re-encoding.
+        options["quality"] = "keep"
+    if image_format == "JPEG":
+        options.setdefault("quality", 95)
+        options["comment"] = b""  # Pillow would otherwise copy the original's comment
+    out = io.BytesIO()
+    image.save(out, image_format, **options)
+    return out.getvalue()
 
 
 def _delete_stored_file(storage: Storage, name: str) -> None:
@@ -365,9 +391,11 @@ def tenant_update_branding(
     """Set the logo and brand colour printed on the workspace's documents.
 
     `logo` replaces the current logo, `remove_logo` removes it, `brand_color=None` leaves the
-    colour as it is. The logo is stored under a name derived from its content
-    (branding/<tenant>/<sha256 prefix>.<ext>): the PDF renderer caches logos by file name, so
-    a new logo must never reuse an old name. The replaced file is deleted once this commits.
+    colour as it is. What is stored is the logo re-encoded by Pillow (`_reencoded_logo`), under
+    a name derived from those stored bytes (branding/<tenant>/<sha256 prefix>.<ext>): the PDF
+    renderer caches logos by file name, so a new logo must never reuse an old name, and an
+    upload that differs only in what re-encoding drops is the same file. The replaced file is
+    deleted once this commits.
     """
     if not roles.can_manage_tenant(actor):
         raise ApplicationError(_("Only owners and admins can change the workspace's branding."))
