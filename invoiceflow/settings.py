@@ -313,6 +313,8 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 
 ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"
+# Log in and reset passwords by the address's one spelling, whichever was typed (tenants/emails.py).
+ACCOUNT_FORMS = {"login": "tenants.forms.LoginForm", "reset_password": "tenants.forms.ResetPasswordForm"}
 ACCOUNT_ALLOW_SIGNUP = env_bool("ACCOUNT_ALLOW_SIGNUP", True)
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]

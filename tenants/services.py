@@ -22,6 +22,7 @@ from PIL import ExifTags, Image, ImageOps
 
 from invoiceflow.errors import ApplicationError
 from tenants import roles
+from tenants.emails import normalize_email_address, same_address
 from tenants.models import Invitation, Membership, Role, Tenant, User
 from tenants.scoping import tenant_scope
 from tenants.signals import document_details_changed
@@ -114,8 +115,11 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation
         raise ApplicationError(_("Choose a valid role."), field="role")
     if not roles.can_assign_role(actor, role):
         raise ApplicationError(_("You cannot invite someone as %(role)s.") % {"role": role}, field="role")
-    email = User.objects.normalize_email(email).lower()
-    if Membership.objects.filter(tenant=actor.tenant, user__email__iexact=email).exists():
+    try:
+        email = normalize_email_address(email)
+    except ValidationError as error:
+        raise ApplicationError(error.messages[0], field="email") from None
+    if Membership.objects.filter(tenant=actor.tenant, user__email=email).exists():
         raise ApplicationError(_("%(email)s is already a member.") % {"email": email}, field="email")
     now = timezone.now()
     invitation = Invitation(
@@ -197,7 +201,7 @@ def invitation_from_token(token: str) -> Invitation:
 def invitation_accept(*, token: str, user: User) -> Membership:
     """Join the tenant as the invited role. The signed-in user's email must be the invited one."""
     invitation = invitation_from_token(token)
-    if user.email.lower() != invitation.email.lower():
+    if not same_address(user.email, invitation.email):
         raise ApplicationError(
             _("This invitation was sent to %(invited)s, but you are signed in as %(current)s.")
             % {"invited": invitation.email, "current": user.email}
