@@ -4,7 +4,10 @@
 the file's tenant). What it returns is a bearer link that works for at most five minutes:
 
 - with S3 (django-storages' S3Storage), a presigned GET URL: S3 itself checks the signature
-  and the expiry, and answers with our Content-Disposition (`response-content-disposition`);
+  and the expiry, and answers with our Content-Disposition and `Cache-Control: private,
+  no-store` (`response-content-disposition`, `response-cache-control`, both signed). S3 has no
+  such parameter for `X-Robots-Tag`: the link itself, unpublished and dead in five minutes, is
+  what keeps the file out of search engines;
 - with local storage, a link to `serve_download` below carrying an encrypted, timestamped
   token. Encrypted, not just signed: a signed token is readable base64, and the storage path
   must not be shown. The view refuses a token that is expired, altered or not ours with 404.
@@ -32,6 +35,8 @@ from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django.views.decorators.http import require_safe
 
+from invoiceflow.headers import NO_INDEX, PRIVATE_CACHE_CONTROL
+
 # The issue's ceiling for every download link.
 MAX_AGE_SECONDS = 300
 _KEY_SALT = "invoiceflow.downloads.token-key"
@@ -55,7 +60,11 @@ def download_url(
             raise ImproperlyConfigured("S3 downloads need AWS_QUERYSTRING_AUTH=True and no custom domain.")
         return storage.url(
             storage_key,
-            parameters={"ResponseContentDisposition": disposition, "ResponseContentType": content_type},
+            parameters={
+                "ResponseContentDisposition": disposition,
+                "ResponseContentType": content_type,
+                "ResponseCacheControl": PRIVATE_CACHE_CONTROL,
+            },
             expire=expires_in,
         )
     token = _fernet().encrypt(
@@ -77,8 +86,9 @@ def serve_download(request: HttpRequest, token: str) -> FileResponse:
         raise Http404("This file is no longer available.") from None
     response = FileResponse(stored, content_type=payload["t"])
     response["Content-Disposition"] = content_disposition(payload["f"])
-    # A bearer link: keep it out of caches, and out of the Referer of anything it links to.
-    response["Cache-Control"] = "private, no-store"
+    # A bearer link: keep it out of caches, search engines and the Referer of anything it links to.
+    response["Cache-Control"] = PRIVATE_CACHE_CONTROL
+    response["X-Robots-Tag"] = NO_INDEX
     response["Referrer-Policy"] = "no-referrer"
     return response
 

@@ -147,12 +147,16 @@ MIDDLEWARE = [
     # First: every response (redirects and errors included) carries the request id.
     "invoiceflow.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise: every response, static files included, carries PERMISSIONS_POLICY.
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Signed-in pages, API answers and downloads: `private, no-store`; downloads `noindex`.
+    "invoiceflow.headers.PrivateResponsesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -309,6 +313,8 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 
 ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"
+# Log in and reset passwords by the address's one spelling, whichever was typed (tenants/emails.py).
+ACCOUNT_FORMS = {"login": "tenants.forms.LoginForm", "reset_password": "tenants.forms.ResetPasswordForm"}
 ACCOUNT_ALLOW_SIGNUP = env_bool("ACCOUNT_ALLOW_SIGNUP", True)
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -516,6 +522,31 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Powerful browser features none of our pages use are refused to them and to anything they
+# might embed. Payment is Stripe's hosted page, on Stripe's own origin, so `payment=()` here
+# stops nothing of ours. (django-permissions-policy checks the feature names.)
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 if not DEBUG:
     # Plain HTTP is redirected to HTTPS, except the probes a load balancer calls over HTTP
     # (the patterns match the path without its leading slash).

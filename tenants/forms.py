@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import zoneinfo
 
+from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
 from babel import Locale
 from babel.numbers import get_territory_currencies
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from tenants.emails import email_lookup_key
 from tenants.models import Role, validate_brand_color
 
 _EN = Locale("en")
@@ -34,6 +37,22 @@ CURRENCY_CHOICES = sorted(
 )
 TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
 LOCALE_CHOICES = [(code, name) for code, name in settings.LANGUAGES]
+
+
+class LoginForm(AllauthLoginForm):
+    """allauth's login form (ACCOUNT_FORMS), with the address in its one spelling from here on:
+    the account lookup, the failed-login counter and the "is this address verified?" check all
+    see the spelling that is stored, whichever one was typed."""
+
+    def clean_login(self) -> str:
+        return email_lookup_key(super().clean_login())
+
+
+class ResetPasswordForm(AllauthResetPasswordForm):
+    """allauth's form returns the address as typed: the reset link goes to the stored spelling."""
+
+    def clean_email(self) -> str:
+        return email_lookup_key(super().clean_email())
 
 
 class TenantForm(forms.Form):

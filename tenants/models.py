@@ -14,6 +14,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tenants.emails import email_lookup_key, normalize_email_address
 from tenants.scoping import TenantOwnedModel
 
 
@@ -37,10 +38,21 @@ def _membership_public_id() -> str:
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """The one spelling of the address (tenants.emails); raises ValidationError on a domain
+        that is no valid internationalised domain name."""
+        return normalize_email_address(email or "")
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # The login door of Django's own backend (ModelBackend, the API's token endpoint): any
+        # spelling of the address finds its account.
+        return self.get(email=email_lookup_key(username or ""))
+
     def _create(self, email: str, password: str | None, **fields: Any) -> User:
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=self.normalize_email(email), **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -90,6 +102,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    @classmethod
+    def normalize_username(cls, username: str) -> str:
+        # AbstractBaseUser.clean() calls this on the login field (the email): the admin's add
+        # and change forms normalise it before their uniqueness check, as every other door does.
+        return normalize_email_address(username) if isinstance(username, str) else username
 
     def get_full_name(self) -> str:
         return self.full_name or self.email

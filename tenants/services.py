@@ -18,10 +18,11 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from PIL import Image
+from PIL import ExifTags, Image, ImageOps
 
 from invoiceflow.errors import ApplicationError
 from tenants import roles
+from tenants.emails import normalize_email_address, same_address
 from tenants.models import Invitation, Membership, Role, Tenant, User
 from tenants.scoping import tenant_scope
 from tenants.signals import document_details_changed
@@ -114,8 +115,11 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation
         raise ApplicationError(_("Choose a valid role."), field="role")
     if not roles.can_assign_role(actor, role):
         raise ApplicationError(_("You cannot invite someone as %(role)s.") % {"role": role}, field="role")
-    email = User.objects.normalize_email(email).lower()
-    if Membership.objects.filter(tenant=actor.tenant, user__email__iexact=email).exists():
+    try:
+        email = normalize_email_address(email)
+    except ValidationError as error:
+        raise ApplicationError(error.messages[0], field="email") from None
+    if Membership.objects.filter(tenant=actor.tenant, user__email=email).exists():
         raise ApplicationError(_("%(email)s is already a member.") % {"email": email}, field="email")
     now = timezone.now()
     invitation = Invitation(
@@ -197,7 +201,7 @@ def invitation_from_token(token: str) -> Invitation:
 def invitation_accept(*, token: str, user: User) -> Membership:
     """Join the tenant as the invited role. The signed-in user's email must be the invited one."""
     invitation = invitation_from_token(token)
-    if user.email.lower() != invitation.email.lower():
+    if not same_address(user.email, invitation.email):
         raise ApplicationError(
             _("This invitation was sent to %(invited)s, but you are signed in as %(current)s.")
             % {"invited": invitation.email, "current": user.email}
@@ -299,8 +303,9 @@ def tenant_update(
 
 
 def _checked_logo(upload: File) -> tuple[bytes, str]:
-    """The uploaded logo's bytes and file extension, once it is known to be a PNG or JPEG that
-    Pillow can decode; else an ApplicationError on the `logo` field that says what is wrong."""
+    """The logo to store (re-encoded, see `_reencoded_logo`) and its file extension, once the
+    upload is known to be a PNG or JPEG that Pillow can decode; else an ApplicationError on the
+    `logo` field that says what is wrong. The limits apply to the upload as sent."""
     size = upload.size or 0
     content = b""
     if size <= LOGO_MAX_BYTES:  # a file known to be too big is not read at all
@@ -340,11 +345,36 @@ def _checked_logo(upload: File) -> tuple[bytes, str]:
         # truncated file only fails when it is decoded, as WeasyPrint would do.
         with Image.open(io.BytesIO(content), formats=[image_format]) as image:
             image.load()
+            reencoded = _reencoded_logo(image, image_format)
     except ApplicationError:
         raise
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as error:
         raise broken from error
-    return content, extension
+    return reencoded, extension
+
+
+def _reencoded_logo(image: Image.Image, image_format: str) -> bytes:
+    """The picture alone, written afresh in its own format.
+
+    What a file carries besides its pixels is not kept: EXIF (a phone's GPS position, the
+    camera's serial), PNG text chunks, JPEG comments, XMP, and anything appended after the
+    image's end (an HTML page or a script, for whatever serves the file and sniffs it). Kept:
+    transparency (alpha, or a palette's tRNS, which Pillow carries over), the ICC colour
+    profile (a logo's colours depend on it), and the orientation the EXIF gave, applied to
+    the pixels before that EXIF goes.
+    """
+    options: dict[str, object] = {"icc_profile": image.info.get("icc_profile")}
+    if image.getexif().get(ExifTags.Base.Orientation, 1) != 1:
+        image = ImageOps.exif_transpose(image)
+    elif image_format == "JPEG":
+        # The original's quantisation tables and subsampling: no visible loss from re-encoding.
+        options["quality"] = "keep"
+    if image_format == "JPEG":
+        options.setdefault("quality", 95)
+        options["comment"] = b""  # Pillow would otherwise copy the original's comment
+    out = io.BytesIO()
+    image.save(out, image_format, **options)
+    return out.getvalue()
 
 
 def _delete_stored_file(storage: Storage, name: str) -> None:
@@ -365,9 +395,11 @@ def tenant_update_branding(
     """Set the logo and brand colour printed on the workspace's documents.
 
     `logo` replaces the current logo, `remove_logo` removes it, `brand_color=None` leaves the
-    colour as it is. The logo is stored under a name derived from its content
-    (branding/<tenant>/<sha256 prefix>.<ext>): the PDF renderer caches logos by file name, so
-    a new logo must never reuse an old name. The replaced file is deleted once this commits.
+    colour as it is. What is stored is the logo re-encoded by Pillow (`_reencoded_logo`), under
+    a name derived from those stored bytes (branding/<tenant>/<sha256 prefix>.<ext>): the PDF
+    renderer caches logos by file name, so a new logo must never reuse an old name, and an
+    upload that differs only in what re-encoding drops is the same file. The replaced file is
+    deleted once this commits.
     """
     if not roles.can_manage_tenant(actor):
         raise ApplicationError(_("Only owners and admins can change the workspace's branding."))

@@ -18,6 +18,7 @@ from billing import marketing
 from invoiceflow.errors import ApplicationError
 from invoiceflow.web import call_service, require_membership
 from tenants import roles, selectors, services
+from tenants.emails import same_address
 from tenants.forms import BrandingForm, InviteForm, RoleForm, TenantForm
 from tenants.models import Invitation, Membership
 
@@ -178,7 +179,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("dashboard", tenant_slug=membership.tenant.slug)
         return redirect("home")
     mismatch = None
-    if request.user.email.lower() != invitation.email.lower():
+    if not same_address(request.user.email, invitation.email):
         mismatch = _(
             "This invitation was sent to %(invited)s, but you are signed in as %(current)s. "
             "Sign out and sign in with the invited address to accept it."

@@ -23,6 +23,7 @@ from api import serializers as s
 from api.authentication import TENANT_CLAIM
 from api.base import RateLimitedMixin
 from api.errors import ApiError
+from tenants.emails import email_lookup_key
 from tenants.models import Membership, User
 
 # Per client address: enough for a script that re-authenticates, too few to guess passwords.
@@ -59,7 +60,8 @@ class TokenObtainView(_PublicView):
         body = s.TokenRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data: dict[str, Any] = body.validated_data
-        user = authenticate(request._request, username=data["email"].lower(), password=data["password"])
+        email = email_lookup_key(data["email"])  # any spelling of the address (tenants/emails.py)
+        user = authenticate(request._request, username=email, password=data["password"])
         if not isinstance(user, User) or not user.is_active:
             raise _invalid()
         if not EmailAddress.objects.filter(user=user, verified=True).exists():

@@ -84,6 +84,19 @@ def test_presigned_url_downloads_the_file_with_its_filename(s3_storage: S3Server
     assert headers["Content-Type"] == "application/pdf"
 
 
+def test_presigned_url_keeps_the_file_out_of_caches(s3_storage: S3Server):
+    key = store()
+    url = download_url(storage_key=key, filename=FILENAME, content_type="application/pdf")
+    status, _, headers = fetch(url)
+    assert status == 200
+    # S3 answers with the Cache-Control the signed URL asks for (response-cache-control).
+    assert headers["Cache-Control"] == "private, no-store"
+    # The parameter is signed like the others: a URL asking for a cacheable copy is refused.
+    cacheable = _tamper_query(url, "response-cache-control", "public%2C%20max-age%3D31536000")
+    assert cacheable != url
+    assert fetch(cacheable)[0] == 403
+
+
 def test_presigned_url_carries_a_unicode_filename(s3_storage: S3Server):
     key = store()
     url = download_url(storage_key=key, filename="Rechnung Größe.pdf", content_type="application/pdf")
@@ -189,6 +202,7 @@ def test_local_link_downloads_the_file_with_its_filename(local_storage, client):
     assert response["Content-Disposition"] == 'attachment; filename="INV-2026-00042.pdf"'
     assert response["Content-Type"] == "application/pdf"
     assert response["Cache-Control"] == "private, no-store"
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
 
 
 def test_local_link_never_shows_the_storage_path(local_storage):

@@ -3,6 +3,7 @@ them and as the invoice PDF prints them (images listed with poppler's pdfimages)
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import subprocess
@@ -12,7 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from PIL import Image
+from PIL import ExifTags, Image, PngImagePlugin
 
 from invoiceflow.errors import ApplicationError
 from invoices.documents.render import load_invoice_for_render, render_invoice_pdf
@@ -107,6 +108,134 @@ def test_a_jpeg_is_stored_as_jpg_and_printed(
     tenant.refresh_from_db()
     assert tenant.logo.name.endswith(".jpg")
     assert pdf_images(invoice_pdf(tenant, owner_membership), tmp_path) == [(300, 120)]
+
+
+# --- what is stored: the picture, re-encoded; nothing else the file carried --------------------
+
+HTML_TAIL = b"<html><body><script>alert(document.cookie)</script></body></html>"
+
+
+def png_with_extras(image: Image.Image) -> bytes:
+    """A PNG with a tEXt chunk, an iTXt XMP packet and an EXIF chunk, then an HTML page after
+    its end: every viewer still shows it, and Pillow still decodes it."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "tEXt-secret-note")
+    info.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta>xmp-secret-author</x:xmpmeta>")
+    exif = Image.Exif()
+    exif[ExifTags.Base.Artist] = "exif-secret-artist"
+    out = io.BytesIO()
+    image.save(out, "PNG", pnginfo=info, exif=exif)
+    return out.getvalue() + HTML_TAIL
+
+
+def jpeg_with_gps(size: tuple[int, int] = (300, 120), orientation: int | None = None) -> bytes:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "SecretCam"
+    exif[ExifTags.IFD.GPSInfo] = {
+        ExifTags.GPS.GPSLatitudeRef: "N",
+        ExifTags.GPS.GPSLatitude: (48.0, 51.0, 24.0),
+        ExifTags.GPS.GPSLongitudeRef: "E",
+        ExifTags.GPS.GPSLongitude: (2.0, 21.0, 7.0),
+    }
+    if orientation is not None:
+        exif[ExifTags.Base.Orientation] = orientation
+    image = Image.new("RGB", size, "#0f766e")
+    image.paste((255, 255, 255), (0, 0, size[0] // 2, size[1] // 2))  # a corner shows which way is up
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif, comment=b"jpeg-secret-comment", quality=90)
+    return out.getvalue()
+
+
+def stored_logo(tenant: Tenant, media: Path) -> bytes:
+    tenant.refresh_from_db()
+    return (media / tenant.logo.name).read_bytes()
+
+
+def test_a_png_is_stored_without_its_text_chunks_exif_or_appended_html(
+    owner_client: Client, tenant: Tenant, media: Path
+) -> None:
+    original = Image.new("RGBA", (240, 80), (15, 118, 110, 255))
+    original.paste((0, 0, 0, 0), (0, 0, 120, 80))  # half transparent: the alpha must survive
+    uploaded = png_with_extras(original)
+    assert Image.open(io.BytesIO(uploaded)).info["Comment"] == "tEXt-secret-note"  # the test's premise
+
+    assert post_branding(owner_client, tenant, uploaded).status_code == 302
+
+    stored = stored_logo(tenant, media)
+    assert tenant.logo.name.endswith(".png")
+    for secret in (b"tEXt-secret-note", b"xmp-secret-author", b"exif-secret-artist", b"<html", b"script"):
+        assert secret not in stored
+    assert stored.endswith(b"IEND\xaeB`\x82")  # nothing after the image's last chunk
+    with Image.open(io.BytesIO(stored)) as image:
+        assert image.format == "PNG"
+        assert image.mode == "RGBA"
+        assert not set(image.info) & {"Comment", "XML:com.adobe.xmp", "exif", "xmp"}
+        assert image.getpixel((10, 10)) == (0, 0, 0, 0)
+        assert image.getpixel((200, 10)) == (15, 118, 110, 255)
+
+
+def test_a_palette_png_keeps_its_transparent_colour(
+    owner_client: Client, tenant: Tenant, media: Path
+) -> None:
+    palette = Image.new("P", (60, 30), 1)
+    palette.putpalette([255, 255, 255, 15, 118, 110] + [0] * 762)
+    palette.paste(0, (0, 0, 30, 30))
+    out = io.BytesIO()
+    palette.save(out, "PNG", transparency=0)
+
+    post_branding(owner_client, tenant, out.getvalue() + HTML_TAIL)
+
+    with Image.open(io.BytesIO(stored_logo(tenant, media))) as image:
+        assert (image.mode, image.info.get("transparency")) == ("P", 0)
+        assert image.convert("RGBA").getpixel((5, 5))[3] == 0
+        assert image.convert("RGBA").getpixel((50, 5)) == (15, 118, 110, 255)
+
+
+def test_a_jpeg_is_stored_without_its_exif_gps_or_comment(
+    owner_membership: Membership, owner_client: Client, tenant: Tenant, media: Path, tmp_path: Path
+) -> None:
+    uploaded = jpeg_with_gps()
+    assert Image.open(io.BytesIO(uploaded)).getexif().get_ifd(ExifTags.IFD.GPSInfo)  # the premise
+
+    post_branding(owner_client, tenant, logo=upload(uploaded, "photo.jpg", "image/jpeg"))
+
+    stored = stored_logo(tenant, media)
+    assert tenant.logo.name.endswith(".jpg")
+    for secret in (b"SecretCam", b"jpeg-secret-comment", b"Exif\x00\x00"):
+        assert secret not in stored
+    with Image.open(io.BytesIO(stored)) as image:
+        assert image.format == "JPEG"
+        assert image.size == (300, 120)
+        assert not image.getexif()
+        assert "comment" not in image.info
+        # Re-encoded with the original's tables: the picture is what was uploaded.
+        assert image.getpixel((10, 10)) == pytest.approx((255, 255, 255), abs=3)
+        assert image.getpixel((290, 110)) == pytest.approx((15, 118, 110), abs=3)
+    assert pdf_images(invoice_pdf(tenant, owner_membership), tmp_path) == [(300, 120)]
+
+
+def test_a_turned_photo_is_stored_upright_once_its_exif_goes(
+    owner_client: Client, tenant: Tenant, media: Path
+) -> None:
+    # Orientation 6: viewers turn the stored 300x120 pixels a quarter clockwise, to 120x300.
+    post_branding(owner_client, tenant, logo=upload(jpeg_with_gps(orientation=6), "turned.jpg", "image/jpeg"))
+    with Image.open(io.BytesIO(stored_logo(tenant, media))) as image:
+        assert not image.getexif()
+        assert image.size == (120, 300)
+        # The white corner (top left of the pixels) is now top right, as viewers showed it.
+        assert image.getpixel((110, 10)) == pytest.approx((255, 255, 255), abs=3)
+        assert image.getpixel((10, 10)) == pytest.approx((15, 118, 110), abs=3)
+
+
+def test_the_stored_name_follows_the_stored_bytes(owner_client: Client, tenant: Tenant, media: Path) -> None:
+    plain = Image.new("RGB", (240, 80), "#0f766e")
+    post_branding(owner_client, tenant, png_with_extras(plain))
+    tenant.refresh_from_db()
+    stored = (media / tenant.logo.name).read_bytes()
+    assert tenant.logo.name.endswith(f"/{hashlib.sha256(stored).hexdigest()[:20]}.png")
+    # The same picture without the extras is the same stored file, under the same name.
+    post_branding(owner_client, tenant, picture(size=(240, 80)))
+    assert stored_files(media) == [Tenant.objects.get(pk=tenant.pk).logo.name] == [tenant.logo.name]
 
 
 def test_the_colour_starts_on_the_default_and_changes_alone(owner_client: Client, tenant: Tenant) -> None:
