@@ -53,7 +53,8 @@ class AccountAdapter(DefaultAccountAdapter):
     _signin_attempt: SignInAttempt
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
-        door = Door.WEB_REAUTH if request.user.is_authenticated else Door.WEB
+        signed_in = getattr(getattr(request, "user", None), "is_authenticated", False)
+        door = Door.WEB_REAUTH if signed_in else Door.WEB
         try:
             self._signin_attempt = signin_attempt_begin(
                 request=request, door=door, login=credentials.get("email")

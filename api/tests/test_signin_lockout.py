@@ -112,6 +112,14 @@ def test_unknown_accounts_are_slowed_like_real_ones(db: None) -> None:
     assert_refused(token(ATTACKER, email="nobody@example.com"))
 
 
+def test_an_ipv6_subscriber_is_one_address(owner_membership: Membership) -> None:
+    # A subscriber holds a whole /64: hopping within it does not escape the count.
+    for n in range(5):
+        assert token(f"2001:db8:0:7::{n + 1}", password="guess").status_code == 401
+    assert_refused(token("2001:db8:0:7::ffff"))
+    assert token("2001:db8:0:8::1").status_code == 200
+
+
 def test_bad_input_is_a_400_that_counts_nothing(owner_membership: Membership) -> None:
     for _ in range(10):
         response = APIClient(REMOTE_ADDR=ATTACKER).post("/api/v1/auth/token/", {"email": "x"}, format="json")
