@@ -91,6 +91,22 @@ def _celery_tasks_run_in_process():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_signin_guard() -> None:
+    """The sign-in guard (tenants/auth_guard.py) counts failures per address, and every test
+    signs in from 127.0.0.1: each test starts with none (Redis keeps them across tests)."""
+    from invoiceflow.backoff import KEY_PREFIX, memory_backoff
+
+    memory_backoff.clear()
+    if settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        for pattern in (f"{KEY_PREFIX}*", "ratelimit:signin-audit:*"):
+            for key in client.scan_iter(match=pattern):
+                client.delete(key)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: pytest.FixtureRequest) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -2,10 +2,10 @@
 
 - `ApiKeyAuthentication`: `Authorization: Bearer ifk_…` (or `X-Api-Key: ifk_…`): the key's
   tenant and role.
-- `TenantJWTAuthentication`: a simplejwt access token carrying a `tenant` claim (the tenant's
-  public id) chosen when the token was issued; the user's membership in that tenant is
-  looked up on every request, so removing someone from a workspace cuts their tokens off at
-  once, and a demotion applies at once.
+- `TenantJWTAuthentication`: a simplejwt access token naming the membership (and tenant) it
+  was issued for (api/tokens.py); the membership and the token's revocation stamp are checked
+  on every request, so removing someone from a workspace, a password or two-factor change and
+  an API sign-out cut their tokens off at once, and a demotion applies at once.
 - `TenantSessionAuthentication`: the web app's own calls: Django session + CSRF, with the
   tenant named by the `X-Tenant` header (a slug the user is a member of).
 
@@ -26,9 +26,8 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from api.models import ApiKey
 from api.services import KEY_PREFIX, api_key_authenticate
+from api.tokens import TokenRevoked, token_membership
 from tenants.models import Membership, Tenant, User
-
-TENANT_CLAIM = "tenant"
 
 
 @dataclass(frozen=True)
@@ -112,12 +111,10 @@ class TenantJWTAuthentication(JWTAuthentication):
         if result is None:
             return None
         user, token = result
-        tenant_id = token.get(TENANT_CLAIM)
-        if not isinstance(tenant_id, str):
-            raise exceptions.AuthenticationFailed("The access token names no workspace.")
-        membership = _membership(user, Q(tenant__public_id=tenant_id))
-        if membership is None:
-            raise exceptions.AuthenticationFailed("You are no longer a member of this workspace.")
+        try:
+            membership = token_membership(token, user=user)
+        except TokenRevoked as revoked:
+            raise exceptions.AuthenticationFailed(revoked.message) from None
         credential = ApiCredential(
             kind="jwt",
             tenant=membership.tenant,

@@ -5,7 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from api import generate
 from api.views._common import api_not_found
-from api.views.auth import TokenObtainView, TokenRefreshView
+from api.views.auth import LogoutView, TokenObtainView, TokenRefreshView
 from api.views.invoices import InvoiceViewSet
 from api.views.keys import ApiKeyViewSet
 from api.views.resources import CatalogItemViewSet, ClientViewSet, TaxRateViewSet
@@ -25,6 +25,7 @@ router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="token"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
+    path("auth/logout/", LogoutView.as_view(), name="logout"),
     # "Upload and generate" (api/generate.py): before the router, whose invoices/{id}/ would match.
     path("invoices/generate/", generate.generate_view, name="invoice-generate"),
     re_path(r"^invoices/(?P<id>[^/]+)/generation/$", generate.status_view, name="invoice-generation"),

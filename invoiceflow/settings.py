@@ -279,6 +279,8 @@ CELERY_BEAT_SCHEDULE = {
     # each period / reminder step is claimed by a unique row, so extra runs send nothing twice.
     "invoices-dispatch-recurring": {"task": "invoices.dispatch_recurring", "schedule": 3600.0},
     "invoices-dispatch-reminders": {"task": "invoices.dispatch_reminders", "schedule": 3600.0},
+    # The sign-in audit keeps 90 days (tenants/auth_guard.py).
+    "tenants-purge-auth-events": {"task": "tenants.purge_auth_events", "schedule": 86400.0},
     # Stripe events whose queueing was lost (a broker outage at intake) are queued again.
     "billing-requeue-stale-stripe-events": {
         "task": "billing.tasks.requeue_stale_stripe_events",
@@ -326,15 +328,22 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
-# allauth's defaults throttle login failures, sign-ups and resets; kept explicit so a reader sees them.
+# allauth's defaults throttle sign-ups and resets; kept explicit so a reader sees them. Login
+# failures are not allauth's: its "5/5m/key" was a lock anyone could set off for anyone. The
+# sign-in guard (tenants/auth_guard.py) counts them for the web, its two-factor step and the API.
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "10/m/ip,5/5m/key",
+    "login_failed": None,
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
 }
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# The code forms, behind the sign-in guard: a wrong code counts like a wrong password.
+MFA_FORMS = {
+    "authenticate": "tenants.mfa_forms.GuardedAuthenticateForm",
+    "reauthenticate": "tenants.mfa_forms.GuardedReauthenticateForm",
+}
 MFA_TOTP_ISSUER = "InvoiceFlow"
 
 SOCIALACCOUNT_ADAPTER = "tenants.adapters.SocialAccountAdapter"
@@ -607,6 +616,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 # Access tokens live 5 minutes; a refresh token (a day) gets new ones without the password.
+# Both are checked against their membership and the user's revocation stamp on every use
+# (api/tokens.py), so a revocation needs no wait for them to expire.
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("API_ACCESS_TOKEN_MINUTES", 5)),
     "REFRESH_TOKEN_LIFETIME": timedelta(hours=env_int("API_REFRESH_TOKEN_HOURS", 24)),

@@ -3,14 +3,19 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
+from django import forms
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 
+from tenants.auth_guard import Door, SignInAttempt, SignInThrottled, signin_attempt_begin, signin_completed
 from tenants.emails import email_lookup_key, normalize_email_address, same_address
+from tenants.models import User
 
 _VERIFIED_ATTR = "_invitation_verified_email"
 
@@ -40,20 +45,58 @@ class AccountAdapter(DefaultAccountAdapter):
         (tenants.emails), before allauth checks whether an account already has it."""
         return normalize_email_address(super().clean_email(email))
 
-    def authenticate(self, request: HttpRequest, **credentials: Any) -> AbstractBaseUser | None:
-        # Whatever spelling was typed, look the account up (and count failed attempts, which
-        # allauth keys by the address) by the one spelling.
-        for name in ("email", "username"):
-            if credentials.get(name):
-                credentials[name] = email_lookup_key(credentials[name])
-        return super().authenticate(request, **credentials)
-
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return settings.ACCOUNT_ALLOW_SIGNUP
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         # "/" sends the user to their last workspace, or offers to create one.
         return "/"
+
+    # The sign-in guard (tenants/auth_guard.py) in place of allauth's login_failed limit, which
+    # was a hard lock anyone could set off for anyone (5 wrong passwords, 5 minutes locked out,
+    # and the API did not see it). allauth calls pre_authenticate, then authenticate, then
+    # authentication_failed on a wrong password; re-authentication (the password asked again
+    # before a sensitive change) goes through the same three.
+    _signin_attempt: SignInAttempt
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        signed_in = getattr(getattr(request, "user", None), "is_authenticated", False)
+        door = Door.WEB_REAUTH if signed_in else Door.WEB
+        try:
+            self._signin_attempt = signin_attempt_begin(
+                request=request, door=door, login=credentials.get("email")
+            )
+        except SignInThrottled as refusal:
+            raise forms.ValidationError(refusal.message, code="too_many_login_attempts") from None
+
+    def authenticate(self, request: HttpRequest, **credentials: Any) -> AbstractBaseUser | None:
+        # Whatever spelling was typed, look the account up (and count failed attempts, in
+        # pre_authenticate) by the one spelling.
+        for name in ("email", "username"):
+            if credentials.get(name):
+                credentials[name] = email_lookup_key(credentials[name])
+        user = super().authenticate(request, **credentials)
+        if isinstance(user, User):
+            attempt = self._signin_attempt
+            if attempt.door == Door.WEB_REAUTH:
+                attempt.succeeded(user=user, detail="password")
+            elif is_mfa_enabled(user, [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]):
+                attempt.needs_second_factor(user=user)
+            else:
+                # Complete in post_login (or after the address is verified).
+                attempt.passed()
+        return user
+
+    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
+        self._signin_attempt.failed(detail="wrong email or password")
+
+    def post_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> HttpResponse:
+        response = super().post_login(request, user, **kwargs)
+        sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
+        detail = f"via {sociallogin.account.provider}" if sociallogin is not None else ""
+        if isinstance(user, User):
+            signin_completed(request=request, user=user, door=Door.WEB, detail=detail)
+        return response
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

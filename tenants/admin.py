@@ -1,9 +1,10 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
 
 from tenants.admin_scoping import TenantOwnedAdmin
-from tenants.models import Invitation, Membership, Tenant, User
+from tenants.models import AuthEvent, Invitation, Membership, Tenant, User
 
 # The admin's own login form would check the password alone: no two-factor step, no login
 # rate limit. Staff sign in through allauth like everyone else; a signed-in user who is not
@@ -69,3 +70,26 @@ class InvitationAdmin(TenantOwnedAdmin):
         "accepted_at",
         "revoked_at",
     ]
+
+
+@admin.register(AuthEvent)
+class AuthEventAdmin(admin.ModelAdmin):
+    """The sign-in audit: read-only, written by tenants/auth_guard.py alone."""
+
+    list_display = ["at", "door", "outcome", "user", "address", "detail"]
+    list_filter = ["door", "outcome", "at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "address", "detail"]
+    date_hierarchy = "at"
+    fields = ["at", "door", "outcome", "user", "address", "user_agent", "detail"]
+    readonly_fields = fields
+    show_full_result_count = False  # the table is large; an exact count on every page is not free
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuthEvent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AuthEvent | None = None) -> bool:
+        return False

@@ -41,3 +41,7 @@ class TenantsConfig(AppConfig):
         # post_migrate fires after every app's migrations, so all tables exist by then.
         post_migrate.connect(_name_the_site, sender=self, dispatch_uid="tenants-name-the-site")
         post_migrate.connect(_grant_app_role, sender=self, dispatch_uid="tenants-grant-app-role")
+        from tenants import auth_receivers
+
+        # Password and two-factor changes end the user's API tokens (tenants/token_revocation.py).
+        auth_receivers.connect()

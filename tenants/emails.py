@@ -45,7 +45,9 @@ def normalize_email_address(raw: str) -> str:
     Raises ValidationError (with a message for the user) when the domain is not a valid
     internationalised domain name or the result is longer than an address may be.
     """
-    text = unicodedata.normalize("NFKC", raw.strip())
+    # Strip after NFKC too: compatibility forms can decompose to a leading space (¯ → " ̄"),
+    # and the result must be a fixed point.
+    text = unicodedata.normalize("NFKC", raw.strip()).strip()
     local, at, domain = text.rpartition("@")
     if not at:
         return _folded(text)  # no domain: the email validator refuses it with its own message
@@ -65,7 +67,7 @@ def email_lookup_key(raw: str) -> str:
     try:
         return normalize_email_address(raw)
     except ValidationError:
-        return _folded(unicodedata.normalize("NFKC", raw.strip()))
+        return _folded(unicodedata.normalize("NFKC", raw.strip()).strip())
 
 
 def same_address(first: str, second: str) -> bool:

@@ -90,6 +90,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     last_tenant = models.ForeignKey(
         "tenants.Tenant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Part of the stamp every API token carries (tenants/token_revocation.py): bumping it ends
+    # every API token the user holds, at once.
+    api_token_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -256,3 +259,7 @@ class Invitation(TenantOwnedModel):
         if self.revoked_at:
             return "revoked"
         return "expired" if self.is_expired else "pending"
+
+
+# Sign-in attempts and credential revocations, for every way in (tenants/auth_models.py).
+from tenants.auth_models import AuthEvent  # noqa: E402, F401

@@ -22,8 +22,9 @@ from PIL import ExifTags, Image, ImageOps
 
 from invoiceflow.errors import ApplicationError
 from tenants import roles
+from tenants.auth_guard import auth_event_record
 from tenants.emails import normalize_email_address, same_address
-from tenants.models import Invitation, Membership, Role, Tenant, User
+from tenants.models import AuthEvent, Invitation, Membership, Role, Tenant, User
 from tenants.scoping import tenant_scope
 from tenants.signals import document_details_changed
 
@@ -277,6 +278,14 @@ def membership_remove(*, actor: Membership, membership: Membership) -> Membershi
     if membership.role == Role.OWNER and _owner_count(membership.tenant_id) <= 1:
         raise ApplicationError(_("The last owner cannot leave: make someone else an owner first."))
     membership.delete()
+    # API tokens name their membership (api/tokens.py): from now on they are refused here.
+    auth_event_record(
+        request=None,
+        door=AuthEvent.Door.ACCOUNT,
+        outcome=AuthEvent.Outcome.TOKENS_REVOKED,
+        user=membership.user,
+        detail=f"{'left' if leaving else 'removed from'} workspace {membership.tenant.slug}",
+    )
     return membership
 
 

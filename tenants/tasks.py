@@ -33,3 +33,10 @@ def send_invitation_email(*, invitation_id: int) -> None:
     )
     message.attach_alternative(render_to_string("tenants/email/invitation.html", context), "text/html")
     message.send()
+
+
+@shared_task(name="tenants.purge_auth_events", acks_late=True)
+def purge_auth_events() -> int:
+    from tenants.auth_guard import auth_events_purge
+
+    return auth_events_purge()

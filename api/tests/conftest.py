@@ -7,10 +7,9 @@ from dataclasses import dataclass
 import pytest
 import redis
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
-from api.authentication import TENANT_CLAIM
 from api.services import api_key_create
+from api.tokens import token_pair_issue
 from invoiceflow.ratelimit import KEY_PREFIX, memory_limiter
 from invoices.models import CatalogItem, Client, Invoice, TaxRate
 from invoices.tests.factories import CatalogItemFactory, ClientFactory, TaxRateFactory, line, make_invoice
@@ -31,9 +30,7 @@ def _fresh_rate_limits(settings: pytest.FixtureRequest) -> None:
 
 
 def access_token(membership: Membership) -> str:
-    refresh = RefreshToken.for_user(membership.user)
-    refresh[TENANT_CLAIM] = membership.tenant.public_id
-    return str(refresh.access_token)
+    return str(token_pair_issue(membership=membership).access_token)
 
 
 def jwt_client(membership: Membership) -> APIClient:
