@@ -26,14 +26,19 @@ from typing import Any
 import psycopg
 import pytest
 from django.conf import settings
-from django.db import connections
+from django.db import OperationalError, connections
+from django.http import HttpResponse
+from django.test import RequestFactory
+from psycopg_pool import PoolTimeout
 
 from api.services import api_key_create
+from invoiceflow.database import server_error
 from invoiceflow.pool_reset import TENANT_SETTING
 from invoiceflow.testing.celery_worker import database_environ
 from invoiceflow.testing.load import Client, run_load
 from invoiceflow.testing.processes import wait_until
 from invoiceflow.testing.web_server import WebServer, start_web, stop_web
+from invoices.public.services import TOKEN_LENGTH
 from invoices.tests.factories import ClientFactory
 from tenants import rls
 from tenants.models import Invitation, Role, Tenant
@@ -69,7 +74,7 @@ def test_postgresql_gets_a_bounded_pool_and_no_persistent_connections_by_default
     assert result.returncode == 0, result.stderr
     database = json.loads(result.stdout)
     assert database["CONN_MAX_AGE"] == 0
-    assert database["pool"] == {"min_size": 1, "max_size": 8, "timeout": 10.0}
+    assert database["pool"] == {"min_size": 1, "max_size": 8, "timeout": 5.0}
 
 
 def test_the_pool_can_be_switched_off_for_persistent_connections() -> None:
@@ -99,6 +104,48 @@ def test_an_impossible_pool_configuration_refuses_to_start(env: dict[str, str], 
 def test_the_reset_clears_the_setting_row_level_security_reads() -> None:
     # The pool's reset names the setting itself (settings cannot import tenants): keep them one.
     assert f"current_setting('{TENANT_SETTING}', true)" in rls.CURRENT_TENANT_SQL
+
+
+# --- the 500 handler ----------------------------------------------------------------------------
+
+
+def handled(error: Exception, path: str) -> HttpResponse:
+    """What handler500 answers while Django handles `error` for a request to `path`."""
+    try:
+        raise error
+    except Exception:
+        return server_error(RequestFactory().get(path))
+
+
+def pool_timeout() -> OperationalError:
+    error = OperationalError("couldn't get a connection after 10.00 sec")
+    error.__cause__ = PoolTimeout("couldn't get a connection after 10.00 sec")
+    return error
+
+
+def test_a_pool_timeout_is_a_503_page_for_pages_and_an_api_error_for_the_api() -> None:
+    page = handled(pool_timeout(), "/t/acme/invoices/")
+    assert (page.status_code, page["Retry-After"]) == (503, "5")
+    html = page.content.decode()
+    assert 'data-testid="error-503"' in html
+    assert "Please retry in 5 seconds." in html
+    assert "<script" not in html
+
+    api = handled(pool_timeout(), "/api/v1/invoices/")
+    assert (api.status_code, api["Retry-After"]) == (503, "5")
+    assert json.loads(api.content)["error"]["code"] == "unavailable"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [RuntimeError("a bug"), OperationalError("server closed the connection unexpectedly")],
+    ids=["bug", "other-database-error"],
+)
+def test_every_other_error_is_still_our_500_page(error: Exception) -> None:
+    response = handled(error, "/t/acme/invoices/")
+    assert response.status_code == 500
+    assert 'data-testid="error-500"' in response.content.decode()
+    assert "Retry-After" not in response
 
 
 # --- a pooled connection and the tenant ---------------------------------------------------------
@@ -272,6 +319,7 @@ def test_two_web_processes_hold_their_pools_bound_under_sixteen_clients(
     transactional_db: None, web_servers: Any
 ) -> None:
     tenants = [api_client_for(index) for index in range(2)]
+    # A generous wait: eight clients queue for three connections per process on a shared machine.
     server = web_servers(
         WEB_CONCURRENCY="2", DATABASE_POOL_MAX_SIZE=str(POOL_MAX_SIZE), DATABASE_POOL_TIMEOUT="10"
     )
@@ -346,6 +394,10 @@ def waiting_on_a_lock(server: WebServer) -> bool:
     return bool(row and row[0])
 
 
+# Well-formed, so the page looks it up in the database (and finds nothing).
+UNKNOWN_LINK_TOKEN = "x" * TOKEN_LENGTH
+
+
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_a_request_that_gets_no_connection_in_time_is_a_503_with_retry_after(
@@ -374,14 +426,16 @@ def test_a_request_that_gets_no_connection_in_time_is_a_503_with_retry_after(
         assert error["code"] == "unavailable"
         assert "retry in 5 seconds" in error["message"]
 
-        status, headers, body, _ = get(server, "/accounts/login/")
+        # A page (the client's public invoice page looks its link up) gets the HTML version.
+        status, headers, body, _ = get(server, f"/i/{UNKNOWN_LINK_TOKEN}")
         assert status == 503, server.log()
         assert headers["retry-after"] == "5"
         assert b"InvoiceFlow is busy right now." in body
 
-        # Liveness never waits on the database.
-        status, _, _, took = get(server, "/healthz")
-        assert (status, took < 1) == (200, True)
+        # What needs no database still answers at once: liveness, robots.txt.
+        for path in ("/healthz", "/robots.txt"):
+            status, _, _, took = get(server, path)
+            assert (path, status, took < 1) == (path, 200, True)
         assert held == []  # the first request is still waiting
     holder.join(timeout=30)
     assert held == [200]
@@ -389,5 +443,7 @@ def test_a_request_that_gets_no_connection_in_time_is_a_503_with_retry_after(
     assert status == 200
     assert [row["name"] for row in json.loads(body)["results"]] == [name]
     log = server.log(lines=None)
-    assert "no database connection came free within 1.0s: answered 503" in log
-    assert "Traceback" not in log
+    assert '"message": "Service Unavailable: /api/v1/clients/"' in log
+    assert f'"message": "Service Unavailable: /i/{UNKNOWN_LINK_TOKEN}"' in log
+    assert "couldn't get a connection after 1.00 sec" in log  # the cause, for whoever reads it
+    assert "Internal Server Error" not in log
