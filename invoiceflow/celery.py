@@ -19,8 +19,9 @@ app.autodiscover_tasks()
 @task_prerun.connect
 @task_postrun.connect
 def _recycle_database_connections(sender: Any = None, **kwargs: Any) -> None:
-    """Treat each task as Django treats a request: keep the connection up to CONN_MAX_AGE,
-    drop it if it broke or its transaction state is off, and health-check it before reuse.
+    """Treat each task as Django treats a request: hand the connection back to the pool (or,
+    with DATABASE_POOL=false, keep it up to CONN_MAX_AGE), drop it if it broke or its
+    transaction state is off, and health-check it before reuse.
 
     Celery's own Django fixup closes every connection after every task unless
     CELERY_DB_REUSE_MAX is set (see settings): a new PostgreSQL backend per PDF, with its

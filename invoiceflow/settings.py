@@ -291,7 +291,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 # Celery's Django fixup would close the database connection after every task; with a number
 # here it does so only every that many tasks, and invoiceflow.celery recycles connections as
-# Django's request cycle does instead (CONN_MAX_AGE, health checks).
+# Django's request cycle does instead (back to the pool, health-checked before reuse).
 CELERY_DB_REUSE_MAX = 1000
 
 # Django Channels: pushes document status to the pages. Redis when REDIS_URL is set (every web
