@@ -14,6 +14,8 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+from invoiceflow.testing.database import reconnect_as
+
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -21,14 +23,20 @@ _app_credentials: dict[str, str] = {}
 
 
 def _switch_default_db_user(user: str, password: str) -> None:
-    connection = connections["default"]
-    connection.close()
-    connection.settings_dict["USER"] = user
-    connection.settings_dict["PASSWORD"] = password
+    reconnect_as(connections["default"], user, password)
+
+
+# The test process runs up to 50 threads on the database at once (the invoice numbering race),
+# each holding a connection, so its pool may open more than a web process's. The bound itself
+# is tested against real web processes (invoiceflow/tests/test_database_pool.py).
+TEST_POOL_MAX_SIZE = 64
 
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    pool = connections["default"].settings_dict.get("OPTIONS", {}).get("pool")
+    if pool:
+        pool["max_size"] = max(pool["max_size"], TEST_POOL_MAX_SIZE)
     owner = settings.DATABASE_OWNER
     if owner:
         current = connections["default"].settings_dict
@@ -60,7 +68,9 @@ def django_db_setup(django_db_setup: None, django_db_blocker):
 def _close_connections_after_transactional_tests(request: pytest.FixtureRequest, django_db_blocker):
     """A transactional test (live server, worker, threads) leaves real connections open; a
     later test without database access would then trip over them when a request finishes
-    (Django's close_old_connections asks the open connection for its state)."""
+    (Django's close_old_connections asks the open connection for its state). The pool they went
+    back to is closed too: parallel runs share one server, and idle pooled connections would
+    otherwise stay open for minutes."""
     yield
     marker = request.node.get_closest_marker("django_db")
     transactional = {"transactional_db", "live_server"} & set(request.fixturenames) or (
@@ -69,6 +79,9 @@ def _close_connections_after_transactional_tests(request: pytest.FixtureRequest,
     if transactional:
         with django_db_blocker.unblock():
             connections.close_all()
+            for connection in connections.all(initialized_only=True):
+                if getattr(connection, "pool", None) is not None:
+                    connection.close_pool()
 
 
 @pytest.fixture(autouse=True)

@@ -38,9 +38,9 @@ BATCH = 5000
 
 
 def _switch_user(connection: Any, user: str, password: str) -> None:
-    connection.close()
-    connection.settings_dict["USER"] = user
-    connection.settings_dict["PASSWORD"] = password
+    from invoiceflow.testing.database import reconnect_as
+
+    reconnect_as(connection, user, password)
 
 
 def _status_for(index: int, age: int) -> str:

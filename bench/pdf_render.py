@@ -277,13 +277,8 @@ def end_to_end(
     worker = start_worker(
         broker_url=settings.REDIS_URL,
         log_dir=workdir,
-        # Connections kept between tasks, as in production (the test harness closes them).
-        extra_env={
-            **database_environ(),
-            **storage_environ(),
-            "LOG_LEVEL": "WARNING",
-            "DATABASE_CONN_MAX_AGE": "60",
-        },
+        # Connections kept between tasks in each pool process's pool, as in production.
+        extra_env={**database_environ(), **storage_environ(), "LOG_LEVEL": "WARNING"},
     )
     try:
         with app_sending_to(worker):
@@ -382,6 +377,7 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import setup_test_environment
 
+    from invoiceflow.testing.database import reconnect_as
     from invoices.documents.render import load_invoice_for_render, render_invoice_html
     from invoices.tests.factories import writer
     from tenants.scoping import tenant_scope
@@ -399,8 +395,7 @@ def main() -> None:
     connection.settings_dict.setdefault("TEST", {})["NAME"] = test_name
 
     def as_user(user: str, password: str) -> None:
-        connection.close()
-        connection.settings_dict["USER"], connection.settings_dict["PASSWORD"] = user, password
+        reconnect_as(connection, user, password)
 
     if owner:
         as_user(owner["USER"], owner.get("PASSWORD", ""))

@@ -44,9 +44,9 @@ def _redact(url: str) -> str:
 
 
 def _switch_user(connection: Any, user: str, password: str) -> None:
-    connection.close()
-    connection.settings_dict["USER"] = user
-    connection.settings_dict["PASSWORD"] = password
+    from invoiceflow.testing.database import reconnect_as
+
+    reconnect_as(connection, user, password)
 
 
 def _deliveries(count: int) -> list[tuple[str, str]]:

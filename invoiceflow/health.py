@@ -31,8 +31,8 @@ from django.views.decorators.http import require_GET
 
 logger = logging.getLogger(__name__)
 
-# Seconds a probe may wait on Redis; the database's connect timeout comes from DATABASE_URL
-# (`?connect_timeout=3`).
+# Seconds a probe may wait on Redis; on the database it waits DATABASE_POOL_TIMEOUT for a pooled
+# connection (without the pool, DATABASE_URL's `?connect_timeout=3`).
 REDIS_TIMEOUT = 2.0
 # Seconds a probe may wait on S3.
 S3_TIMEOUT = 2.0

@@ -7,6 +7,9 @@ from invoiceflow import health
 from invoiceflow.downloads import serve_download
 from tenants.urls import tenant_urlpatterns
 
+# A request that got no pooled database connection in time is a 503 (invoiceflow/database.py).
+handler500 = "invoiceflow.database.server_error"
+
 admin.site.site_header = "InvoiceFlow platform admin"
 admin.site.site_title = "InvoiceFlow admin"
 

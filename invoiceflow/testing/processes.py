@@ -62,14 +62,22 @@ _PR_SET_PDEATHSIG = 1
 
 
 def start_process(
-    argv: list[str], *, env: dict[str, str], log_path: Path, cwd: Path | None = None
+    argv: list[str],
+    *,
+    env: dict[str, str],
+    log_path: Path,
+    cwd: Path | None = None,
+    user: str | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start a server in its own process group (its PID is the group id), output to a file."""
+    """Start a server in its own process group (its PID is the group id), output to a file.
+    `user`: run it as that system user (root only; PostgreSQL refuses to run as root)."""
     with log_path.open("ab") as log:
         return subprocess.Popen(
             argv,
             env=env,
             cwd=cwd,
+            user=user,
+            group=user,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from invoiceflow.testing.celery_worker import (
+    CONCURRENCY,
     CeleryWorker,
     app_sending_to,
     database_environ,
@@ -22,6 +23,7 @@ from invoiceflow.testing.celery_worker import (
 )
 from invoiceflow.testing.processes import wait_until
 from invoiceflow.testing.tasks import database_backend, invite_probe, sleep_and_record, store_probe
+from invoiceflow.testing.web_server import with_application_name
 from tenants.models import Invitation
 from tenants.scoping import tenant_scope
 from tenants.tests.factories import TenantFactory
@@ -112,27 +114,50 @@ def test_task_survives_a_sigkilled_pool_process(celery_worker: CeleryWorker, rec
     assert int(victim_pid) not in celery_worker.pool_pids()
 
 
+WORKER_DATABASE_CONFIGS = {
+    "pool": {},  # the default: DATABASE_POOL on, CONN_MAX_AGE 0
+    "persistent": {"DATABASE_POOL": "false", "DATABASE_CONN_MAX_AGE": "60"},
+    "per-task": {"DATABASE_POOL": "false", "DATABASE_CONN_MAX_AGE": "0"},
+}
+
+
 @pytest.mark.redis
 @pytest.mark.postgres
-@pytest.mark.parametrize("conn_max_age", [60, 0])
-def test_database_connections_live_as_long_as_conn_max_age_says(transactional_db, tmp_path, conn_max_age):
+@pytest.mark.parametrize("config", list(WORKER_DATABASE_CONFIGS))
+def test_database_connections_are_kept_between_tasks_and_bounded(transactional_db, tmp_path, config):
     """Celery's own fixup would reconnect for every task (a new PostgreSQL backend per PDF);
-    invoiceflow.celery keeps a connection up to CONN_MAX_AGE and health-checks it first."""
+    invoiceflow.celery hands the connection back after each task: to the pool, which keeps it
+    (one per prefork process: a process runs one task at a time) and health-checks it before the
+    next borrower, or, without a pool, kept up to CONN_MAX_AGE."""
     from django.db import connection
 
+    application_name = f"invoiceflow-test-worker-{uuid.uuid4().hex[:8]}"
+    database_url = with_application_name(database_environ()["DATABASE_URL"], application_name)
     worker = start_worker(
         broker_url=settings.CELERY_BROKER_URL or settings.REDIS_URL,
         log_dir=tmp_path,
-        extra_env={**database_environ(), "DATABASE_CONN_MAX_AGE": str(conn_max_age)},
+        extra_env={"DATABASE_URL": database_url, **WORKER_DATABASE_CONFIGS[config]},
     )
+
+    def worker_connections() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [application_name]
+            )
+            return cursor.fetchone()[0]
+
     try:
         with app_sending_to(worker):
-            backends = [database_backend.delay().get(timeout=30) for _ in range(8)]
-            if conn_max_age == 0:
+            # All queued at once: both pool processes take tasks side by side.
+            results = [database_backend.delay() for _ in range(8)]
+            backends = [result.get(timeout=30) for result in results]
+            if config == "per-task":
                 assert len(set(backends)) == 8, backends  # a connection per task, closed after it
+                assert wait_until(lambda: worker_connections() == 0, timeout=5)
                 return
             # Two pool processes, a connection each, kept from task to task.
-            assert len(set(backends)) <= 2, backends
+            assert len(set(backends)) <= CONCURRENCY, backends
+            assert 1 <= worker_connections() <= CONCURRENCY
 
             # The database drops them (a restart, a proxy's idle timeout): the next tasks notice
             # in the health check before their first query, and reconnect.
@@ -141,6 +166,7 @@ def test_database_connections_live_as_long_as_conn_max_age_says(transactional_db
                     cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
             after = [database_backend.delay().get(timeout=30) for _ in range(4)]
             assert not set(after) & set(backends)
+            assert 1 <= worker_connections() <= CONCURRENCY
             assert "Traceback" not in worker.log(lines=None)
     finally:
         stop_worker(worker)

@@ -103,7 +103,13 @@ def test_readyz_fails_clearly_when_the_database_is_down(
     default = connections["default"]
     if default.vendor == "postgresql":
         port = closed_port()
-        broken = database_handler(HOST="127.0.0.1", PORT=str(port))
+        options = dict(default.settings_dict["OPTIONS"])
+        if options.get("pool"):
+            # Django keeps one pool per alias for the whole process: the broken "default" needs
+            # its own (the probe then waits the pool's timeout for a connection, 2 s here).
+            options["pool"] = {**options["pool"], "timeout": 2}
+            monkeypatch.setattr(type(default), "_connection_pools", {})
+        broken = database_handler(HOST="127.0.0.1", PORT=str(port), OPTIONS=options)
         secret_bits = ["127.0.0.1", str(port)]
     else:
         # SQLite cannot be "down"; a file in a directory that does not exist cannot be opened.
@@ -115,6 +121,8 @@ def test_readyz_fails_clearly_when_the_database_is_down(
         status, body = readyz(client)
     finally:
         broken["default"].close()
+        if getattr(broken["default"], "pool", None) is not None:
+            broken["default"].close_pool()
     assert status == 503
     assert body["status"] == "fail"
     assert body["checks"]["database"] == "fail"
