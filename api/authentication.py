@@ -15,6 +15,7 @@ Each returns `(user_or_None, ApiCredential)`; `request.auth` is the credential. 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,12 +24,15 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from api.models import ApiKey
 from api.services import KEY_PREFIX, api_key_authenticate
 from tenants.models import Membership, Tenant, User
 
 TENANT_CLAIM = "tenant"
+USER_ID_DIGITS = re.compile(r"[0-9]{1,19}")
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,33 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return f'{self.keyword} realm="api"'
 
 
+def _names_a_user_id(token: Any) -> bool:
+    """Our tokens carry the user's id as digits (`RefreshToken.for_user`).
+
+    Lookups take the claim as it stands: a token signed with our key around "", inf or a list
+    made them raise (a 500), so anything else is refused as an invalid token.
+    """
+    user_id = token.get(jwt_settings.USER_ID_CLAIM)
+    return type(user_id) is int or (
+        isinstance(user_id, str) and USER_ID_DIGITS.fullmatch(user_id) is not None
+    )
+
+
+class CheckedRefreshToken(RefreshToken):
+    """A refresh token whose user claim is an id, or `TokenError` like any invalid token."""
+
+    def verify(self) -> None:
+        super().verify()
+        if not _names_a_user_id(self):
+            raise TokenError("The token names no user.")
+
+
 class TenantJWTAuthentication(JWTAuthentication):
+    def get_user(self, validated_token: Any) -> User:
+        if not _names_a_user_id(validated_token):
+            raise exceptions.AuthenticationFailed("The access token is invalid or has expired.")
+        return super().get_user(validated_token)
+
     def authenticate(self, request: Request) -> tuple[Any, ApiCredential] | None:
         try:
             result = super().authenticate(request)

@@ -20,7 +20,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from api import serializers as s
-from api.authentication import TENANT_CLAIM
+from api.authentication import TENANT_CLAIM, CheckedRefreshToken
 from api.base import RateLimitedMixin
 from api.errors import ApiError
 from tenants.models import Membership, User
@@ -111,7 +111,7 @@ class TokenRefreshView(_PublicView):
         body = s.TokenRefreshRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            refresh = RefreshToken(body.validated_data["refresh"])
+            refresh = CheckedRefreshToken(body.validated_data["refresh"])
         except TokenError:
             raise ApiError(
                 "The refresh token is invalid or has expired: sign in again.",
