@@ -203,3 +203,26 @@ def test_depth_check_is_linear_on_unterminated_escaped_strings() -> None:
     with pytest.raises(InvalidStripeEventError, match="Not JSON"):
         json_loads_strict(body)
     assert time.perf_counter() - started < 2
+
+
+def test_handler_error_with_tasks_in_process_and_propagating_is_a_200(
+    client: Client, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    """With no broker (the default setup) tasks run in-process and propagate their errors; the
+    delivery is still a 200 and the failure stays on the row."""
+    from invoiceflow.celery import app as celery_app
+
+    def failing(stored: StripeEvent) -> None:
+        raise RuntimeError("handler bug")
+
+    monkeypatch.setitem(handlers._registry, "payment_intent.succeeded", failing)
+    celery_app.conf.task_eager_propagates = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = post_stripe_event(client, event())
+    finally:
+        celery_app.conf.task_eager_propagates = False  # as billing_celery_eager set it
+    assert response.status_code == 200
+    row = StripeEvent.objects.get()
+    assert row.status == StripeEvent.Status.FAILED
+    assert "RuntimeError: handler bug" in row.last_error
