@@ -23,10 +23,11 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from api.models import ApiKey
 from api.services import KEY_PREFIX, api_key_authenticate
-from api.tokens import TokenRevoked, token_membership
+from api.tokens import TokenRevoked, token_membership, token_user_id
 from tenants.models import Membership, Tenant, User
 
 
@@ -102,7 +103,21 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return f'{self.keyword} realm="api"'
 
 
+class CheckedRefreshToken(RefreshToken):
+    """A refresh token whose user claim is an id, or `TokenError` like any invalid token."""
+
+    def verify(self) -> None:
+        super().verify()
+        if token_user_id(self) is None:
+            raise TokenError("The token names no user.")
+
+
 class TenantJWTAuthentication(JWTAuthentication):
+    def get_user(self, validated_token: Any) -> User:
+        if token_user_id(validated_token) is None:
+            raise exceptions.AuthenticationFailed("The access token is invalid or has expired.")
+        return super().get_user(validated_token)
+
     def authenticate(self, request: Request) -> tuple[Any, ApiCredential] | None:
         try:
             result = super().authenticate(request)

@@ -9,6 +9,8 @@ stamp must be the user's current one (no password, two-factor or API sign-out si
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from rest_framework_simplejwt.tokens import RefreshToken, Token
 
@@ -36,10 +38,26 @@ def token_pair_issue(*, membership: Membership) -> RefreshToken:
     return refresh
 
 
+_USER_ID_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def token_user_id(token: Token) -> int | None:
+    """The user id a token's claim names, or None when the claim is no id.
+
+    Our tokens carry the id as digits (`RefreshToken.for_user`). A token signed with our key
+    around "", "²", inf or a list made lookups raise (a 500), so anything else names no user."""
+    user_id = token.get(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"))
+    if type(user_id) is int:
+        return user_id
+    if isinstance(user_id, str) and _USER_ID_DIGITS.fullmatch(user_id):
+        return int(user_id)
+    return None
+
+
 def token_user(token: Token) -> User | None:
     """The user a validly signed token names, if they still exist."""
-    user_id = str(token.get(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"), ""))
-    return User.objects.filter(pk=int(user_id)).first() if user_id.isdigit() else None
+    user_id = token_user_id(token)
+    return User.objects.filter(pk=user_id).first() if user_id is not None else None
 
 
 def token_membership(token: Token, *, user: User | None = None) -> Membership:

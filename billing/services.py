@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from billing.handlers import handler_for
 from billing.models import StripeEvent
+from billing.webhook_envelope import stripe_event_validate
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,14 @@ def _insert_unless_present(event: StripeEvent) -> int | None:
     return row[0] if row else None
 
 
+def _storable_text(text: str) -> str:
+    """`text` without what a PostgreSQL text column refuses (NUL, lone surrogates), escaped.
+
+    A handler's error message may quote the payload; failing to save it would lose the failure.
+    """
+    return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _enqueue(event_row_id: int) -> None:
     from billing.tasks import process_stripe_event
 
@@ -75,15 +84,16 @@ def stripe_event_record(*, event: Mapping[str, Any]) -> int | None:
     """Store a verified Stripe event; queue its processing after commit.
 
     Returns the new row's id, or None when the event was already stored (a duplicate delivery).
+    Raises `InvalidStripeEventError` (nothing stored) for an envelope the row cannot hold.
     """
-    created = event.get("created")
+    stripe_event_validate(event)
     row = StripeEvent(
         stripe_id=event["id"],
         type=event["type"],
         account=event.get("account") or "",
         livemode=bool(event.get("livemode")),
         api_version=event.get("api_version") or "",
-        stripe_created_at=datetime.fromtimestamp(created, tz=UTC) if created else None,
+        stripe_created_at=datetime.fromtimestamp(event["created"], tz=UTC),
         payload=dict(event),
     )
     with transaction.atomic():
@@ -116,7 +126,7 @@ def stripe_event_process(*, event_row_id: int) -> ProcessOutcome:
         except Exception as exc:
             failure = exc
             event.status = StripeEvent.Status.FAILED
-            event.last_error = traceback.format_exc()[-MAX_ERROR_LENGTH:]
+            event.last_error = _storable_text(traceback.format_exc()[-MAX_ERROR_LENGTH:])
             logger.warning("Stripe event %s (%s) failed: %s", event.stripe_id, event.type, exc)
         else:
             event.status = StripeEvent.Status.PROCESSED

@@ -19,22 +19,24 @@ header), so its objects live on that account (direct charges).
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
+from django.utils import timezone
 
+from billing.webhook_envelope import InvalidStripeEventError, json_loads_strict
 from invoiceflow.errors import ApplicationError
 
 # The API version every request is made with and every webhook endpoint must be set to. One
 # place: upgrading is a deliberate change here, with the handlers checked against the changelog.
 STRIPE_API_VERSION = "2026-10-28.endive"
 
-# Stripe's own verification window for a webhook's timestamp (seconds); older deliveries are
-# refused as replays.
+# Stripe's own verification window for a webhook's signed timestamp (seconds): older deliveries
+# are refused as replays, and (our check, not the library's) so are those further ahead of our
+# clock than this, which is also the clock skew we allow.
 WEBHOOK_TOLERANCE_SECONDS = 300
 
 # Re-exported so callers can catch Stripe's errors without importing `stripe`.
@@ -122,31 +124,55 @@ def webhook_secrets() -> list[str]:
 
 
 def webhook_event_construct(*, payload: bytes, signature_header: str | None) -> StripeData:
-    """Verify a delivery with Stripe's own check and return the event.
+    """Verify a delivery with Stripe's own check, then parse it strictly.
 
     The platform endpoint and the Connect endpoint sign with different secrets but may share
     one URL, so each configured secret is tried. Raises `SignatureVerificationError` for a
-    bad or stale signature and `ValueError` for a body that is not JSON (or not UTF-8).
+    bad signature or a timestamp outside the tolerance (either way), and
+    `InvalidStripeEventError` for a body that is not UTF-8 or not strict JSON
+    (`billing.webhook_envelope`). The envelope's fields are checked by the service that stores it.
     """
     secrets = webhook_secrets()
     if not secrets:
         raise SignatureVerificationError("No webhook secret is configured.", signature_header)
+    try:
+        # Stripe signs the text; the library would decode it too, with a UnicodeDecodeError.
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidStripeEventError("The body is not UTF-8.") from None
     error: Exception | None = None
     for secret in secrets:
         try:
             # The check `stripe.Webhook.construct_event` runs before it builds an Event object
             # tree; that tree costs a millisecond per delivery and would be thrown away.
             stripe.WebhookSignature.verify_header(
-                payload, signature_header, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
+                text, signature_header, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
             )
         except stripe.SignatureVerificationError as exc:
             error = exc
             continue
+        _refuse_future_timestamp(signature_header or "")
         # The event exactly as Stripe sent it, which is what we store. (The library's objects
         # would also turn *_decimal fields into Decimals, which a JSONField cannot hold.)
-        return json.loads(payload)
+        return json_loads_strict(text)
     assert error is not None
     raise error
+
+
+def _refuse_future_timestamp(signature_header: str) -> None:
+    """The library refuses a timestamp older than the tolerance, not one ahead of our clock.
+
+    A future timestamp would let a captured delivery be replayed for as long as it is ahead,
+    so the window is the same in both directions. The header is read as the library reads it
+    (its parser is private) and has just accepted: the first `t=` item is the time.
+    """
+    items = [item.split("=", 2) for item in signature_header.split(",")]
+    timestamp = int(next(item[1] for item in items if item[0] == "t"))
+    if timestamp > timezone.now().timestamp() + WEBHOOK_TOLERANCE_SECONDS:
+        raise SignatureVerificationError(
+            f"Timestamp ahead of our clock by more than {WEBHOOK_TOLERANCE_SECONDS} s ({timestamp})",
+            signature_header,
+        )
 
 
 # --- Checkout ------------------------------------------------------------------------------------

@@ -99,12 +99,25 @@ def read_token(token: str) -> dict[str, Any] | None:
     try:
         raw_token = token.encode("ascii")
         payload = json.loads(fernet.decrypt(raw_token, ttl=MAX_AGE_SECONDS))
-        # The link's own lifetime, when shorter than the ceiling.
-        if fernet.extract_timestamp(raw_token) + int(payload["e"]) < time.time():
-            return None
-    except (InvalidToken, UnicodeEncodeError, ValueError, KeyError, TypeError):
+    except (InvalidToken, UnicodeEncodeError, ValueError):
+        return None
+    # Only `download_url` mints tokens, but a payload of another shape (an older format, a
+    # leaked key) must be a 404 like any bad link, not a crash further down.
+    if not _is_token_payload(payload):
+        return None
+    # The link's own lifetime, when shorter than the ceiling.
+    if fernet.extract_timestamp(raw_token) + payload["e"] < time.time():
         return None
     return payload
+
+
+def _is_token_payload(payload: Any) -> bool:
+    return (
+        isinstance(payload, dict)
+        and all(isinstance(payload.get(key), str) for key in ("k", "f", "t"))
+        and "\x00" not in payload["k"]
+        and type(payload.get("e")) is int
+    )
 
 
 def content_disposition(filename: str, *, attachment: bool = True) -> str:

@@ -22,9 +22,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from api import serializers as s
+from api.authentication import CheckedRefreshToken
 from api.base import RateLimitedMixin
 from api.errors import ApiError
 from api.tokens import STAMP_CLAIM, TokenRevoked, token_membership, token_pair_issue, token_user
@@ -153,7 +153,7 @@ class TokenRefreshView(_PublicView):
         body.is_valid(raise_exception=True)
         attempt = self.begin(request, Door.API_REFRESH)
         try:
-            refresh = RefreshToken(body.validated_data["refresh"])
+            refresh = CheckedRefreshToken(body.validated_data["refresh"])
         except TokenError:
             attempt.failed(detail="invalid or expired refresh token")
             raise _invalid_refresh() from None
@@ -181,7 +181,7 @@ class LogoutView(_PublicView):
         body.is_valid(raise_exception=True)
         attempt = self.begin(request, Door.API_LOGOUT)
         try:
-            refresh = RefreshToken(body.validated_data["refresh"])
+            refresh = CheckedRefreshToken(body.validated_data["refresh"])
         except TokenError:
             attempt.failed(detail="invalid or expired refresh token")
             raise _invalid_refresh() from None

@@ -9,11 +9,13 @@
 - `billing_celery_eager`: queued tasks run in-process even when REDIS_URL sets a broker,
   retries included (immediately: countdowns do not apply in-process).
 - `make_stripe_event(type, obj, account=None)`: an event built from Stripe's sample objects;
-  `post_stripe_event(client, event, ...)` signs and posts it as Stripe does.
+  `post_stripe_event(client, event, ...)` signs and posts it (or any bytes) as Stripe does.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import threading
 import time
@@ -136,21 +138,31 @@ def make_stripe_event(
     )
 
 
+def sign_bytes(body: bytes, secret: str, timestamp: int | None = None) -> str:
+    """`sign_payload` for any bytes, UTF-8 or not: HMAC-SHA256(secret, b"<t>." + body)."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
 def post_stripe_event(
     client: Client,
-    event: dict[str, Any] | str,
+    event: dict[str, Any] | str | bytes,
     *,
     secret: str = PLATFORM_WEBHOOK_SECRET,
     timestamp: int | None = None,
     tamper: Callable[[str], str] | None = None,
 ) -> Any:
     """POST an event as Stripe does: the exact bytes signed, then (optionally) tampered with."""
-    payload = event if isinstance(event, str) else json.dumps(event, indent=2)
-    signature = sign_payload(payload, secret, timestamp)
-    body = tamper(payload) if tamper else payload
+    if isinstance(event, bytes):
+        signature, body = sign_bytes(event, secret, timestamp), event
+    else:
+        payload = event if isinstance(event, str) else json.dumps(event, indent=2)
+        signature = sign_payload(payload, secret, timestamp)
+        body = (tamper(payload) if tamper else payload).encode()
     return client.post(
         reverse("stripe_webhook"),
-        data=body.encode(),
+        data=body,
         content_type="application/json; charset=utf-8",
         headers={"Stripe-Signature": signature},
     )
