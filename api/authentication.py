@@ -27,6 +27,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from api.models import ApiKey
 from api.services import KEY_PREFIX, api_key_authenticate
 from tenants.models import Membership, Tenant, User
+from tenants.selectors import user_membership_in
 
 TENANT_CLAIM = "tenant"
 
@@ -64,7 +65,7 @@ class ApiCredential:
 
 
 def _membership(user: User, tenant_filter: Q) -> Membership | None:
-    return Membership.objects.select_related("tenant", "user").filter(tenant_filter, user=user).first()
+    return user_membership_in(user_id=user.pk, tenant=Tenant.objects.filter(tenant_filter).first())
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -115,7 +116,7 @@ class TenantJWTAuthentication(JWTAuthentication):
         tenant_id = token.get(TENANT_CLAIM)
         if not isinstance(tenant_id, str):
             raise exceptions.AuthenticationFailed("The access token names no workspace.")
-        membership = _membership(user, Q(tenant__public_id=tenant_id))
+        membership = _membership(user, Q(public_id=tenant_id))
         if membership is None:
             raise exceptions.AuthenticationFailed("You are no longer a member of this workspace.")
         credential = ApiCredential(
@@ -141,7 +142,7 @@ class TenantSessionAuthentication(authentication.SessionAuthentication):
             raise exceptions.AuthenticationFailed(
                 "Session calls name their workspace in the X-Tenant header."
             )
-        membership = _membership(user, Q(tenant__slug=slug))
+        membership = _membership(user, Q(slug=slug))
         if membership is None:
             # Same answer for "no such workspace" and "not a member": nothing to probe.
             raise exceptions.AuthenticationFailed("You are not a member of this workspace.")

@@ -34,6 +34,7 @@ from invoices.sending_models import (
     ProviderMessageIndex,
 )
 from invoices.services._common import record_event
+from tenants.doors import door_find
 from tenants.models import Tenant
 from tenants.scoping import tenant_scope
 
@@ -64,16 +65,16 @@ def tracking_event_apply(*, event: AnymailTrackingEvent) -> str:
         return "ignored"
     if not event.message_id or not event.recipient:
         return "ignored"
-    index = (
-        ProviderMessageIndex.objects.select_related("tenant")
-        .filter(provider_message_id=event.message_id)
-        .first()
-    )
-    if index is None:
+    # Before any tenant scope: the index's lookup door names the message's tenant.
+    match = door_find("lookup_door_provider_message", event.message_id)
+    if match is None:
         # Not ours (another app on the same SES account) or already forgotten.
         logger.info("tracking event for unknown message %s", event.message_id)
         return "unknown"
-    with tenant_scope(index.tenant):
+    with tenant_scope(match.tenant):
+        index = ProviderMessageIndex.objects.select_related("tenant").filter(pk=match.row_id).first()
+        if index is None:
+            return "unknown"
         message = (
             OutgoingMessage.objects.select_for_update(of=("self",))
             .select_related("invoice", "invoice__client")

@@ -23,7 +23,7 @@ from PIL import Image
 from invoiceflow.errors import ApplicationError
 from tenants import roles
 from tenants.models import Invitation, Membership, Role, Tenant, User
-from tenants.scoping import tenant_scope
+from tenants.scoping import tenant_scope, user_scope
 from tenants.signals import document_details_changed
 
 logger = logging.getLogger(__name__)
@@ -79,7 +79,8 @@ def tenant_create(
     except ValidationError as error:
         _raise_validation(error)
     tenant.save()
-    Membership.objects.create(user=owner, tenant=tenant, role=Role.OWNER)
+    with tenant_scope(tenant):
+        Membership.objects.create(user=owner, tenant=tenant, role=Role.OWNER)
     owner.last_tenant = tenant
     owner.save(update_fields=["last_tenant"])
     return tenant
@@ -274,6 +275,21 @@ def membership_remove(*, actor: Membership, membership: Membership) -> Membershi
         raise ApplicationError(_("The last owner cannot leave: make someone else an owner first."))
     membership.delete()
     return membership
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> None:
+    """Delete an account (platform admin). Each of its memberships is deleted inside its own
+    workspace's scope: row-level security shows a workspace's memberships nowhere else, so
+    Django's cascade from the user alone would miss them."""
+    with user_scope(user.pk):
+        tenants = [
+            membership.tenant for membership in Membership.objects.filter(user=user).select_related("tenant")
+        ]
+    for tenant in tenants:
+        with tenant_scope(tenant):
+            Membership.objects.filter(tenant=tenant, user=user).delete()
+    user.delete()
 
 
 @transaction.atomic

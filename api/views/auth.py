@@ -23,7 +23,8 @@ from api import serializers as s
 from api.authentication import TENANT_CLAIM
 from api.base import RateLimitedMixin
 from api.errors import ApiError
-from tenants.models import Membership, User
+from tenants.models import Tenant, User
+from tenants.selectors import user_membership_in
 
 # Per client address: enough for a script that re-authenticates, too few to guess passwords.
 TOKEN_RATE_LIMIT = (20, 60)
@@ -64,11 +65,8 @@ class TokenObtainView(_PublicView):
             raise _invalid()
         if not EmailAddress.objects.filter(user=user, verified=True).exists():
             raise _invalid()
-        membership = (
-            Membership.objects.select_related("tenant")
-            .filter(Q(tenant__slug=data["tenant"]) | Q(tenant__public_id=data["tenant"]), user=user)
-            .first()
-        )
+        tenant = Tenant.objects.filter(Q(slug=data["tenant"]) | Q(public_id=data["tenant"])).first()
+        membership = user_membership_in(user_id=user.pk, tenant=tenant)
         if membership is None:
             raise _invalid()
         totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
@@ -120,9 +118,10 @@ class TokenRefreshView(_PublicView):
             ) from None
         user_id = refresh.get(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"))
         tenant_id = refresh.get(TENANT_CLAIM)
-        if not Membership.objects.filter(
-            user_id=user_id, user__is_active=True, tenant__public_id=tenant_id
-        ).exists():
+        # The token is signed by us: its claims are what we put there.
+        tenant = Tenant.objects.filter(public_id=tenant_id).first() if isinstance(tenant_id, str) else None
+        membership = user_membership_in(user_id=user_id, tenant=tenant) if user_id is not None else None
+        if membership is None or not membership.user.is_active:
             raise ApiError(
                 "You are no longer a member of this workspace.", status_code=401, code="invalid_credential"
             )
