@@ -8,7 +8,7 @@ does not verify the SNS message signature itself (its code says "Future"), so th
 secret over HTTPS is what authenticates a post; with no secret configured the settings use a
 random one and every post is refused.
 
-The event names a provider message id; the platform-level `ProviderMessageIndex` turns it into
+The event names a provider message id; the lookup door of `ProviderMessageIndex` turns it into
 a tenant, and the rest happens inside that tenant's scope. Each (message, recipient, state) is
 applied once: a redelivered notification changes nothing.
 """

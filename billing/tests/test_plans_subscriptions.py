@@ -218,6 +218,40 @@ def test_a_subscription_of_no_workspace_is_ignored(
     assert rows_in_every_tenant(PlanSubscription) == 0
 
 
+def test_a_subscription_without_our_metadata_finds_its_workspace_by_customer(
+    plans_standin: StripeStandIn,
+    owner_membership: Membership,
+    other_tenant: Tenant,
+    client: Client,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # Made in Stripe's dashboard for the workspace's customer: no metadata names the workspace,
+    # so the webhook finds it through the customer's lookup door (the row is behind RLS).
+    tenant = owner_membership.tenant
+    customer = checkout(owner_membership)["customer"]
+    with tenant_scope(other_tenant):
+        PlanSubscription.objects.create(tenant=other_tenant, stripe_customer_id="cus_someone_else")
+    session = stripe_client.checkout_session_create(
+        params={
+            "mode": "subscription",
+            "customer": customer,
+            "line_items": [{"price": settings.STRIPE_PRICE_BUSINESS, "quantity": 1}],
+        },
+        idempotency_key="checkout-from-the-dashboard",
+    )
+    plans_standin.pay_checkout_session(session["id"])
+    subscription_id = plans_standin.store.objects[session["id"]]["subscription"]
+    assert not plans_standin.store.objects[subscription_id].get("metadata")
+    deliver(
+        client,
+        events_of(plans_standin, subscription_id, "customer.subscription.created"),
+        django_capture_on_commit_callbacks,
+    )
+    assert (row(tenant).plan, row(tenant).status) == ("business", "active")
+    assert row(other_tenant).status == ""
+
+
 def test_plans_are_off_without_a_key_or_without_prices(settings: Any, tenant: Tenant) -> None:
     settings.STRIPE_SECRET_KEY = ""
     assert not plans_enabled()

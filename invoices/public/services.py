@@ -88,7 +88,7 @@ class PublicLinkTarget:
 
 
 def public_link_lookup(*, token: str) -> PublicLinkTarget | None:
-    """Platform-level, before any tenant scope: which tenant and link a token names, if any."""
+    """Before any tenant scope: which tenant and link a token names, if any."""
     if len(token) != TOKEN_LENGTH:
         return None
     # The index is behind row-level security too: its lookup door answers the tenant and the
