@@ -61,6 +61,12 @@ class TenantAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         return self._in_tenant(object_id, super().delete_view, request, object_id, extra_context)
 
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        # "Delete selected": each workspace inside its own scope, so its rows go with it.
+        for tenant in queryset:
+            with tenant_scope(tenant):
+                tenant.delete()
+
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         # A workspace made here gets its first memberships inside its own scope.
         with tenant_scope(form.instance):
@@ -69,12 +75,16 @@ class TenantAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(TenantOwnedAdmin):
-    """Read-only, one workspace at a time; memberships are edited on their workspace's page."""
+    """One workspace at a time; memberships are edited on their workspace's page. Deleting one
+    (or its whole workspace, which takes them along) stays allowed, as it was."""
 
     list_display = ["user", "tenant", "role", "created_at"]
     list_filter = ["tenant", "role"]
     list_select_related = ["user", "tenant"]
     search_fields = ["user__email"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
 
 
 @admin.register(User)

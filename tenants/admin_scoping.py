@@ -82,6 +82,12 @@ class TenantOwnedAdmin(admin.ModelAdmin):
             request, super().change_view, object_id, form_url=form_url, extra_context=extra_context
         )
 
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        # Only reachable where a subclass allows deleting (memberships); in the row's workspace.
+        return self._in_chosen_tenant(request, super().delete_view, object_id, extra_context=extra_context)
+
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict | None = None
     ) -> HttpResponse:

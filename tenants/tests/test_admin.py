@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import time_machine
@@ -234,3 +234,28 @@ def test_deleting_a_user_removes_their_memberships_in_every_workspace(
             assert not Membership.objects.filter(user_id=member.pk).exists()
     with tenant_scope(tenant):
         assert Membership.objects.filter(user=owner).exists()  # nobody else's
+
+
+def test_deleting_workspaces_takes_their_memberships_with_them(
+    staff_client: Client, tenant: Tenant, other_tenant: Tenant, owner: User, outsider: User
+) -> None:
+    # From the workspace's page, and with the list's "delete selected" action.
+    response = staff_client.post(reverse("admin:tenants_tenant_delete", args=[tenant.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    action = {"action": "delete_selected", "_selected_action": [other_tenant.pk], "post": "yes"}
+    assert staff_client.post(reverse("admin:tenants_tenant_changelist"), action).status_code == 302
+    assert not Tenant.objects.filter(pk__in=[tenant.pk, other_tenant.pk]).exists()
+    for workspace in (tenant, other_tenant):
+        with tenant_scope(workspace):  # no membership left behind, hidden by the policy
+            assert not Membership.objects.filter(tenant_id=workspace.pk).exists()
+    assert User.objects.filter(pk__in=[owner.pk, outsider.pk]).count() == 2
+
+
+def test_staff_remove_one_membership_from_its_workspace(
+    staff_client: Client, tenant: Tenant, owner_membership: Membership, member_membership: Membership
+) -> None:
+    filters = urlencode({"_changelist_filters": f"tenant__id__exact={tenant.pk}"})
+    url = reverse("admin:tenants_membership_delete", args=[member_membership.pk]) + "?" + filters
+    assert staff_client.post(url, {"post": "yes"}).status_code == 302
+    with tenant_scope(tenant):
+        assert list(Membership.objects.filter(tenant=tenant)) == [owner_membership]
