@@ -24,6 +24,8 @@ Two kinds of narrower policy sit beside the tenant one, and the catalog check al
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import apps
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -222,7 +224,9 @@ def _policy_problems(table: str, owner: str, policies: list[tuple]) -> list[str]
             ):
                 problems.append(f"{table}: policy does not check app.tenant_id on read and write")
         elif name == OWN_ROWS_POLICY and table in own_rows_tables:
-            if cmd != "SELECT" or "app.user_id" not in (qual or "") or "user_id" not in (qual or ""):
+            # PostgreSQL stores it as "(user_id = (NULLIF(current_setting('app.user_id'...".
+            reads_own = (qual or "").lstrip("(").startswith("user_id = ") and "'app.user_id'" in (qual or "")
+            if cmd != "SELECT" or not reads_own:
                 problems.append(f"{table}: {OWN_ROWS_POLICY} must only read rows of app.user_id")
         elif door_tables.get(name) == table:
             if cmd != "SELECT" or list(roles) != [owner] or f"'{name}'" not in (qual or ""):
@@ -234,8 +238,9 @@ def _policy_problems(table: str, owner: str, policies: list[tuple]) -> list[str]
     return problems
 
 
-def _door_problems(cursor: object) -> list[str]:
-    """SECURITY DEFINER functions must be the declared doors, with the declared bodies."""
+def _door_problems(cursor: Any) -> list[str]:
+    """SECURITY DEFINER functions must be the declared doors, with the declared bodies and their
+    policies (whose shape `_policy_problems` checks)."""
     problems = []
     cursor.execute("SELECT current_schema()")
     schema = cursor.fetchone()[0]
@@ -258,6 +263,13 @@ def _door_problems(cursor: object) -> list[str]:
             problems.append(f"function {name}: its body is not the lookup {door.model} declares")
         if public:
             problems.append(f"function {name}: callable by PUBLIC")
+        cursor.execute(
+            "SELECT 1 FROM pg_policies "
+            "WHERE policyname = %s AND tablename = %s AND schemaname = current_schema()",
+            [name, model._meta.db_table],
+        )
+        if cursor.fetchone() is None:
+            problems.append(f"function {name}: its policy on {model._meta.db_table} is missing")
     problems.extend(
         f"function {name}: declared door missing" for name in sorted(set(LOOKUP_DOORS) - set(functions))
     )

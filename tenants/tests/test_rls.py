@@ -104,9 +104,15 @@ def test_the_catalog_check_flags_a_policy_that_widens_the_tenant_one(db: None) -
             "CREATE POLICY own_rows ON api_apikey FOR SELECT USING "
             "(created_by_id = NULLIF(current_setting('app.user_id', true), '')::bigint)"
         )
+        # The membership's own narrow policy, widened; a door's policy, gone.
+        owner.execute("DROP POLICY own_rows ON tenants_membership")
+        owner.execute("CREATE POLICY own_rows ON tenants_membership FOR SELECT USING (true)")
+        owner.execute("DROP POLICY lookup_door_stripe_account ON billing_stripeaccount")
         problems = rls.rls_violations(owner)
     assert "api_apikey: unexpected policy peek (only tenant_isolation and declared doors)" in problems
     assert "api_apikey: unexpected policy own_rows (only tenant_isolation and declared doors)" in problems
+    assert "tenants_membership: own_rows must only read rows of app.user_id" in problems
+    assert "function lookup_door_stripe_account: its policy on billing_stripeaccount is missing" in problems
 
 
 def test_the_catalog_check_flags_an_undeclared_or_altered_security_definer_function(db: None) -> None:
