@@ -29,6 +29,7 @@ from api.models import ApiKey
 from api.services import KEY_PREFIX, api_key_authenticate
 from api.tokens import TokenRevoked, token_membership, token_user_id
 from tenants.models import Membership, Tenant, User
+from tenants.selectors import user_membership_in
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class ApiCredential:
 
 
 def _membership(user: User, tenant_filter: Q) -> Membership | None:
-    return Membership.objects.select_related("tenant", "user").filter(tenant_filter, user=user).first()
+    return user_membership_in(user_id=user.pk, tenant=Tenant.objects.filter(tenant_filter).first())
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -153,7 +154,7 @@ class TenantSessionAuthentication(authentication.SessionAuthentication):
             raise exceptions.AuthenticationFailed(
                 "Session calls name their workspace in the X-Tenant header."
             )
-        membership = _membership(user, Q(tenant__slug=slug))
+        membership = _membership(user, Q(slug=slug))
         if membership is None:
             # Same answer for "no such workspace" and "not a member": nothing to probe.
             raise exceptions.AuthenticationFailed("You are not a member of this workspace.")

@@ -1,8 +1,9 @@
 """API credentials and idempotency records.
 
-`ApiKey` is a *platform-level* table (not tenant-owned): a request presents a key before anyone
-knows its tenant, so the lookup by prefix must see every tenant's keys. Each key names its
-tenant and its role; the authentication class then enters that tenant's scope. Selectors list
+`ApiKey` is not a TenantOwnedModel (its default manager is plain) but it is behind row-level
+security like every table with a tenant: a request presents a key before anyone knows its
+tenant, so authentication asks the lookup door `lookup_door_api_key` (tenants/doors.py) for the
+key's tenant by prefix and hash, then reads the key inside that tenant's scope. Selectors list
 keys filtered on the tenant explicitly (tests cover it), since no scoped manager does it here.
 
 `IdempotencyRecord` is tenant-owned (row-level security applies): it is read and written only

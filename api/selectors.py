@@ -9,7 +9,7 @@ from tenants.models import Tenant
 
 
 def api_key_list(*, tenant: Tenant, include_revoked: bool = True) -> QuerySet[ApiKey]:
-    # ApiKey is platform-level (no scoped manager): the tenant filter is explicit, always.
+    # ApiKey has no scoped manager (row-level security guards it): the tenant filter is explicit.
     queryset = ApiKey.objects.filter(tenant=tenant).select_related("created_by")
     if not include_revoked:
         queryset = queryset.filter(revoked_at__isnull=True)

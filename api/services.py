@@ -16,7 +16,9 @@ from django.utils.translation import gettext as _
 from api.models import ApiKey
 from invoiceflow.errors import ApplicationError
 from tenants import roles
+from tenants.doors import door_find
 from tenants.models import Membership, Role
+from tenants.scoping import tenant_scope
 
 KEY_PREFIX = "ifk_"
 # last_used_at is a hint for people, not an audit log: write it at most once a minute per key.
@@ -95,15 +97,20 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
     if parsed is None:
         return None
     prefix, _raw = parsed
-    found = ApiKey.objects.select_related("tenant").filter(prefix=prefix).first()
-    # Compare even when nothing was found, so timing says nothing about which prefixes exist.
-    expected = found.secret_hash if found else "0" * 64
-    if not hmac.compare_digest(expected, hash_secret(raw_key)) or found is None:
+    secret_hash = hash_secret(raw_key)
+    # The key comes before its tenant: the lookup door matches prefix *and* hash, and answers
+    # the tenant and the row's id only. The row itself is read inside that tenant's scope.
+    match = door_find("lookup_door_api_key", prefix, secret_hash)
+    if match is None:
         return None
-    if found.revoked_at is not None:
-        return None
-    now = timezone.now()
-    if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
-        ApiKey.objects.filter(pk=found.pk).update(last_used_at=now)
-        found.last_used_at = now
+    with tenant_scope(match.tenant):
+        found = ApiKey.objects.select_related("tenant").filter(pk=match.row_id).first()
+        if found is None or not hmac.compare_digest(found.secret_hash, secret_hash):
+            return None
+        if found.revoked_at is not None:
+            return None
+        now = timezone.now()
+        if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
+            ApiKey.objects.filter(pk=found.pk).update(last_used_at=now)
+            found.last_used_at = now
     return found

@@ -14,7 +14,8 @@ import re
 from django.conf import settings
 from rest_framework_simplejwt.tokens import RefreshToken, Token
 
-from tenants.models import Membership, User
+from tenants.models import Membership, Tenant, User
+from tenants.selectors import user_membership_in
 from tenants.token_revocation import api_token_stamp, api_token_stamp_is_current
 
 TENANT_CLAIM = "tenant"
@@ -71,12 +72,12 @@ def token_membership(token: Token, *, user: User | None = None) -> Membership:
     user = user or token_user(token)
     if user is None or not user.is_active:
         raise TokenRevoked("This account no longer exists or is deactivated.", user=user)
-    membership = (
-        Membership.objects.select_related("tenant")
-        .filter(public_id=membership_id, tenant__public_id=tenant_id, user=user)
-        .first()
+    # Read inside the workspace's scope (memberships are behind row-level security); the
+    # membership's own id must match, so one re-created after a removal does not revive the token.
+    membership = user_membership_in(
+        user_id=user.pk, tenant=Tenant.objects.filter(public_id=tenant_id).first()
     )
-    if membership is None:
+    if membership is None or membership.public_id != membership_id:
         raise TokenRevoked("You are no longer a member of this workspace.", user=user)
     if not api_token_stamp_is_current(user, token.get(STAMP_CLAIM)):
         raise TokenRevoked(

@@ -69,8 +69,9 @@ def _seed(invoices: int) -> dict[str, Any]:
 
     user = User.objects.create_user("bench@bench.example", secrets.token_urlsafe())
     tenant = Tenant.objects.create(name="Bench Studio", slug="bench", country="FR", default_currency="EUR")
-    owner = Membership.objects.create(user=user, tenant=tenant, role=Role.OWNER)
-    key = api_key_create(actor=owner, name="bench", role=Role.OWNER).secret
+    with tenant_scope(tenant):  # memberships and API keys are behind row-level security too
+        owner = Membership.objects.create(user=user, tenant=tenant, role=Role.OWNER)
+        key = api_key_create(actor=owner, name="bench", role=Role.OWNER).secret
     with tenant_scope(tenant):
         client = Client.objects.create(
             tenant=tenant, name="Bench Client", emails=["a@b.example"], currency="EUR"

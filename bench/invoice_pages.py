@@ -186,6 +186,7 @@ def main() -> None:
     from django.test.utils import setup_test_environment
 
     from tenants.models import Membership, Role, Tenant, User
+    from tenants.scoping import tenant_scope
 
     setup_test_environment()
     settings.DEBUG = False
@@ -207,7 +208,8 @@ def main() -> None:
         tenant = Tenant.objects.create(
             name="Bench Studio", slug="bench", country="FR", default_currency="EUR"
         )
-        Membership.objects.create(user=user, tenant=tenant, role=Role.OWNER)
+        with tenant_scope(tenant):  # memberships are behind row-level security too
+            Membership.objects.create(user=user, tenant=tenant, role=Role.OWNER)
         began = time.perf_counter()
         for n in range(args.neighbours):
             neighbour = Tenant.objects.create(

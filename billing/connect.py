@@ -18,8 +18,9 @@ from billing import stripe_client
 from billing.models import PaymentSettings, StripeAccount, StripeAccountState
 from invoiceflow.errors import ApplicationError
 from tenants import roles
+from tenants.doors import door_find
 from tenants.models import Membership, Tenant
-from tenants.scoping import current_tenant
+from tenants.scoping import current_tenant, tenant_scope
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,16 @@ def _check_manager(actor: Membership) -> Tenant:
 
 def stripe_account_for(*, tenant: Tenant) -> StripeAccount | None:
     return StripeAccount.objects.filter(tenant=tenant).first()
+
+
+def stripe_account_by_stripe_id(*, stripe_id: str) -> StripeAccount | None:
+    """Platform-level, before any tenant scope (a Connect webhook names only the account): the
+    connected account `acct_…`, found through its lookup door and read in its tenant's scope."""
+    match = door_find("lookup_door_stripe_account", stripe_id) if stripe_id else None
+    if match is None:
+        return None
+    with tenant_scope(match.tenant):
+        return StripeAccount.objects.select_related("tenant").filter(pk=match.row_id).first()
 
 
 def payment_settings_get() -> PaymentSettings:
@@ -141,16 +152,22 @@ def stripe_account_onboarding_link(*, actor: Membership, refresh_url: str, retur
     return link["url"]
 
 
-@transaction.atomic
 def stripe_account_sync(*, stripe_id: str) -> StripeAccount | None:
     """Bring our copy of a connected account up to date from Stripe (not from an event's copy,
-    which may be older than one already applied). None when the account is not one of ours."""
-    row = StripeAccount.objects.select_for_update().filter(stripe_id=stripe_id).first()
-    if row is None:
+    which may be older than one already applied). None when the account is not one of ours.
+
+    Runs from a webhook (no scope yet) or from the tenant's own page (its scope): the account's
+    tenant is found through the lookup door either way, and the row written inside its scope."""
+    match = door_find("lookup_door_stripe_account", stripe_id) if stripe_id else None
+    if match is None:
         return None
-    account = stripe_client.account_retrieve(account_id=stripe_id)
-    previous = row.state
-    _apply(row, account).save()
+    with tenant_scope(match.tenant):
+        row = StripeAccount.objects.select_for_update().filter(pk=match.row_id).first()
+        if row is None:
+            return None
+        account = stripe_client.account_retrieve(account_id=stripe_id)
+        previous = row.state
+        _apply(row, account).save()
     if previous != row.state:
         logger.info("Stripe account %s of tenant %s: %s → %s", stripe_id, row.tenant_id, previous, row.state)
     return row

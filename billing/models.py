@@ -70,10 +70,10 @@ class StripeAccountState(models.TextChoices):
 class StripeAccount(models.Model):
     """A tenant's connected Stripe account (Standard), one per tenant.
 
-    Platform-level, not tenant-owned, on purpose: a Connect webhook names only the account
-    (`event.account`), so handlers must map account → tenant *before* any tenant scope exists.
-    The row holds ids and state flags, nothing secret and no customer data; tenant pages read it
-    with an explicit `tenant=request.tenant` filter (`billing.connect.stripe_account_for`).
+    Behind row-level security, found before any tenant scope exists through lookup doors: a
+    Connect webhook names only the account (`event.account`), so handlers map account → tenant
+    with `lookup_door_stripe_account` (`billing.connect.stripe_account_by_stripe_id`). Tenant
+    pages read it inside their scope with an explicit `tenant=` filter (`stripe_account_for`).
     """
 
     tenant = models.OneToOneField("tenants.Tenant", on_delete=models.CASCADE, related_name="stripe_account")

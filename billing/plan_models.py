@@ -1,9 +1,10 @@
 """A workspace's subscription to a plan, and the usage reported to Stripe's billing meter.
 
-Both are platform-level rows, like `Tenant` and `Membership`, not tenant-owned: they are the
-platform's billing relationship with the workspace, written by webhook handlers that find
-the workspace *from* these rows (by Stripe customer or subscription id), which row-level
-security would hide from them. Pages only ever read the row of `request.tenant`.
+Both are the platform's billing relationship with the workspace, behind row-level security
+like every table with a tenant. Webhook handlers find the workspace from the subscription's
+metadata or, failing that, its Stripe customer through `lookup_door_plan_subscription_by_customer`
+(tenants/doors.py), then write the row inside the workspace's scope. Pages read the row of
+`request.tenant` inside its scope.
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +22,9 @@ from billing.plan_models import PlanSubscription, UsageReport
 from billing.plans import Plan, plan_for_price, plan_get, plans_enabled
 from invoiceflow.errors import ApplicationError
 from tenants import roles
+from tenants.doors import door_find
 from tenants.models import Membership, Tenant
+from tenants.scoping import tenant_scope
 
 logger = logging.getLogger(__name__)
 
@@ -164,12 +165,15 @@ def _tenant_for(subscription: dict[str, Any]) -> Tenant | None:
         tenant = Tenant.objects.filter(public_id=public_id).first()
         if tenant is not None:
             return tenant
-    row = (
-        PlanSubscription.objects.select_related("tenant")
-        .filter(stripe_customer_id=subscription.get("customer"))
-        .first()
+    # No metadata (a subscription made in Stripe's dashboard): its customer names the workspace,
+    # through the lookup door, since no tenant scope exists yet.
+    customer = subscription.get("customer")
+    match = (
+        door_find("lookup_door_plan_subscription_by_customer", customer)
+        if isinstance(customer, str)
+        else None
     )
-    return row.tenant if row else None
+    return match.tenant if match else None
 
 
 def _plan_of(subscription: dict[str, Any]) -> tuple[Plan, str]:
@@ -212,18 +216,23 @@ def _should_apply(row: PlanSubscription, subscription: dict[str, Any], status: s
     return bool(created and row.stripe_subscription_created and created > row.stripe_subscription_created)
 
 
-@transaction.atomic
 def plan_subscription_sync(*, subscription_id: str) -> PlanSubscription | None:
     """Write the Stripe subscription's current state onto its workspace's row.
 
     Safe to run twice and in any order: it reads the subscription from Stripe (not from the
-    event), and writing the same state again changes nothing.
+    event), and writing the same state again changes nothing. Called by webhooks before any
+    tenant is known: the row is written inside the scope of the workspace the subscription names.
     """
     subscription = stripe_client.subscription_retrieve(subscription_id=subscription_id)
     tenant = _tenant_for(subscription)
     if tenant is None:
         logger.warning("Subscription %s belongs to no workspace; ignored.", subscription_id)
         return None
+    with tenant_scope(tenant):
+        return _plan_subscription_apply(tenant=tenant, subscription=subscription)
+
+
+def _plan_subscription_apply(*, tenant: Tenant, subscription: dict[str, Any]) -> PlanSubscription:
     row = PlanSubscription.for_tenant_locked(tenant=tenant)
     status = _STATUS.get(subscription.get("status") or "", PlanSubscription.Status.INCOMPLETE)
     if not _should_apply(row, subscription, status):
@@ -264,7 +273,7 @@ def usage_report_invoice_sent(*, tenant_id: int, invoice_public_id: str) -> Usag
     """Send one invoice's meter event to Stripe, once. Safe to run twice and concurrently."""
     identifier = usage_identifier(invoice_public_id=invoice_public_id)
     failure: stripe_client.StripeError | None = None
-    with transaction.atomic():
+    with tenant_scope(Tenant.objects.get(pk=tenant_id)):
         UsageReport.objects.get_or_create(
             identifier=identifier,
             defaults={

@@ -13,7 +13,7 @@ MAX_RETRIES = 8
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
 def report_invoice_sent(self, *, tenant_id: int, invoice_public_id: str) -> str:
-    """Report one sent invoice to the meter. Platform-level: reads no tenant-owned rows."""
+    """Report one sent invoice to the meter (the service enters the workspace's scope)."""
     try:
         report = usage_report_invoice_sent(tenant_id=tenant_id, invoice_public_id=invoice_public_id)
     except stripe_client.StripeError as exc:

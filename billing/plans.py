@@ -163,6 +163,10 @@ def tenant_plan(*, tenant: Tenant) -> Plan | None:
         return None
     from billing.plan_models import PlanSubscription
 
+    # Row-level security hides the row elsewhere: read outside the scope, every paying
+    # workspace would silently look Free.
+    if current_tenant() != tenant:
+        raise ValueError("Read a workspace's plan inside its own tenant scope.")
     subscription = PlanSubscription.objects.filter(tenant=tenant).first()
     code = subscription.effective_plan if subscription else PlanCode.FREE
     return plan_get(code)

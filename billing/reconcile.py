@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from billing.checkout import checkout_attempt_settle
 from billing.ledger import payment_intent_sync
-from billing.models import CheckoutAttempt, CheckoutAttemptStatus, StripeAccount
+from billing.models import CheckoutAttempt, CheckoutAttemptStatus
 from invoices.models import Payment, PaymentSource
+from tenants.doors import door_lookup
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +29,9 @@ RECHECK_COMPLETED = timedelta(days=3)
 
 
 def tenants_to_reconcile() -> list[int]:
-    """Platform-level: the tenants that have a connected Stripe account."""
-    return list(StripeAccount.objects.values_list("tenant_id", flat=True))
+    """Platform-level: the tenants that have a connected Stripe account (through the lookup door
+    that lists them: ids only, no account's details)."""
+    return sorted({match.tenant.pk for match in door_lookup("lookup_door_stripe_accounts_all")})
 
 
 def checkout_attempts_reconcile(*, min_age: timedelta = MIN_AGE) -> dict[str, int]:

@@ -26,10 +26,8 @@ logger = logging.getLogger(__name__)
 
 def _connected_account(event: StripeEvent) -> StripeAccount | None:
     """The tenant's account the event comes from; None for the platform's own or unknown ones."""
-    if not event.account:
-        return None
-    account = StripeAccount.objects.select_related("tenant").filter(stripe_id=event.account).first()
-    if account is None:
+    account = connect.stripe_account_by_stripe_id(stripe_id=event.account) if event.account else None
+    if event.account and account is None:
         logger.info("Stripe event %s from unknown account %s ignored.", event.stripe_id, event.account)
     return account
 
@@ -43,8 +41,8 @@ def _id(value: object) -> str:
 @handles("account.updated")
 def account_updated(event: StripeEvent) -> None:
     stripe_id = event.account or event.data_object.get("id") or ""
-    if StripeAccount.objects.filter(stripe_id=stripe_id).exists():
-        connect.stripe_account_sync(stripe_id=stripe_id)
+    # Syncing an account that is not ours does nothing (and asks Stripe nothing).
+    connect.stripe_account_sync(stripe_id=stripe_id)
 
 
 @handles(

@@ -1,9 +1,10 @@
 """Emails to clients, their delivery state, reminders, late fees and recurring invoices.
 
 Imported by `invoices.models`, so every model here belongs to the `invoices` app. All are
-tenant-owned (row-level security), except `ProviderMessageIndex`: delivery webhooks arrive with
-no tenant, and that platform-level index (message id → tenant, message public id; no content)
-is what lets the webhook enter the right tenant's scope, as `PublicInvoiceLink` does for links.
+behind row-level security. Delivery webhooks arrive with no tenant: `ProviderMessageIndex`
+(message id → tenant, message public id; no content), read through its lookup door
+(tenants/doors.py), is what lets the webhook enter the right tenant's scope, as
+`PublicInvoiceLink` does for links.
 """
 
 from __future__ import annotations
@@ -121,10 +122,10 @@ class OutgoingMessage(TenantOwnedModel):
 
 
 class ProviderMessageIndex(models.Model):
-    """Platform-level: the provider's message id → tenant and message public id.
+    """The provider's message id → tenant and message public id. Written in the tenant's scope.
 
-    Holds no content. A tracking webhook reads it before it knows the tenant, then does
-    everything else inside `tenant_scope(tenant)`.
+    Holds no content. A tracking webhook finds it through `lookup_door_provider_message` before
+    it knows the tenant, then does everything else inside `tenant_scope(tenant)`.
     """
 
     provider_message_id = models.CharField(max_length=255, unique=True)

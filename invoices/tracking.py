@@ -8,7 +8,7 @@ does not verify the SNS message signature itself (its code says "Future"), so th
 secret over HTTPS is what authenticates a post; with no secret configured the settings use a
 random one and every post is refused.
 
-The event names a provider message id; the platform-level `ProviderMessageIndex` turns it into
+The event names a provider message id; the lookup door of `ProviderMessageIndex` turns it into
 a tenant, and the rest happens inside that tenant's scope. Each (message, recipient, state) is
 applied once: a redelivered notification changes nothing.
 """
@@ -34,6 +34,7 @@ from invoices.sending_models import (
     ProviderMessageIndex,
 )
 from invoices.services._common import record_event
+from tenants.doors import door_find
 from tenants.models import Tenant
 from tenants.scoping import tenant_scope
 
@@ -64,16 +65,16 @@ def tracking_event_apply(*, event: AnymailTrackingEvent) -> str:
         return "ignored"
     if not event.message_id or not event.recipient:
         return "ignored"
-    index = (
-        ProviderMessageIndex.objects.select_related("tenant")
-        .filter(provider_message_id=event.message_id)
-        .first()
-    )
-    if index is None:
+    # Before any tenant scope: the index's lookup door names the message's tenant.
+    match = door_find("lookup_door_provider_message", event.message_id)
+    if match is None:
         # Not ours (another app on the same SES account) or already forgotten.
         logger.info("tracking event for unknown message %s", event.message_id)
         return "unknown"
-    with tenant_scope(index.tenant):
+    with tenant_scope(match.tenant):
+        index = ProviderMessageIndex.objects.select_related("tenant").filter(pk=match.row_id).first()
+        if index is None:
+            return "unknown"
         message = (
             OutgoingMessage.objects.select_for_update(of=("self",))
             .select_related("invoice", "invoice__client")

@@ -1,10 +1,17 @@
+from typing import Any
+
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.http import HttpRequest
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 
-from tenants.admin_scoping import TenantOwnedAdmin
+from tenants.admin_scoping import TenantOwnedAdmin, in_tenant_of_filter
 from tenants.models import AuthEvent, Invitation, Membership, Tenant, User
+from tenants.scoping import tenant_scope
+from tenants.services import user_delete
+
+USER_TENANT_PARAM = "memberships__tenant__id__exact"
 
 # The admin's own login form would check the password alone: no two-factor step, no login
 # rate limit. Staff sign in through allauth like everyone else; a signed-in user who is not
@@ -23,20 +30,61 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
+    """A workspace's page, with its memberships inline: the page runs inside the workspace's
+    scope, where row-level security shows (and lets staff edit) its memberships and lets the
+    deletion reach every row of the workspace."""
+
     list_display = ["name", "slug", "country", "default_currency", "created_at"]
     list_filter = ["country", "default_currency"]
     search_fields = ["name", "slug", "public_id"]
     readonly_fields = ["public_id", "created_at"]
     inlines = [MembershipInline]
 
+    def _in_tenant(self, object_id: str, view: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        tenant = Tenant.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        if tenant is None:
+            return view(*args, **kwargs)
+        with tenant_scope(tenant):
+            response = view(*args, **kwargs)
+            if hasattr(response, "render"):
+                response.render()
+            return response
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        view = super().change_view
+        return self._in_tenant(object_id, view, request, object_id, form_url, extra_context)
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        return self._in_tenant(object_id, super().delete_view, request, object_id, extra_context)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        # "Delete selected": each workspace inside its own scope, so its rows go with it.
+        for tenant in queryset:
+            with tenant_scope(tenant):
+                tenant.delete()
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # A workspace made here gets its first memberships inside its own scope.
+        with tenant_scope(form.instance):
+            super().save_related(request, form, formsets, change)
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(TenantOwnedAdmin):
+    """One workspace at a time; memberships are edited on their workspace's page. Deleting one
+    (or its whole workspace, which takes them along) stays allowed, as it was."""
+
     list_display = ["user", "tenant", "role", "created_at"]
     list_filter = ["tenant", "role"]
     list_select_related = ["user", "tenant"]
-    search_fields = ["user__email", "tenant__name", "tenant__slug"]
-    autocomplete_fields = ["user", "tenant"]
+    search_fields = ["user__email"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
 
 
 @admin.register(User)
@@ -54,6 +102,17 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
     readonly_fields = ["last_login", "date_joined"]
     raw_id_fields = ["last_tenant"]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        # "By tenant" filters through memberships, which only that workspace's scope shows.
+        return in_tenant_of_filter(request, USER_TENANT_PARAM, super().changelist_view, extra_context)
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        user_delete(user=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            user_delete(user=user)
 
 
 @admin.register(Invitation)

@@ -22,20 +22,21 @@ from tenants.scoping import current_tenant_or_none, tenant_scope
 TENANT_PARAM = "tenant__id__exact"
 
 
-def _chosen_tenant(request: HttpRequest) -> Tenant | None:
-    raw = request.GET.get(TENANT_PARAM)
+def _chosen_tenant(request: HttpRequest, param: str = TENANT_PARAM) -> Tenant | None:
+    raw = request.GET.get(param)
     if raw is None and "_changelist_filters" in request.GET:
-        raw = parse_qs(request.GET["_changelist_filters"]).get(TENANT_PARAM, [None])[0]
+        raw = parse_qs(request.GET["_changelist_filters"]).get(param, [None])[0]
     if raw is None or not str(raw).isdigit():
         return None
     return Tenant.objects.filter(pk=int(raw)).first()
 
 
 class TenantOwnedAdmin(admin.ModelAdmin):
-    """Read-only admin for a TenantOwnedModel, scoped to the workspace chosen in the filter.
+    """Read-only admin for a table with a tenant, scoped to the workspace chosen in the filter.
 
-    Finalized financial records are corrected through the product (void, credit note), never
-    edited by hand in the admin, so these pages only show.
+    For TenantOwnedModel rows and for the other tables behind row-level security (memberships,
+    plan subscriptions, usage reports). Finalized financial records are corrected through the
+    product (void, credit note), never edited by hand in the admin, so these pages only show.
     """
 
     list_filter: tuple[Any, ...] = ("tenant",)
@@ -46,7 +47,7 @@ class TenantOwnedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         tenant = current_tenant_or_none()
-        manager = self.model.unscoped_across_tenants
+        manager = getattr(self.model, "unscoped_across_tenants", self.model._base_manager)
         return manager.filter(tenant=tenant) if tenant else manager.none()
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -81,7 +82,28 @@ class TenantOwnedAdmin(admin.ModelAdmin):
             request, super().change_view, object_id, form_url=form_url, extra_context=extra_context
         )
 
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        # Only reachable where a subclass allows deleting (memberships); in the row's workspace.
+        return self._in_chosen_tenant(request, super().delete_view, object_id, extra_context=extra_context)
+
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict | None = None
     ) -> HttpResponse:
         return self._in_chosen_tenant(request, super().history_view, object_id, extra_context=extra_context)
+
+
+def in_tenant_of_filter(
+    request: HttpRequest, param: str, view: Any, *args: Any, **kwargs: Any
+) -> HttpResponse:
+    """Run an admin view of platform rows (users) inside the workspace chosen by filter `param`,
+    so a filter through a tenant's rows (its memberships) sees them; unfiltered, as it is."""
+    tenant = _chosen_tenant(request, param)
+    if tenant is None:
+        return view(request, *args, **kwargs)
+    with tenant_scope(tenant):
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render"):
+            response.render()
+        return response

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from tenants import roles
+from tenants.selectors import user_membership_list
 
 
 def tenancy(request: HttpRequest) -> dict:
@@ -14,8 +16,9 @@ def tenancy(request: HttpRequest) -> dict:
     return {
         "current_tenant": getattr(request, "tenant", None),
         "current_membership": membership,
-        # Lazy: only evaluated when the shell renders the switcher.
-        "my_memberships": user.memberships.select_related("tenant").order_by("tenant__name"),
+        # Lazy: only read when the shell renders the switcher (through user_scope: the page may
+        # be inside one workspace's scope, where the others' memberships are out of sight).
+        "my_memberships": SimpleLazyObject(lambda: user_membership_list(user=user)),
         "can_write": bool(membership and roles.can_write(membership)),
         "can_manage_members": bool(membership and roles.can_manage_members(membership)),
     }

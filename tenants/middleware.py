@@ -9,7 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 
-from tenants.models import Membership
+from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope
 
 TENANT_PATH = re.compile(r"^/t/(?P<slug>[-a-zA-Z0-9_]+)/")
@@ -32,16 +32,19 @@ class TenantMiddleware:
             return self.get_response(request)
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        membership = (
-            Membership.objects.select_related("tenant")
-            .filter(user=request.user, tenant__slug=match["slug"])
-            .first()
-        )
-        if membership is None:
+        tenant = Tenant.objects.filter(slug=match["slug"]).first()
+        if tenant is None:
             raise Http404("No such workspace.")
-        request.tenant = membership.tenant
-        request.membership = membership
-        with tenant_scope(membership.tenant):
+        # The membership is read inside the workspace's scope, the same transaction as the view:
+        # row-level security shows a workspace's memberships only there.
+        with tenant_scope(tenant):
+            membership = (
+                Membership.objects.select_related("tenant").filter(user=request.user, tenant=tenant).first()
+            )
+            if membership is None:
+                raise Http404("No such workspace.")
+            request.tenant = membership.tenant
+            request.membership = membership
             response = self.get_response(request)
             if response.status_code >= 500:
                 transaction.set_rollback(True)

@@ -195,7 +195,12 @@ ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
 
 
 class Membership(models.Model):
-    """A user's place in a tenant. Not tenant-scoped: a user lists their own across tenants."""
+    """A user's place in a tenant.
+
+    No scoped manager (a user lists their own across tenants), but behind row-level security:
+    a workspace's memberships are read inside its scope, a user's own across workspaces inside
+    `tenants.scoping.user_scope` (read only); see tenants/selectors.py.
+    """
 
     public_id = models.CharField(max_length=32, unique=True, default=_membership_public_id, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")

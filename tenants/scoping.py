@@ -11,6 +11,10 @@ Two walls keep tenants apart:
 
 Entry points (request middleware, Celery tasks, management commands, the admin) each enter
 `tenant_scope()` once; nothing else sets the tenant.
+
+Before a tenant is known, two narrow doors exist and nothing else: `user_scope()` lets a
+signed-in user's own memberships (and no other row) be read across their workspaces, and the
+lookup doors of `tenants.doors` turn a hashed token or an external id into a tenant.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
     from tenants.models import Tenant
 
 _current_tenant: ContextVar[Tenant | None] = ContextVar("current_tenant", default=None)
+_current_user_id: ContextVar[int | None] = ContextVar("current_user_id", default=None)
 
 
 class TenantNotSetError(RuntimeError):
@@ -51,17 +56,14 @@ def current_tenant_or_none() -> Tenant | None:
     return _current_tenant.get()
 
 
-def _set_database_tenant(tenant_id: int | None, using: str) -> None:
+def _set_database_setting(name: str, value: int | None, using: str) -> None:
     connection = connections[using]
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
         # is_local=true: the setting dies with the transaction, so a pooled connection
-        # can never carry one tenant's id into another's request.
-        cursor.execute(
-            "SELECT set_config('app.tenant_id', %s, true)",
-            ["" if tenant_id is None else str(tenant_id)],
-        )
+        # can never carry one tenant's (or user's) id into another's request.
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, "" if value is None else str(value)])
 
 
 @contextmanager
@@ -73,13 +75,35 @@ def tenant_scope(tenant: Tenant, *, using: str = "default") -> Iterator[Tenant]:
     nested = connections[using].in_atomic_block
     try:
         with transaction.atomic(using=using):
-            _set_database_tenant(tenant.pk, using)
+            _set_database_setting("app.tenant_id", tenant.pk, using)
             yield tenant
             if nested:
                 # Nested scopes (rare: the admin, tests) hand the outer tenant back to the database.
-                _set_database_tenant(previous.pk if previous else None, using)
+                _set_database_setting("app.tenant_id", previous.pk if previous else None, using)
     finally:
         _current_tenant.reset(token)
+
+
+@contextmanager
+def user_scope(user_id: int, *, using: str = "default") -> Iterator[None]:
+    """Let the database show user `user_id`'s own memberships, in every workspace, for one transaction.
+
+    A door, kept narrow: it opens the `own_rows` read policy of the membership table (see
+    `tenants.rls`) and nothing else; every other tenant-owned table still needs a tenant. It is
+    for what a person sees *across* their workspaces (the switcher, where "/" takes them); a
+    check of one membership in one known workspace runs inside that workspace's scope instead.
+    """
+    previous = _current_user_id.get()
+    token = _current_user_id.set(user_id)
+    nested = connections[using].in_atomic_block
+    try:
+        with transaction.atomic(using=using):
+            _set_database_setting("app.user_id", user_id, using)
+            yield
+            if nested:
+                _set_database_setting("app.user_id", previous, using)
+    finally:
+        _current_user_id.reset(token)
 
 
 class TenantScopedQuerySet(models.QuerySet):

@@ -10,6 +10,7 @@ from django.core.files.storage import storages
 from django.db.models import QuerySet
 
 from tenants.models import Invitation, Membership, Tenant, User
+from tenants.scoping import tenant_scope, user_scope
 
 logger = logging.getLogger(__name__)
 
@@ -25,15 +26,29 @@ def invitation_pending_list() -> QuerySet[Invitation]:
     )
 
 
+def user_membership_list(*, user: User) -> list[Membership]:
+    """The user's memberships in every workspace, by workspace name (their own rows only)."""
+    with user_scope(user.pk):
+        return list(Membership.objects.filter(user=user).select_related("tenant").order_by("tenant__name"))
+
+
+def user_membership_in(*, user_id: int, tenant: Tenant | None) -> Membership | None:
+    """The user's membership in `tenant` (None for no tenant), read inside the tenant's scope."""
+    if tenant is None:
+        return None
+    with tenant_scope(tenant):
+        return (
+            Membership.objects.select_related("tenant", "user").filter(tenant=tenant, user_id=user_id).first()
+        )
+
+
 def user_home_tenant(*, user: User) -> Tenant | None:
     """Where "/" takes a user: their last workspace if still a member, else their first."""
-    memberships = Membership.objects.filter(user=user).select_related("tenant")
-    if user.last_tenant_id:
-        last = memberships.filter(tenant_id=user.last_tenant_id).first()
-        if last:
-            return last.tenant
-    first = memberships.order_by("tenant__name").first()
-    return first.tenant if first else None
+    memberships = user_membership_list(user=user)
+    for membership in memberships:
+        if membership.tenant_id == user.last_tenant_id:
+            return membership.tenant
+    return memberships[0].tenant if memberships else None
 
 
 def stored_image_data_uri(name: str) -> str:

@@ -25,7 +25,7 @@ from tenants import roles
 from tenants.auth_guard import auth_event_record
 from tenants.emails import normalize_email_address, same_address
 from tenants.models import AuthEvent, Invitation, Membership, Role, Tenant, User
-from tenants.scoping import tenant_scope
+from tenants.scoping import tenant_scope, user_scope
 from tenants.signals import document_details_changed
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,8 @@ def tenant_create(
     except ValidationError as error:
         _raise_validation(error)
     tenant.save()
-    Membership.objects.create(user=owner, tenant=tenant, role=Role.OWNER)
+    with tenant_scope(tenant):
+        Membership.objects.create(user=owner, tenant=tenant, role=Role.OWNER)
     owner.last_tenant = tenant
     owner.save(update_fields=["last_tenant"])
     return tenant
@@ -287,6 +288,21 @@ def membership_remove(*, actor: Membership, membership: Membership) -> Membershi
         detail=f"{'left' if leaving else 'removed from'} workspace {membership.tenant.slug}",
     )
     return membership
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> None:
+    """Delete an account (platform admin). Each of its memberships is deleted inside its own
+    workspace's scope: row-level security shows a workspace's memberships nowhere else, so
+    Django's cascade from the user alone would miss them."""
+    with user_scope(user.pk):
+        tenants = [
+            membership.tenant for membership in Membership.objects.filter(user=user).select_related("tenant")
+        ]
+    for tenant in tenants:
+        with tenant_scope(tenant):
+            Membership.objects.filter(tenant=tenant, user=user).delete()
+    user.delete()
 
 
 @transaction.atomic

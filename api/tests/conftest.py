@@ -40,9 +40,12 @@ def jwt_client(membership: Membership) -> APIClient:
 
 
 def api_key(tenant: Tenant, role: str = Role.MEMBER) -> str:
-    owner = Membership.objects.filter(tenant=tenant, role=Role.OWNER).select_related("user", "tenant").first()
-    owner = owner or MembershipFactory(tenant=tenant, role=Role.OWNER)
-    return api_key_create(actor=owner, name=f"{role} key", role=role).secret
+    with tenant_scope(tenant):
+        owner = (
+            Membership.objects.filter(tenant=tenant, role=Role.OWNER).select_related("user", "tenant").first()
+        )
+        owner = owner or MembershipFactory(tenant=tenant, role=Role.OWNER)
+        return api_key_create(actor=owner, name=f"{role} key", role=role).secret
 
 
 def key_client(tenant: Tenant, role: str = Role.MEMBER) -> APIClient:

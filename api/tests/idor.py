@@ -9,12 +9,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from tenants.models import Tenant
-from tenants.rls import tenant_owned_models
+from tenants.rls import models_with_tenant_column, tenant_owned_models
 from tenants.scoping import tenant_scope
 
 METHODS = ("get", "post", "patch", "put", "delete")
@@ -100,15 +99,13 @@ def _bodies(victim_ids: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def snapshot(tenant: Tenant) -> dict[str, list[dict[str, Any]]]:
-    """Every tenant-owned row of `tenant`, and its API keys, as plain values."""
+    """Every row of `tenant` in every table with a tenant_id (memberships, API keys, Stripe
+    account, plan... included), as plain values."""
     rows: dict[str, list[dict[str, Any]]] = {}
     with tenant_scope(tenant):
-        for model in tenant_owned_models():
-            rows[model._meta.label] = sorted(
-                (dict(row) for row in model.objects.order_by("pk").values()), key=lambda r: r["id"]
-            )
-    api_key = apps.get_model("api", "ApiKey")
-    rows["api.ApiKey"] = list(api_key.objects.filter(tenant=tenant).order_by("pk").values())
+        for model in models_with_tenant_column():
+            queryset = model._base_manager.filter(tenant=tenant).order_by("pk")
+            rows[model._meta.label] = [dict(row) for row in queryset.values()]
     return rows
 
 

@@ -16,6 +16,7 @@ from api.models import ApiKey
 from api.services import hash_secret
 from api.tests.conftest import api_key, jwt_client
 from tenants.models import Membership, Role
+from tenants.scoping import tenant_scope
 from tenants.tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -94,14 +95,16 @@ def test_access_token_expires_and_refresh_gives_a_new_one(owner_membership):
 def test_removed_member_loses_access_at_once(owner_membership, member_membership):
     api = jwt_client(member_membership)
     assert api.get("/api/v1/clients/").status_code == 200
-    Membership.objects.filter(pk=member_membership.pk).delete()
+    with tenant_scope(member_membership.tenant):
+        Membership.objects.filter(pk=member_membership.pk).delete()
     response = api.get("/api/v1/clients/")
     assert response.status_code == 401
 
 
 def test_demoted_member_cannot_write_with_an_old_token(member_membership, data):
     api = jwt_client(member_membership)
-    Membership.objects.filter(pk=member_membership.pk).update(role=Role.VIEWER)
+    with tenant_scope(member_membership.tenant):
+        Membership.objects.filter(pk=member_membership.pk).update(role=Role.VIEWER)
     response = api.post("/api/v1/clients/", {"name": "X", "emails": ["x@x.example"]}, format="json")
     assert response.status_code == 403
 
@@ -112,9 +115,10 @@ def test_api_key_lifecycle(owner_api, tenant, data):
     secret = created.json()["secret"]
     key_id = created.json()["id"]
     assert secret.startswith(created.json()["prefix"])
-    stored = ApiKey.objects.get(public_id=key_id)
-    assert stored.secret_hash == hash_secret(secret)
-    assert secret not in str(ApiKey.objects.filter(pk=stored.pk).values().first())
+    with tenant_scope(tenant):
+        stored = ApiKey.objects.get(public_id=key_id)
+        assert stored.secret_hash == hash_secret(secret)
+        assert secret not in str(ApiKey.objects.filter(pk=stored.pk).values().first())
 
     listed = owner_api.get("/api/v1/api-keys/").json()
     assert "secret" not in listed[0]
@@ -152,11 +156,12 @@ def test_only_admins_manage_keys_and_never_above_their_role(member_api, admin_me
     assert escalate.json()["error"]["fields"] == {"role": ["A key cannot have more rights than you."]}
 
 
-def test_outsider_cannot_list_or_revoke_our_keys(owner_api, outsider_api):
+def test_outsider_cannot_list_or_revoke_our_keys(owner_api, outsider_api, tenant):
     key_id = owner_api.post("/api/v1/api-keys/", {"name": "CI"}, format="json").json()["id"]
     assert outsider_api.get("/api/v1/api-keys/").json() == []
     assert outsider_api.post(f"/api/v1/api-keys/{key_id}/revoke/").status_code == 404
-    assert ApiKey.objects.get(public_id=key_id).revoked_at is None
+    with tenant_scope(tenant):
+        assert ApiKey.objects.get(public_id=key_id).revoked_at is None
 
 
 def test_session_calls_need_csrf_and_a_tenant_header(owner, data, outsider_membership):

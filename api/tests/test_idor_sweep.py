@@ -54,7 +54,8 @@ def _victim(other_tenant, outsider_membership) -> tuple[Victim, dict[str, str], 
 
 
 def _attackers(tenant) -> dict[str, APIClient]:
-    owner = Membership.objects.get(tenant=tenant, role=Role.OWNER)
+    with tenant_scope(tenant):
+        owner = Membership.objects.select_related("tenant", "user").get(tenant=tenant, role=Role.OWNER)
     key = APIClient()
     key.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key(tenant, Role.OWNER)}")
     return {"A-jwt": jwt_client(owner), "A-key": key}

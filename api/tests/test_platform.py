@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 from api.base import TenantScopedViewSet
 from api.models import ApiKey
 from invoices.models import Client
+from tenants.scoping import tenant_scope
 
 pytestmark = pytest.mark.django_db
 
@@ -147,9 +148,11 @@ def test_schema_lists_every_route_and_the_docs_obey_the_csp(client):
     assert "SwaggerUIBundle" in script.content.decode()
 
 
-def test_api_keys_table_is_platform_level_but_listed_per_tenant(owner_api, outsider_api):
+def test_api_keys_are_listed_per_tenant(owner_api, outsider_api, tenant, other_tenant):
     owner_api.post("/api/v1/api-keys/", {"name": "Acme CI"}, format="json")
     outsider_api.post("/api/v1/api-keys/", {"name": "Globex CI"}, format="json")
-    assert ApiKey.objects.count() == 2
+    for workspace, name in ((tenant, "Acme CI"), (other_tenant, "Globex CI")):
+        with tenant_scope(workspace):
+            assert list(ApiKey.objects.values_list("name", flat=True)) == [name]
     assert [k["name"] for k in owner_api.get("/api/v1/api-keys/").json()] == ["Acme CI"]
     assert [k["name"] for k in outsider_api.get("/api/v1/api-keys/").json()] == ["Globex CI"]

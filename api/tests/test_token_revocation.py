@@ -19,6 +19,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from api.tests.conftest import api_key
 from tenants.models import AuthEvent, Membership, Role, User
+from tenants.scoping import tenant_scope
 from tenants.services import membership_remove
 from tenants.tests.account_helpers import fresh_cache, only_link, totp_code  # noqa: F401  (fixture)
 from tenants.tests.factories import PASSWORD, MembershipFactory, UserFactory
@@ -198,13 +199,14 @@ def test_a_removed_member_loses_that_workspace_for_good_and_keeps_the_others(
     MembershipFactory(user=member, tenant=other_tenant, role=Role.MEMBER)
     acme, globex = sign_in("member@acme.test"), sign_in("member@acme.test", "globex")
 
-    membership_remove(actor=owner_membership, membership=member_membership)
+    with tenant_scope(owner_membership.tenant):
+        membership_remove(actor=owner_membership, membership=member_membership)
     assert_ended(acme, because="no longer a member")
     assert_alive(globex)
     assert revocations(member) == ["removed from workspace acme"]
 
     # Invited back: the old tokens stay dead (the new membership is another one)...
-    Membership.objects.create(user=member, tenant=owner_membership.tenant, role=Role.MEMBER)
+    MembershipFactory(user=member, tenant=owner_membership.tenant, role=Role.MEMBER)
     assert_ended(acme, because="no longer a member")
     # ...and a new sign-in works.
     assert_alive(sign_in("member@acme.test"))

@@ -30,7 +30,8 @@ from api.errors import ApiError
 from api.tokens import STAMP_CLAIM, TokenRevoked, token_membership, token_pair_issue, token_user
 from tenants.auth_guard import Door, SignInAttempt, SignInThrottled, signin_attempt_begin
 from tenants.emails import email_lookup_key
-from tenants.models import Membership, User
+from tenants.models import Tenant, User
+from tenants.selectors import user_membership_in
 from tenants.token_revocation import api_token_stamp_is_current, api_tokens_revoke
 
 # Per client address, on every request here: a flood limit for scripts gone wrong. Failed
@@ -99,11 +100,8 @@ class TokenObtainView(_PublicView):
         if not EmailAddress.objects.filter(user=user, verified=True).exists():
             attempt.failed(user=user, detail="email address not verified")
             raise _invalid()
-        membership = (
-            Membership.objects.select_related("tenant", "user")
-            .filter(Q(tenant__slug=data["tenant"]) | Q(tenant__public_id=data["tenant"]), user=user)
-            .first()
-        )
+        tenant = Tenant.objects.filter(Q(slug=data["tenant"]) | Q(public_id=data["tenant"])).first()
+        membership = user_membership_in(user_id=user.pk, tenant=tenant)
         if membership is None:
             # Counted like a wrong password: otherwise the absence of a delay would tell a
             # guesser the password was right.

@@ -27,11 +27,12 @@ def connect_tenant(
         connect.stripe_account_onboarding_link(
             actor=owner, refresh_url="http://127.0.0.1/refresh", return_url="http://127.0.0.1/return"
         )
-    account = StripeAccount.objects.get(tenant=tenant)
+        account = StripeAccount.objects.get(tenant=tenant)
     if finish:
         standin.account_complete_onboarding(account.stripe_id)
         connect.stripe_account_sync(stripe_id=account.stripe_id)
-        account.refresh_from_db()
+        with tenant_scope(tenant):
+            account.refresh_from_db()
     return account
 
 

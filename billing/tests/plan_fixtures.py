@@ -17,9 +17,10 @@ import pytest
 from django.test import Client
 
 from billing import plan_services
+from billing.plan_models import PlanSubscription
 from billing.tests.fixtures import post_stripe_event
 from billing.tests.stripe_standin import StripeStandIn
-from tenants.models import Membership
+from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope
 
 __all__ = ["plans_standin"]
@@ -39,6 +40,12 @@ def plans_standin(stripe_standin: StripeStandIn, settings: Any) -> StripeStandIn
     settings.STRIPE_METER_EVENT_NAME = "invoices_sent"
     settings.PLAN_FREE_MONTHLY_INVOICES = 5
     return stripe_standin
+
+
+def plan_subscription_of(tenant: Tenant) -> PlanSubscription:
+    """The workspace's plan row, read inside its scope (row-level security hides it elsewhere)."""
+    with tenant_scope(tenant):
+        return PlanSubscription.objects.get(tenant=tenant)
 
 
 def checkout(membership: Membership, plan: str = "pro") -> dict[str, Any]:

@@ -40,7 +40,8 @@ def pay(
         url = invoice_checkout_start(invoice=invoice, return_url="http://testserver/i/x")
     session_id = url.rsplit("/", 1)[-1]
     assert standin.pay_checkout_session(session_id) == ""
-    account = StripeAccount.objects.get(tenant=tenant).stripe_id
+    with tenant_scope(tenant):
+        account = StripeAccount.objects.get(tenant=tenant).stripe_id
     return invoice, stripe_client.checkout_session_retrieve(session_id=session_id, account=account)
 
 
@@ -343,7 +344,8 @@ def test_account_updated_keeps_the_connection_state_current(
 ) -> None:
     stripe_standin.account_restrict(connected.stripe_id)
     deliver(client, django_capture_on_commit_callbacks, events_of(stripe_standin, "account.updated")[-1])
-    connected.refresh_from_db()
+    with tenant_scope(connected.tenant):
+        connected.refresh_from_db()
     assert (connected.state, connected.charges_enabled, connected.requirements_due) == (
         "restricted",
         False,
@@ -351,7 +353,8 @@ def test_account_updated_keeps_the_connection_state_current(
     )
     # An older event delivered late does not turn the clock back: state comes from Stripe.
     deliver(client, django_capture_on_commit_callbacks, events_of(stripe_standin, "account.updated")[0])
-    connected.refresh_from_db()
+    with tenant_scope(connected.tenant):
+        connected.refresh_from_db()
     assert connected.state == "restricted"
 
 

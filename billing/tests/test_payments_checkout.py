@@ -276,11 +276,13 @@ def test_connect_onboarding_through_the_settings_page(
     assert response.status_code == 303
     onboarding = response["Location"]
     assert onboarding.startswith(f"{stripe_standin.base_url}/setup/s/acct_")
-    account = StripeAccount.objects.get(tenant=tenant)
+    with tenant_scope(tenant):
+        account = StripeAccount.objects.get(tenant=tenant)
     assert account.state == "pending"
     # A second click reuses the account (a new link only).
     owner_client.post(f"/t/{tenant.slug}/settings/payments/connect/")
-    assert StripeAccount.objects.count() == 1
+    with tenant_scope(tenant):
+        assert StripeAccount.objects.count() == 1
     accounts = [r for r in stripe_standin.requests if r["path"] == "/v1/accounts" and r["method"] == "POST"]
     assert len(accounts) == 1
     # The owner finishes onboarding on Stripe's page, which sends the browser back.
@@ -291,7 +293,8 @@ def test_connect_onboarding_through_the_settings_page(
     assert back == f"http://testserver/t/{tenant.slug}/settings/payments/return/"
     response = owner_client.get(back.replace("http://testserver", ""))
     assert "your clients can pay by card" in response.content.decode()
-    account.refresh_from_db()
+    with tenant_scope(tenant):
+        account.refresh_from_db()
     assert (account.state, account.charges_enabled) == ("active", True)
     assert 'data-state="active"' in response.content.decode()
 
@@ -323,7 +326,7 @@ def test_settings_are_for_owners_and_admins(
     assert outsider_client.get(url + "return/").status_code == 404
     with tenant_scope(tenant):
         assert not PaymentSettings.objects.exists()
-    assert StripeAccount.objects.count() == 0
+        assert StripeAccount.objects.count() == 0
 
 
 def test_saving_payment_options(owner_client: Client, tenant: Tenant) -> None:

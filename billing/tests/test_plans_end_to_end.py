@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from billing.models import StripeEvent
-from billing.plan_models import PlanSubscription
+from billing.tests.plan_fixtures import plan_subscription_of
 from billing.tests.stripe_standin import StripeStandIn
 from billing.tests.test_standin import fetch
 from tenants.models import Tenant
@@ -32,18 +32,18 @@ def test_subscribe_on_the_hosted_page_then_cancel_in_the_portal(
     assert {d.status for d in plans_standin.deliveries} == {200}
     assert "customer.subscription.created" in {d.type for d in plans_standin.deliveries}
     assert set(StripeEvent.objects.values_list("status", flat=True)) == {"processed"}
-    row = PlanSubscription.objects.get(tenant=tenant)
+    row = plan_subscription_of(tenant)
     assert (row.plan, row.status) == ("pro", "active")
 
     # Stripe retries a delivery: nothing changes.
     plans_standin.redeliver(plans_standin.deliveries[0].event_id)
-    assert PlanSubscription.objects.get(tenant=tenant).status == "active"
+    assert plan_subscription_of(tenant).status == "active"
 
     portal = owner_client.post(reverse("plan_portal", args=[tenant.slug]))["Location"]
     status, _, _ = fetch(portal, "POST", {"action": "cancel", "subscription": row.stripe_subscription_id})
     assert status == 303
     assert plans_standin.deliveries[-1].type == "customer.subscription.deleted"
-    row.refresh_from_db()
+    row = plan_subscription_of(tenant)
     assert (row.status, row.effective_plan) == ("canceled", "free")
     assert "Your subscription was canceled" in owner_client.get(billing).content.decode()
 
@@ -60,4 +60,4 @@ def test_a_declined_card_subscribes_nothing(
     assert status == 402
     assert "Your card was declined." in page
     assert plans_standin.deliveries == []
-    assert PlanSubscription.objects.get(tenant=tenant).status == ""
+    assert plan_subscription_of(tenant).status == ""

@@ -22,6 +22,7 @@ from invoices.models import Invoice, InvoiceStatus
 from invoices.tests.factories import make_invoice
 from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope
+from tenants.tests.fixtures import rows_in_every_tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +92,7 @@ def test_without_stripe_every_workspace_is_unlimited(owner_membership: Membershi
     assert not settings.STRIPE_SECRET_KEY
     invoices = finalized(owner_membership, 7)
     assert all(i.status == InvoiceStatus.OPEN for i in invoices)
-    assert not PlanSubscription.objects.exists()
+    assert rows_in_every_tenant(PlanSubscription) == 0
 
 
 def test_the_finalize_page_refuses_and_offers_upgrade(

@@ -17,6 +17,8 @@ from billing.tests.fixtures import make_stripe_event, post_stripe_event
 from billing.tests.plan_fixtures import METER, checkout, deliver, events_of, subscribe
 from billing.tests.stripe_standin import StripeStandIn
 from tenants.models import Membership, Tenant
+from tenants.scoping import TenantNotSetError, tenant_scope
+from tenants.tests.fixtures import rows_in_every_tenant
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("billing_celery_eager")]
 
@@ -24,7 +26,8 @@ LIFECYCLE = ["customer.subscription.created", "invoice.paid", "customer.subscrip
 
 
 def row(tenant: Tenant) -> PlanSubscription:
-    return PlanSubscription.objects.get(tenant=tenant)
+    with tenant_scope(tenant):
+        return PlanSubscription.objects.get(tenant=tenant)
 
 
 def test_checkout_is_a_hosted_subscription_session_for_the_plans_price(
@@ -95,7 +98,8 @@ def test_lifecycle_events_in_any_order_twice_give_the_same_plan(
     assert subscription.stripe_subscription_id == subscription_id
     assert subscription.current_period_start is not None
     assert subscription.current_period_end > subscription.current_period_start
-    assert tenant_plan(tenant=tenant).code == PlanCode.PRO
+    with tenant_scope(tenant):
+        assert tenant_plan(tenant=tenant).code == PlanCode.PRO
     assert StripeEvent.objects.count() == 3
     assert set(StripeEvent.objects.values_list("status", flat=True)) == {"processed"}
 
@@ -117,7 +121,8 @@ def test_cancellation_returns_the_workspace_to_free(
     subscription = row(tenant)
     assert (subscription.plan, subscription.status) == ("business", "canceled")
     assert subscription.effective_plan == PlanCode.FREE
-    assert tenant_plan(tenant=tenant).code == PlanCode.FREE
+    with tenant_scope(tenant):
+        assert tenant_plan(tenant=tenant).code == PlanCode.FREE
 
 
 def test_a_failed_renewal_is_past_due_and_keeps_the_plan_until_paid(
@@ -139,7 +144,8 @@ def test_a_failed_renewal_is_past_due_and_keeps_the_plan_until_paid(
     subscription = row(tenant)
     assert subscription.status == "past_due"
     assert subscription.current_period_start == first_period_end
-    assert tenant_plan(tenant=tenant).code == PlanCode.PRO
+    with tenant_scope(tenant):
+        assert tenant_plan(tenant=tenant).code == PlanCode.PRO
 
     plans_standin.subscription_renew(subscription_id, paid=True)
     paid = events_of(plans_standin, subscription_id, "invoice.paid")[-1]
@@ -191,7 +197,7 @@ def test_events_from_connected_accounts_and_unknown_subscriptions_are_ignored(
         post_stripe_event(client, stranger)
     assert StripeEvent.objects.get(stripe_id=connect_event["id"]).status == "processed"
     assert StripeEvent.objects.get(stripe_id=stranger["id"]).status == "failed"
-    assert not PlanSubscription.objects.exists()
+    assert rows_in_every_tenant(PlanSubscription) == 0
 
 
 def test_a_subscription_of_no_workspace_is_ignored(
@@ -209,7 +215,41 @@ def test_a_subscription_of_no_workspace_is_ignored(
     plans_standin.pay_checkout_session(session["id"])
     subscription_id = plans_standin.store.objects[session["id"]]["subscription"]
     assert plan_subscription_sync(subscription_id=subscription_id) is None
-    assert not PlanSubscription.objects.exists()
+    assert rows_in_every_tenant(PlanSubscription) == 0
+
+
+def test_a_subscription_without_our_metadata_finds_its_workspace_by_customer(
+    plans_standin: StripeStandIn,
+    owner_membership: Membership,
+    other_tenant: Tenant,
+    client: Client,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # Made in Stripe's dashboard for the workspace's customer: no metadata names the workspace,
+    # so the webhook finds it through the customer's lookup door (the row is behind RLS).
+    tenant = owner_membership.tenant
+    customer = checkout(owner_membership)["customer"]
+    with tenant_scope(other_tenant):
+        PlanSubscription.objects.create(tenant=other_tenant, stripe_customer_id="cus_someone_else")
+    session = stripe_client.checkout_session_create(
+        params={
+            "mode": "subscription",
+            "customer": customer,
+            "line_items": [{"price": settings.STRIPE_PRICE_BUSINESS, "quantity": 1}],
+        },
+        idempotency_key="checkout-from-the-dashboard",
+    )
+    plans_standin.pay_checkout_session(session["id"])
+    subscription_id = plans_standin.store.objects[session["id"]]["subscription"]
+    assert not plans_standin.store.objects[subscription_id].get("metadata")
+    deliver(
+        client,
+        events_of(plans_standin, subscription_id, "customer.subscription.created"),
+        django_capture_on_commit_callbacks,
+    )
+    assert (row(tenant).plan, row(tenant).status) == ("business", "active")
+    assert row(other_tenant).status == ""
 
 
 def test_plans_are_off_without_a_key_or_without_prices(settings: Any, tenant: Tenant) -> None:
@@ -227,3 +267,17 @@ def test_meter_price_is_metered(plans_standin: StripeStandIn, settings: Any) -> 
     price, _ = plans_standin.store.find(settings.STRIPE_PRICE_INVOICES_SENT)
     assert price["recurring"]["usage_type"] == "metered"
     assert price["recurring"]["meter"] == METER
+
+
+def test_a_plan_is_read_only_inside_its_workspaces_scope(
+    plans_standin: StripeStandIn, owner_membership: Membership, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # Outside the scope row-level security hides the subscription: reading there would make a
+    # paying workspace look Free, so it is refused rather than answered.
+    plan_subscription_sync(subscription_id=subscribe(plans_standin, owner_membership, "pro"))
+    with pytest.raises(TenantNotSetError):
+        tenant_plan(tenant=tenant)
+    with tenant_scope(other_tenant), pytest.raises(ValueError, match="its own tenant scope"):
+        tenant_plan(tenant=tenant)
+    with tenant_scope(tenant):
+        assert tenant_plan(tenant=tenant).code == PlanCode.PRO

@@ -18,6 +18,7 @@ from invoices.models import Invoice
 from invoices.tests.factories import make_invoice
 from tenants.models import Membership
 from tenants.scoping import tenant_scope
+from tenants.tests.fixtures import rows_in_every_tenant
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("billing_celery_eager")]
 
@@ -41,7 +42,8 @@ def meter_requests(standin: StripeStandIn) -> list[dict[str, Any]]:
 @pytest.fixture
 def subscribed(plans_standin: StripeStandIn, owner_membership: Membership) -> str:
     plan_subscription_sync(subscription_id=subscribe(plans_standin, owner_membership, "pro"))
-    return PlanSubscription.objects.get(tenant=owner_membership.tenant).stripe_customer_id
+    with tenant_scope(owner_membership.tenant):
+        return PlanSubscription.objects.get(tenant=owner_membership.tenant).stripe_customer_id
 
 
 def test_each_sent_invoice_is_one_meter_event_however_often_it_is_sent(
@@ -73,7 +75,8 @@ def test_each_sent_invoice_is_one_meter_event_however_often_it_is_sent(
     # Once per invoice on our side too: not left to Stripe's deduplication.
     assert len(meter_requests(plans_standin)) == 2
     assert meter_requests(plans_standin)[0]["idempotency_key"] == f"invoice-sent-{first.public_id}"
-    reports = UsageReport.objects.order_by("id")
+    with tenant_scope(owner_membership.tenant):
+        reports = list(UsageReport.objects.order_by("id"))
     assert [(r.invoice_public_id, r.status, r.attempts) for r in reports] == [
         (first.public_id, "reported", 1),
         (second.public_id, "reported", 1),
@@ -95,7 +98,7 @@ def test_nothing_is_queued_when_the_sending_rolls_back(
         except RuntimeError:
             pass
     assert callbacks == []
-    assert not UsageReport.objects.exists()
+    assert rows_in_every_tenant(UsageReport) == 0
     assert meter_requests(plans_standin) == []
 
 
@@ -103,7 +106,8 @@ def test_a_workspace_never_subscribed_has_nothing_to_meter(
     plans_standin: StripeStandIn, owner_membership: Membership, django_capture_on_commit_callbacks: Any
 ) -> None:
     send(owner_membership, finalized(owner_membership), django_capture_on_commit_callbacks)
-    assert UsageReport.objects.get().status == "skipped"
+    with tenant_scope(owner_membership.tenant):
+        assert UsageReport.objects.get().status == "skipped"
     assert meter_requests(plans_standin) == []
 
 
@@ -120,7 +124,7 @@ def test_without_stripe_nothing_is_reported(
             actor=owner_membership, invoice=make_invoice(actor=owner_membership, finalize=True)
         )
     assert queued == []
-    assert not UsageReport.objects.exists()
+    assert rows_in_every_tenant(UsageReport) == 0
 
 
 def test_a_failed_report_is_kept_and_retried(
@@ -145,11 +149,13 @@ def test_a_failed_report_is_kept_and_retried(
         plan_services.usage_report_invoice_sent(
             tenant_id=owner_membership.tenant_id, invoice_public_id=invoice.public_id
         )
-    report = UsageReport.objects.get()
+    with tenant_scope(owner_membership.tenant):
+        report = UsageReport.objects.get()
     assert (report.status, report.attempts, report.last_error) == ("pending", 1, "Stripe is unreachable")
 
     # The task retries (eagerly here, immediately) and the event goes out once.
     send(owner_membership, invoice, django_capture_on_commit_callbacks)
-    report.refresh_from_db()
+    with tenant_scope(owner_membership.tenant):
+        report.refresh_from_db()
     assert (report.status, report.attempts, report.last_error) == ("reported", 2, "")
     assert len(plans_standin.meter_events) == 1

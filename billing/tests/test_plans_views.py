@@ -10,8 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from billing.models import StripeEvent
-from billing.plan_models import PlanSubscription
-from billing.tests.plan_fixtures import deliver, events_of, subscribe
+from billing.tests.plan_fixtures import deliver, events_of, plan_subscription_of, subscribe
 from billing.tests.stripe_standin import StripeStandIn
 from billing.tests.test_standin import fetch
 from tenants.models import Membership, Tenant
@@ -105,7 +104,7 @@ def test_subscribe_through_hosted_checkout_then_webhooks(
     assert StripeEvent.objects.filter(status="processed").count() == len(
         events_of(plans_standin, subscription_id)
     )
-    row = PlanSubscription.objects.get(tenant=tenant)
+    row = plan_subscription_of(tenant)
     assert (row.plan, row.status) == ("pro", "active")
 
     body = owner_client.get(url(tenant)).content.decode()
@@ -129,7 +128,7 @@ def test_coming_back_from_checkout_syncs_without_waiting_for_the_webhook(
     response = owner_client.get(url(tenant), {"checkout": "success", "session_id": session_id}, follow=True)
 
     assert "your subscription is set up" in response.content.decode()
-    row = PlanSubscription.objects.get(tenant=tenant)
+    row = plan_subscription_of(tenant)
     assert (row.plan, row.status) == ("business", "active")
 
 
@@ -145,7 +144,7 @@ def test_another_workspaces_session_id_is_ignored(
         o["id"] for o in plans_standin.store.objects.values() if o.get("subscription") == theirs
     )
     owner_client.get(url(tenant), {"checkout": "success", "session_id": their_session})
-    assert PlanSubscription.objects.get(tenant=tenant).status == ""
+    assert plan_subscription_of(tenant).status == ""
 
 
 def test_payment_failed_is_shown_as_past_due(
@@ -196,7 +195,7 @@ def test_manage_subscription_opens_the_portal_where_canceling_returns_to_free(
         django_capture_on_commit_callbacks,
     )
 
-    row = PlanSubscription.objects.get(tenant=tenant)
+    row = plan_subscription_of(tenant)
     assert (row.status, row.effective_plan) == ("canceled", "free")
     body = owner_client.get(url(tenant)).content.decode()
     assert "Free plan" in body
@@ -221,7 +220,7 @@ def test_switching_plans_in_the_portal(
     )
     updates = events_of(plans_standin, subscription_id, "customer.subscription.updated")
     deliver(owner_client, updates[-1:], django_capture_on_commit_callbacks)
-    assert PlanSubscription.objects.get(tenant=tenant).plan == "business"
+    assert plan_subscription_of(tenant).plan == "business"
 
 
 def test_the_portal_needs_a_subscription_first(
@@ -240,8 +239,11 @@ def test_platform_admin_lists_subscriptions_read_only(
     plans_standin: StripeStandIn, admin_client: Client, owner_membership: Membership
 ) -> None:
     subscribe(plans_standin, owner_membership, "pro")
-    response = admin_client.get(reverse("admin:billing_plansubscription_changelist"))
+    # Behind row-level security: one workspace at a time, chosen in the "By tenant" filter.
+    changelist = reverse("admin:billing_plansubscription_changelist")
+    assert "Choose a workspace" in admin_client.get(changelist).content.decode()
+    response = admin_client.get(changelist, {"tenant__id__exact": owner_membership.tenant_id})
     assert response.status_code == 200
-    assert owner_membership.tenant.name in response.content.decode()
+    assert [row.tenant for row in response.context["cl"].result_list] == [owner_membership.tenant]
     assert admin_client.get(reverse("admin:billing_usagereport_changelist")).status_code == 200
     assert admin_client.get(reverse("admin:billing_plansubscription_add")).status_code == 403

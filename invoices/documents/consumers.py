@@ -8,14 +8,15 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from invoices.documents.live import group_name
-from tenants.models import Membership
+from tenants.models import Tenant
+from tenants.selectors import user_membership_in
 
 
 @database_sync_to_async
 def _member_tenant_id(user: Any, slug: str) -> int | None:
     if not getattr(user, "is_authenticated", False):
         return None
-    membership = Membership.objects.filter(user=user, tenant__slug=slug).only("tenant_id").first()
+    membership = user_membership_in(user_id=user.pk, tenant=Tenant.objects.filter(slug=slug).first())
     return membership.tenant_id if membership else None
 
 

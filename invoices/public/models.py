@@ -4,12 +4,13 @@ Two tables, because the public request arrives with no tenant:
 
 - `InvoiceLink` (tenant-owned, behind row-level security) is the link itself: which invoice,
   who issued it, when it expires, when it was revoked, when the client first opened it.
-- `PublicInvoiceLink` (platform-level, *not* tenant-owned) is the index the public request
-  needs before it can know the tenant: sha256(token) → (tenant, link public id). It holds no
-  invoice data and no secret: the token itself is never stored, only its hash, and a hash of
-  a 256-bit random token cannot be turned back into a working link. Reading it without a tenant
-  scope therefore reveals nothing; the invoice is only read after entering the tenant's scope,
-  where the tenant-owned `InvoiceLink` is checked again (revoked, expired).
+- `PublicInvoiceLink` is the index the public request needs before it can know the tenant:
+  sha256(token) → (tenant, link public id). It holds no invoice data and no secret: the token
+  itself is never stored, only its hash, and a hash of a 256-bit random token cannot be turned
+  back into a working link. It is behind row-level security like every table with a tenant;
+  the request finds its row through the lookup door `lookup_door_public_invoice_link`
+  (tenants/doors.py: the exact hash in, tenant and row id out), then reads everything inside
+  the tenant's scope, where the tenant-owned `InvoiceLink` is checked again (revoked, expired).
 
 Imported by `invoices.models`, so both belong to the `invoices` app.
 """
@@ -58,7 +59,7 @@ class InvoiceLink(TenantOwnedModel):
 
 
 class PublicInvoiceLink(models.Model):
-    """Platform-level: token hash → tenant and link id. See the module docstring for why."""
+    """Token hash → tenant and link id, found through its lookup door. See the module docstring."""
 
     token_hash = models.CharField(max_length=64, unique=True)
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")

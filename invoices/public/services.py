@@ -22,8 +22,9 @@ from invoices.models import EventVerb, Invoice, InvoiceEvent, InvoiceKind, Invoi
 from invoices.public.models import InvoiceLink, PublicInvoiceLink
 from invoices.services._common import check_writer, resolve
 from invoices.services.invoices import invoice_record_view
+from tenants.doors import door_find
 from tenants.models import Membership, Tenant
-from tenants.scoping import current_tenant
+from tenants.scoping import current_tenant, tenant_scope
 
 TOKEN_BYTES = 32
 # Tokens are URL-safe base64 of 32 bytes: 43 characters. Anything else is not worth a lookup.
@@ -87,13 +88,19 @@ class PublicLinkTarget:
 
 
 def public_link_lookup(*, token: str) -> PublicLinkTarget | None:
-    """Platform-level, before any tenant scope: which tenant and link a token names, if any."""
+    """Before any tenant scope: which tenant and link a token names, if any."""
     if len(token) != TOKEN_LENGTH:
         return None
-    row = PublicInvoiceLink.objects.select_related("tenant").filter(token_hash=token_hash(token)).first()
+    # The index is behind row-level security too: its lookup door answers the tenant and the
+    # row's id for this exact hash, and the row is read inside that tenant's scope.
+    match = door_find("lookup_door_public_invoice_link", token_hash(token))
+    if match is None:
+        return None
+    with tenant_scope(match.tenant):
+        row = PublicInvoiceLink.objects.filter(pk=match.row_id).first()
     if row is None:
         return None
-    return PublicLinkTarget(tenant=row.tenant, link_public_id=row.link_public_id)
+    return PublicLinkTarget(tenant=match.tenant, link_public_id=row.link_public_id)
 
 
 def invoice_link_resolve(*, target: PublicLinkTarget) -> InvoiceLink | None:

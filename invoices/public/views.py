@@ -4,7 +4,7 @@ Every answer (the page, the 404, the 429) is private: `Referrer-Policy: no-refer
 token never leaks to another site through a link, `X-Robots-Tag: noindex` (and a robots meta
 tag) so no search engine keeps it, `Cache-Control: no-store` so no shared cache does.
 
-The lookup runs in two steps because the request has no tenant yet: the platform-level index
+The lookup runs in two steps because the request has no tenant yet: the index's lookup door
 (`PublicInvoiceLink`, a hash and ids only) names the tenant, then everything else is read inside
 `tenant_scope(tenant)`, row-level security included.
 """

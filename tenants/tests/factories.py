@@ -4,6 +4,7 @@ import factory
 from allauth.account.models import EmailAddress
 
 from tenants.models import Membership, Role, Tenant, User
+from tenants.scoping import tenant_scope
 
 PASSWORD = "correct horse battery staple 42"
 
@@ -42,3 +43,9 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     tenant = factory.SubFactory(TenantFactory)
     role = Role.MEMBER
+
+    @classmethod
+    def _create(cls, model_class: type[Membership], *args: object, **kwargs: object) -> Membership:
+        # Memberships are behind row-level security: written inside their workspace's scope.
+        with tenant_scope(kwargs["tenant"]):
+            return super()._create(model_class, *args, **kwargs)

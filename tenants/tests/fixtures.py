@@ -4,6 +4,7 @@ outsider who owns a different tenant. Imported by the root conftest."""
 from __future__ import annotations
 
 import pytest
+from django.db import models
 from django.test import Client
 
 from tenants.models import Membership, Role, Tenant, User
@@ -68,6 +69,16 @@ def viewer(viewer_membership: Membership) -> User:
 @pytest.fixture
 def outsider(outsider_membership: Membership) -> User:
     return outsider_membership.user
+
+
+def rows_in_every_tenant(model: type[models.Model]) -> int:
+    """How many rows `model`'s table holds over all workspaces. Its rows are behind row-level
+    security, so a plain count outside any scope is always 0: this counts inside each scope."""
+    total = 0
+    for tenant in Tenant.objects.all():
+        with tenant_scope(tenant):
+            total += model._base_manager.filter(tenant=tenant).count()
+    return total
 
 
 def client_for(user: User, *, enforce_csrf_checks: bool = False) -> Client:

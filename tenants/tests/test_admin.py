@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import time_machine
@@ -19,7 +19,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tenants.models import Membership, Tenant, User
+from tenants.models import Membership, Role, Tenant, User
+from tenants.scoping import tenant_scope
 from tenants.tests.account_helpers import fresh_cache, totp_code  # noqa: F401  (fixture)
 from tenants.tests.factories import PASSWORD, MembershipFactory, UserFactory
 from tenants.tests.fixtures import client_for
@@ -107,12 +108,10 @@ def test_staff_list_memberships_filtered_by_tenant(
     member_membership: Membership,
     outsider_membership: Membership,
 ) -> None:
-    everything = staff_client.get("/admin/tenants/membership/")
-    assert set(everything.context["cl"].result_list) == {
-        owner_membership,
-        member_membership,
-        outsider_membership,
-    }
+    # Memberships are behind row-level security: one workspace at a time, like tenant-owned rows.
+    unfiltered = staff_client.get("/admin/tenants/membership/")
+    assert list(unfiltered.context["cl"].result_list) == []
+    assert "Choose a workspace" in unfiltered.content.decode()
     filtered = staff_client.get(f"/admin/tenants/membership/?tenant__id__exact={tenant.pk}")
     assert filtered.status_code == 200
     assert set(filtered.context["cl"].result_list) == {owner_membership, member_membership}
@@ -181,3 +180,82 @@ def test_accounts_made_by_sign_up_still_verify_by_email(db: None, mailoutbox: li
     assert "example.com" not in message.body
     site = Site.objects.get_current()
     assert (site.name, site.domain) == ("InvoiceFlow", urlsplit(settings.SITE_URL).netloc)
+
+
+# --- memberships behind row-level security: the workspace page, deleting people ------------------
+
+
+def test_a_workspace_page_shows_and_edits_its_memberships(
+    staff_client: Client, tenant: Tenant, owner_membership: Membership, member_membership: Membership
+) -> None:
+    url = reverse("admin:tenants_tenant_change", args=[tenant.pk])
+    page = staff_client.get(url)
+    formset = page.context["inline_admin_formsets"][0].formset
+    assert {form.instance for form in formset.forms if form.instance.pk} == {
+        owner_membership,
+        member_membership,
+    }
+
+    data = {
+        "name": tenant.name,
+        "slug": tenant.slug,
+        "country": tenant.country,
+        "default_currency": tenant.default_currency,
+        "locale": tenant.locale,
+        "time_zone": tenant.time_zone,
+        "brand_color": tenant.brand_color,
+        "memberships-TOTAL_FORMS": "2",
+        "memberships-INITIAL_FORMS": "2",
+    }
+    for index, membership in enumerate([owner_membership, member_membership]):
+        role = Role.VIEWER if membership == member_membership else membership.role
+        data |= {
+            f"memberships-{index}-id": membership.pk,
+            f"memberships-{index}-tenant": tenant.pk,
+            f"memberships-{index}-user": membership.user_id,
+            f"memberships-{index}-role": role,
+        }
+    response = staff_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].errors if response.context else response
+    with tenant_scope(tenant):
+        member_membership.refresh_from_db()
+    assert member_membership.role == Role.VIEWER
+
+
+def test_deleting_a_user_removes_their_memberships_in_every_workspace(
+    staff_client: Client, tenant: Tenant, other_tenant: Tenant, owner: User, member: User
+) -> None:
+    MembershipFactory(user=member, tenant=other_tenant, role=Role.ADMIN)
+    response = staff_client.post(reverse("admin:tenants_user_delete", args=[member.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=member.pk).exists()
+    for workspace in (tenant, other_tenant):
+        with tenant_scope(workspace):
+            assert not Membership.objects.filter(user_id=member.pk).exists()
+    with tenant_scope(tenant):
+        assert Membership.objects.filter(user=owner).exists()  # nobody else's
+
+
+def test_deleting_workspaces_takes_their_memberships_with_them(
+    staff_client: Client, tenant: Tenant, other_tenant: Tenant, owner: User, outsider: User
+) -> None:
+    # From the workspace's page, and with the list's "delete selected" action.
+    response = staff_client.post(reverse("admin:tenants_tenant_delete", args=[tenant.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    action = {"action": "delete_selected", "_selected_action": [other_tenant.pk], "post": "yes"}
+    assert staff_client.post(reverse("admin:tenants_tenant_changelist"), action).status_code == 302
+    assert not Tenant.objects.filter(pk__in=[tenant.pk, other_tenant.pk]).exists()
+    for workspace in (tenant, other_tenant):
+        with tenant_scope(workspace):  # no membership left behind, hidden by the policy
+            assert not Membership.objects.filter(tenant_id=workspace.pk).exists()
+    assert User.objects.filter(pk__in=[owner.pk, outsider.pk]).count() == 2
+
+
+def test_staff_remove_one_membership_from_its_workspace(
+    staff_client: Client, tenant: Tenant, owner_membership: Membership, member_membership: Membership
+) -> None:
+    filters = urlencode({"_changelist_filters": f"tenant__id__exact={tenant.pk}"})
+    url = reverse("admin:tenants_membership_delete", args=[member_membership.pk]) + "?" + filters
+    assert staff_client.post(url, {"post": "yes"}).status_code == 302
+    with tenant_scope(tenant):
+        assert list(Membership.objects.filter(tenant=tenant)) == [owner_membership]

@@ -24,6 +24,7 @@ from PIL import Image
 
 from conftest import CHROMIUM
 from tenants.models import Membership, Role, Tenant, User
+from tenants.scoping import tenant_scope
 from tenants.tests.account_helpers import (  # noqa: F401  (fixtures)
     fresh_cache,
     path_of,
@@ -187,7 +188,8 @@ def test_sign_up_verify_create_invite_accept_and_an_outsider_gets_404(
     owner.wait_for_url(re.compile(r"/t/[-a-z0-9]+/$"))
     tenant = Tenant.objects.get(name=WORKSPACE)
     assert path(owner) == f"/t/{tenant.slug}/"
-    assert Membership.objects.get(tenant=tenant, user__email=OWNER_EMAIL).role == Role.OWNER
+    with tenant_scope(tenant):
+        assert Membership.objects.get(tenant=tenant, user__email=OWNER_EMAIL).role == Role.OWNER
     assert owner.get_by_test_id("tenant-switcher").locator("summary").inner_text().strip().endswith(WORKSPACE)
 
     # --- ... and invites a colleague from the Team page -------------------------------------------
@@ -218,7 +220,8 @@ def test_sign_up_verify_create_invite_accept_and_an_outsider_gets_404(
     colleague.get_by_test_id("accept-invitation").click()
     colleague.wait_for_url(f"{base}/t/{tenant.slug}/")
     assert colleague.locator(".flash--success").filter(has_text=f"You joined {WORKSPACE}").is_visible()
-    assert Membership.objects.get(tenant=tenant, user__email=INVITED_EMAIL).role == Role.MEMBER
+    with tenant_scope(tenant):
+        assert Membership.objects.get(tenant=tenant, user__email=INVITED_EMAIL).role == Role.MEMBER
 
     # The workspace is in the colleague's switcher, which opens and closes (Escape).
     switcher = colleague.get_by_test_id("tenant-switcher")

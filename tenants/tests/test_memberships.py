@@ -13,6 +13,7 @@ from django.urls import reverse
 from invoiceflow.errors import ApplicationError
 from tenants import services
 from tenants.models import Membership, Role, Tenant
+from tenants.scoping import tenant_scope
 from tenants.tests.factories import MembershipFactory, UserFactory
 from tenants.tests.fixtures import client_for
 
@@ -26,8 +27,10 @@ def remove(client: Client, tenant: Tenant, target: Membership):
 
 
 def role_of(membership: Membership) -> str | None:
-    row = Membership.objects.filter(pk=membership.pk).values_list("role", flat=True).first()
-    return row
+    # Read inside the workspace's scope: outside it, row-level security shows no membership and
+    # every role would read as None.
+    with tenant_scope(membership.tenant):
+        return Membership.objects.filter(pk=membership.pk).values_list("role", flat=True).first()
 
 
 def messages_after(client: Client, response) -> list[str]:
@@ -77,7 +80,7 @@ def test_members_and_viewers_cannot_remove_others(
     target = viewer_membership if who == "member_client" else member_membership
     response = remove(client, tenant, target)
     assert "You do not have permission to remove this member." in messages_after(client, response)
-    assert Membership.objects.filter(pk=target.pk).exists()
+    assert role_of(target) is not None
 
 
 def test_an_admin_cannot_demote_or_remove_an_owner_nor_make_one(
@@ -222,12 +225,13 @@ def test_another_tenants_owner_cannot_touch_our_members(
 def test_services_refuse_a_membership_of_another_tenant(
     outsider_membership: Membership, member_membership: Membership
 ) -> None:
-    with pytest.raises(ApplicationError, match="No such member"):
-        services.membership_change_role(
-            actor=outsider_membership, membership=member_membership, role=Role.VIEWER
-        )
-    with pytest.raises(ApplicationError, match="No such member"):
-        services.membership_remove(actor=outsider_membership, membership=member_membership)
+    with tenant_scope(outsider_membership.tenant):  # the actor's own workspace, as a request would
+        with pytest.raises(ApplicationError, match="No such member"):
+            services.membership_change_role(
+                actor=outsider_membership, membership=member_membership, role=Role.VIEWER
+            )
+        with pytest.raises(ApplicationError, match="No such member"):
+            services.membership_remove(actor=outsider_membership, membership=member_membership)
     assert role_of(member_membership) == Role.MEMBER
 
 
@@ -235,10 +239,11 @@ def test_a_stale_actor_is_rechecked_against_the_database(
     owner_membership: Membership, second_owner: Membership, member_membership: Membership
 ) -> None:
     """The actor object a request loaded may be out of date: the service re-reads it."""
-    stale = Membership.objects.get(pk=second_owner.pk)
-    services.membership_change_role(actor=owner_membership, membership=second_owner, role=Role.MEMBER)
-    with pytest.raises(ApplicationError, match="permission"):
-        services.membership_change_role(actor=stale, membership=member_membership, role=Role.VIEWER)
+    with tenant_scope(owner_membership.tenant):
+        stale = Membership.objects.get(pk=second_owner.pk)
+        services.membership_change_role(actor=owner_membership, membership=second_owner, role=Role.MEMBER)
+        with pytest.raises(ApplicationError, match="permission"):
+            services.membership_change_role(actor=stale, membership=member_membership, role=Role.VIEWER)
     assert role_of(member_membership) == Role.MEMBER
 
 
@@ -268,10 +273,13 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(monkeypatch: pyt
 
     def demote(name: str, actor_pk: int, target_pk: int) -> None:
         try:
-            actor = Membership.objects.select_related("tenant").get(pk=actor_pk)
-            target = Membership.objects.get(pk=target_pk)
+            # Each thread is a request: it reads and acts inside the workspace's scope.
+            with tenant_scope(tenant):
+                actor = Membership.objects.select_related("tenant").get(pk=actor_pk)
+                target = Membership.objects.get(pk=target_pk)
             barrier.wait(timeout=5)
-            services.membership_change_role(actor=actor, membership=target, role=Role.ADMIN)
+            with tenant_scope(tenant):
+                services.membership_change_role(actor=actor, membership=target, role=Role.ADMIN)
             outcomes[name] = "demoted"
         except ApplicationError as error:
             outcomes[name] = f"refused: {error.message}"
@@ -290,4 +298,5 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(monkeypatch: pyt
         thread.join(timeout=30)
 
     assert sorted(o.split(":")[0] for o in outcomes.values()) == ["demoted", "refused"], outcomes
-    assert Membership.objects.filter(tenant=tenant, role=Role.OWNER).count() == 1
+    with tenant_scope(tenant):
+        assert Membership.objects.filter(tenant=tenant, role=Role.OWNER).count() == 1

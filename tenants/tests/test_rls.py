@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import psycopg
@@ -12,7 +14,7 @@ from django.db.utils import ProgrammingError
 from django.utils import timezone
 
 from tenants import rls
-from tenants.models import Membership, Tenant
+from tenants.models import Tenant
 from tenants.scoping import tenant_scope
 from tenants.tests.test_scoping import make_invitation
 
@@ -38,12 +40,98 @@ def test_every_tenant_owned_table_has_an_enabled_forced_policy(db: None) -> None
     assert rls.rls_violations(connection) == []
 
 
-def test_the_policy_check_fails_for_a_table_without_a_policy(db: None, monkeypatch) -> None:
-    # Canary: pretend Membership (which has no policy) were tenant-owned.
-    monkeypatch.setattr(rls, "tenant_owned_models", lambda: [Membership])
-    problems = rls.rls_violations(connection)
-    assert "tenants_membership: row-level security not enabled" in problems
-    assert "tenants_membership: no tenant_isolation policy" in problems
+# The tables that carry a tenant_id without being TenantOwnedModel rows: found before a tenant is
+# known (through user_scope or a lookup door), and behind the policy all the same.
+TENANT_TABLES_OUTSIDE_THE_BASE_MODEL = {
+    "tenants_membership",
+    "api_apikey",
+    "billing_stripeaccount",
+    "billing_plansubscription",
+    "billing_usagereport",
+    "invoices_publicinvoicelink",
+    "invoices_providermessageindex",
+}
+
+
+def test_the_catalog_check_covers_every_table_with_a_tenant_id_column(db: None) -> None:
+    tables = set(rls.tables_with_tenant_column(connection))
+    model_tables = {model._meta.db_table for model in rls.tenant_owned_models()}
+    assert model_tables < tables
+    assert tables - model_tables == TENANT_TABLES_OUTSIDE_THE_BASE_MODEL
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relname = ANY(%s) AND n.nspname = current_schema() "
+            "AND c.relrowsecurity AND c.relforcerowsecurity",
+            [sorted(tables)],
+        )
+        assert {row[0] for row in cursor.fetchall()} == tables
+
+
+@contextmanager
+def _as_owner_in_a_rolled_back_transaction() -> Iterator[psycopg.Connection]:
+    """The test database as the owner role (who may create tables), undone afterwards."""
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params.update(
+        user=settings.DATABASE_OWNER["USER"], password=settings.DATABASE_OWNER.get("PASSWORD") or None
+    )
+    with psycopg.connect(**params) as owner:
+        try:
+            yield owner
+        finally:
+            owner.rollback()
+
+
+def test_the_catalog_check_flags_a_new_table_with_a_tenant_id_and_no_policy(db: None) -> None:
+    # Canary: a table no model knows, as a future migration might add one.
+    with _as_owner_in_a_rolled_back_transaction() as owner:
+        owner.execute("CREATE TABLE canary_notes (id bigserial PRIMARY KEY, tenant_id bigint NOT NULL)")
+        problems = rls.rls_violations(owner)
+        assert "canary_notes: row-level security not enabled" in problems
+        assert "canary_notes: row-level security not forced" in problems
+        assert "canary_notes: no tenant_isolation policy" in problems
+        for statement in rls.policy_sql("canary_notes"):
+            owner.execute(statement)
+        assert not [p for p in rls.rls_violations(owner) if p.startswith("canary_notes")]
+
+
+def test_the_catalog_check_flags_a_policy_that_widens_the_tenant_one(db: None) -> None:
+    with _as_owner_in_a_rolled_back_transaction() as owner:
+        owner.execute("CREATE POLICY peek ON api_apikey FOR SELECT USING (true)")
+        owner.execute(
+            "CREATE POLICY own_rows ON api_apikey FOR SELECT USING "
+            "(created_by_id = NULLIF(current_setting('app.user_id', true), '')::bigint)"
+        )
+        # The membership's own narrow policy, widened; a door's policy, gone.
+        owner.execute("DROP POLICY own_rows ON tenants_membership")
+        owner.execute("CREATE POLICY own_rows ON tenants_membership FOR SELECT USING (true)")
+        owner.execute("DROP POLICY lookup_door_stripe_account ON billing_stripeaccount")
+        problems = rls.rls_violations(owner)
+    assert "api_apikey: unexpected policy peek (only tenant_isolation and declared doors)" in problems
+    assert "api_apikey: unexpected policy own_rows (only tenant_isolation and declared doors)" in problems
+    assert "tenants_membership: own_rows must only read rows of app.user_id" in problems
+    assert "function lookup_door_stripe_account: its policy on billing_stripeaccount is missing" in problems
+
+
+def test_the_catalog_check_flags_an_undeclared_or_altered_security_definer_function(db: None) -> None:
+    with _as_owner_in_a_rolled_back_transaction() as owner:
+        owner.execute(
+            "CREATE FUNCTION all_api_keys() RETURNS SETOF bigint LANGUAGE sql SECURITY DEFINER "
+            "AS $$ SELECT id FROM api_apikey $$"
+        )
+        owner.execute(
+            "CREATE OR REPLACE FUNCTION lookup_door_api_key(p_prefix text, p_secret_hash text) "
+            "RETURNS TABLE (tenant_id bigint, row_id bigint) LANGUAGE plpgsql SECURITY DEFINER "
+            "AS $door$ BEGIN RETURN QUERY SELECT t.tenant_id, t.id FROM api_apikey t "
+            "WHERE t.prefix = p_prefix; END $door$"
+        )
+        owner.execute("GRANT EXECUTE ON FUNCTION lookup_door_api_key(text, text) TO PUBLIC")
+        problems = rls.rls_violations(owner)
+    assert "function all_api_keys: SECURITY DEFINER but not a declared lookup door" in problems
+    assert "function lookup_door_api_key: its body is not the lookup api.ApiKey declares" in problems
+    assert "function lookup_door_api_key: callable by PUBLIC" in problems
 
 
 def test_the_link_table_check_flags_an_auto_created_many_to_many(db: None, monkeypatch) -> None:

@@ -42,9 +42,10 @@ class Command(BaseCommand):
                 default_currency="USD",
                 time_zone="America/New_York",
             )
-        membership, _ = Membership.objects.get_or_create(
-            user=user, tenant=tenant, defaults={"role": Role.OWNER}
-        )
+        with tenant_scope(tenant):
+            membership, _ = Membership.objects.get_or_create(
+                user=user, tenant=tenant, defaults={"role": Role.OWNER}
+            )
         self.stdout.write(self._fill_with_sample_data(tenant, membership))
         self.stdout.write(
             self.style.SUCCESS(
