@@ -6,6 +6,8 @@ from allauth.socialaccount.models import SocialApp
 from django.conf import settings
 from django.http import Http404, HttpRequest
 
+from invoiceflow.client_ip import client_ip
+
 _VERIFIED_ATTR = "_invitation_verified_email"
 
 
@@ -35,6 +37,11 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         # "/" sends the user to their last workspace, or offers to create one.
         return "/"
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # allauth's rate limits (login, sign-up, password reset) key on this: the address the
+        # ASGI app resolved from the trusted proxies, never allauth's own reading of headers.
+        return client_ip(request)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

@@ -23,6 +23,7 @@ from api import serializers as s
 from api.authentication import TENANT_CLAIM
 from api.base import RateLimitedMixin
 from api.errors import ApiError
+from invoiceflow.client_ip import client_ip
 from tenants.models import Membership, User
 
 # Per client address: enough for a script that re-authenticates, too few to guess passwords.
@@ -45,7 +46,7 @@ class _PublicView(RateLimitedMixin, APIView):
     rate_limit_scope = "api-token"
 
     def rate_limit_identity(self, request: Request) -> str | None:
-        return f"ip:{request.META.get('REMOTE_ADDR', '')}"
+        return f"ip:{client_ip(request._request)}"
 
     def rate_limit(self) -> tuple[int, int]:
         return TOKEN_RATE_LIMIT
