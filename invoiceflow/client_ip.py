@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-if TYPE_CHECKING:  # settings.py imports this module: nothing here may need configured settings
+if TYPE_CHECKING:  # settings.py imports this module: it stays light and needs no settings
     from django.http import HttpRequest
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 # Loopback only: a proxy on the same host (what ./dev start and a bare-metal nginx use).
 DEFAULT_TRUSTED_PROXIES = "127.0.0.1,::1"
@@ -62,6 +62,8 @@ def trusted_proxies(value: str, *, variable: str = "FORWARDED_ALLOW_IPS") -> lis
 
 def behind_trusted_proxies(app: object) -> ProxyHeadersMiddleware:
     """Wrap an ASGI application so its scope carries the client's address and scheme."""
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
     return ProxyHeadersMiddleware(app, trusted_hosts=list(settings.TRUSTED_PROXIES))  # type: ignore[arg-type]
 
 
