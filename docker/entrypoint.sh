@@ -47,13 +47,14 @@ case "$role" in
     if is_true "${CREATE_BUCKET:-false}"; then "$PYTHON" "$HERE/create-bucket.py"; fi
     log "starting web on ${HOST:-0.0.0.0}:${PORT:-8000} with ${WEB_CONCURRENCY:-2} worker process(es)"
     # uvicorn's own supervisor restarts a worker process that dies. Access lines come from
-    # invoiceflow.logging (with the request id), so uvicorn's are off.
+    # invoiceflow.logging (with the request id), so uvicorn's are off. Proxy headers are read
+    # by the application itself, from FORWARDED_ALLOW_IPS (invoiceflow/client_ip.py), which
+    # refuses `*`: uvicorn's own reading of them (which would accept it) stays off.
     exec "$PYTHON" -m uvicorn invoiceflow.asgi:application \
       --host "${HOST:-0.0.0.0}" \
       --port "${PORT:-8000}" \
       --workers "${WEB_CONCURRENCY:-2}" \
-      --proxy-headers \
-      --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
+      --no-proxy-headers \
       --timeout-keep-alive "${WEB_KEEPALIVE:-5}" \
       --timeout-graceful-shutdown "${WEB_GRACEFUL_TIMEOUT:-30}" \
       --lifespan off \

@@ -20,13 +20,17 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from invoiceflow.client_ip import behind_trusted_proxies  # noqa: E402
 from invoices.documents.routing import websocket_urlpatterns  # noqa: E402
 
 # HTTP goes to Django; WebSockets (live document status) need a session of a signed-in user
-# (AuthMiddlewareStack) and an Origin among ALLOWED_HOSTS (no cross-site sockets).
+# (AuthMiddlewareStack) and an Origin among ALLOWED_HOSTS (no cross-site sockets). Both first
+# take the client's address and scheme from the trusted proxies' headers (client_ip.py).
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "http": behind_trusted_proxies(django_asgi_app),
+        "websocket": behind_trusted_proxies(
+            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )

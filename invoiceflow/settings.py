@@ -17,6 +17,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from invoiceflow.client_ip import DEFAULT_TRUSTED_PROXIES, trusted_proxies
 from invoiceflow.pool_reset import forget_tenant_on_return
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -613,9 +614,11 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# The reverse proxies whose X-Forwarded-For/-Proto the ASGI app believes (invoiceflow/client_ip.py):
+# addresses and networks, loopback by default; `*` is refused.
+TRUSTED_PROXIES = trusted_proxies(env_str("FORWARDED_ALLOW_IPS") or DEFAULT_TRUSTED_PROXIES)
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
-# The container's uvicorn already trusts X-Forwarded-Proto from FORWARDED_ALLOW_IPS; this is
-# for servers that do not.
+# The ASGI app already trusts X-Forwarded-Proto from FORWARDED_ALLOW_IPS; this is for WSGI.
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)

@@ -22,8 +22,9 @@ urlpatterns = [
     # Short-lived links to stored files in local-storage mode (S3 mode presigns instead).
     path("downloads/<str:token>/", serve_download, name="signed_download"),
     path("billing/", include("billing.urls")),
-    # Email delivery events (SES via SNS): basic-auth'd by ANYMAIL_WEBHOOK_SECRET (invoices/tracking.py).
-    path("anymail/", include("anymail.urls")),
+    # Email delivery events (SES via SNS, when EMAIL_PROVIDER=ses): basic-auth'd by
+    # ANYMAIL_WEBHOOK_SECRET. Only that provider's route: not anymail.urls (invoices/tracking_webhook.py).
+    path("anymail/", include("invoices.tracking_webhook")),
     # The client's public invoice page: no login, the token in the path is the key.
     path("i/", include("invoices.public.urls")),
     # REST API: tenant from the credential (api/authentication.py); schema and docs beside it.

@@ -13,6 +13,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 
+from invoiceflow.client_ip import client_ip
 from tenants.auth_guard import Door, SignInAttempt, SignInThrottled, signin_attempt_begin, signin_completed
 from tenants.emails import email_lookup_key, normalize_email_address, same_address
 from tenants.models import User
@@ -51,6 +52,11 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         # "/" sends the user to their last workspace, or offers to create one.
         return "/"
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # allauth's rate limits (login, sign-up, password reset) key on this: the address the
+        # ASGI app resolved from the trusted proxies, never allauth's own reading of headers.
+        return client_ip(request)
 
     # The sign-in guard (tenants/auth_guard.py) in place of allauth's login_failed limit, which
     # was a hard lock anyone could set off for anyone (5 wrong passwords, 5 minutes locked out,

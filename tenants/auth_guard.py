@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from invoiceflow.backoff import BackoffRule, Reservation, backoff_clear, backoff_release, backoff_reserve
+from invoiceflow.client_ip import client_ip
 from invoiceflow.ratelimit import rate_limit_hit
 from tenants.auth_models import AuthEvent
 from tenants.models import User
@@ -85,10 +86,9 @@ class SignInThrottled(Exception):
 
 
 def client_address(request: HttpRequest) -> str:
-    # REMOTE_ADDR only, as for every other limit: behind the proxy uvicorn has already
-    # rewritten it from the trusted X-Forwarded-For; a header read here would let a guesser
-    # choose its own key.
-    return request.META.get("REMOTE_ADDR", "") or ""
+    # The one reading of the client's address, as for every other limit: resolved from the
+    # trusted proxies only, so a guesser cannot choose its own key.
+    return client_ip(request)
 
 
 def _address_key(address: str) -> str:

@@ -28,6 +28,7 @@ from api.authentication import CheckedRefreshToken
 from api.base import RateLimitedMixin
 from api.errors import ApiError
 from api.tokens import STAMP_CLAIM, TokenRevoked, token_membership, token_pair_issue, token_user
+from invoiceflow.client_ip import client_ip
 from tenants.auth_guard import Door, SignInAttempt, SignInThrottled, signin_attempt_begin
 from tenants.emails import email_lookup_key
 from tenants.models import Tenant, User
@@ -68,7 +69,7 @@ class _PublicView(RateLimitedMixin, APIView):
     rate_limit_scope = "api-token"
 
     def rate_limit_identity(self, request: Request) -> str | None:
-        return f"ip:{request.META.get('REMOTE_ADDR', '')}"
+        return f"ip:{client_ip(request._request)}"
 
     def rate_limit(self) -> tuple[int, int]:
         return TOKEN_RATE_LIMIT

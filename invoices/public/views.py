@@ -27,6 +27,7 @@ from billing import stripe_client
 from billing.checkout import checkout_attempt_settle, invoice_checkout_start, invoice_payable_online
 from billing.connect import REASONS, online_payment_status, payment_settings_get
 from billing.models import CheckoutAttempt, CheckoutAttemptStatus
+from invoiceflow.client_ip import client_ip
 from invoiceflow.downloads import download_url
 from invoiceflow.errors import ApplicationError
 from invoiceflow.ratelimit import rate_limit_hit
@@ -53,15 +54,9 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: behind the proxy the container's uvicorn already rewrites it from the
-    # trusted X-Forwarded-For; a client-sent header here would let a guesser pick its own key.
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def _throttled(request: HttpRequest) -> HttpResponse | None:
     result = rate_limit_hit(
-        key=f"invoice-link:{_client_ip(request)}",
+        key=f"invoice-link:{client_ip(request)}",
         limit=settings.INVOICE_LINK_RATE_LIMIT,
         window_seconds=settings.INVOICE_LINK_RATE_LIMIT_WINDOW_SECONDS,
     )

@@ -34,6 +34,12 @@ URL = "/anymail/amazon_ses/tracking/"
 SECRET = "ses-hook:Zq8r1-not-a-real-secret"
 
 
+@pytest.fixture(autouse=True)
+def ses_is_the_provider(settings: Any) -> None:
+    # The webhook answers only when SES is the configured provider (invoices/tracking_webhook.py).
+    settings.EMAIL_PROVIDER = "ses"
+
+
 @pytest.fixture
 def webhook_secret(settings: Any) -> str:
     settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": SECRET}
