@@ -577,12 +577,12 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Powerful browser features none of our pages use are refused to them and to anything they
 # might embed. Payment is Stripe's hosted page, on Stripe's own origin, so `payment=()` here
 # stops nothing of ours. (django-permissions-policy checks the feature names.)
+# Only features Chromium knows: an unknown name ("bluetooth") is logged as an error on every page.
 PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer",
         "autoplay",
-        "bluetooth",
         "browsing-topics",
         "camera",
         "display-capture",

@@ -275,7 +275,7 @@ def api_client_for(tenant_index: int) -> tuple[str, str]:
     membership = MembershipFactory(role=Role.OWNER)
     with tenant_scope(membership.tenant):
         client = ClientFactory(name=f"Load client of tenant {tenant_index} {membership.tenant.slug}")
-    key = api_key_create(actor=membership, name="load test", role=Role.OWNER).secret
+        key = api_key_create(actor=membership, name="load test", role=Role.OWNER).secret
     return key, client.name
 
 
