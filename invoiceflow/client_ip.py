@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-if TYPE_CHECKING:  # settings.py imports this module: it stays light and needs no settings
+if TYPE_CHECKING:  # the settings import this module: it stays light and needs no settings
     from django.http import HttpRequest
     from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
