@@ -107,7 +107,7 @@ def _celery_tasks_run_in_process():
 def _fresh_signin_guard() -> None:
     """The sign-in guard (tenants/auth_guard.py) counts failures per address, and every test
     signs in from 127.0.0.1: each test starts with none (Redis keeps them across tests)."""
-    from invoiceflow.backoff import KEY_PREFIX, memory_backoff
+    from core.backoff import KEY_PREFIX, memory_backoff
 
     memory_backoff.clear()
     if settings.REDIS_URL:

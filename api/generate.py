@@ -30,7 +30,7 @@ from api import serializers as s
 from api.base import TenantScopedViewSet
 from api.errors import ApiError, RateLimited
 from api.views.invoices import CSVRenderer, XLSXRenderer, _service_kwargs
-from invoiceflow.downloads import content_disposition, download_url
+from core.downloads import content_disposition, download_url
 from invoices import services
 from invoices.documents import services as documents
 from invoices.documents.exports import invoice_csv, invoice_xlsx

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from billing import plan_services, stripe_client
 from billing.plan_models import PlanSubscription
 from billing.plans import plan_list, plans_enabled, tenant_usage
-from invoiceflow.web import call_service, require_membership
+from core.web import call_service, require_membership
 from tenants import roles
 
 

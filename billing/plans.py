@@ -26,7 +26,7 @@ from django.utils.translation import get_language, gettext_lazy, to_locale
 from django.utils.translation import gettext as _
 
 from billing import stripe_client
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from tenants.models import Tenant
 from tenants.scoping import current_tenant
 

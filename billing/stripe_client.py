@@ -28,7 +28,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from billing.webhook_envelope import InvalidStripeEventError, json_loads_strict
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 
 # The API version every request is made with and every webhook endpoint must be set to. One
 # place: upgrading is a deliberate change here, with the handlers checked against the changelog.

@@ -3,8 +3,8 @@ from django.urls import include, path
 
 from api.views.docs import DocsView, SchemaView
 from billing import plan_urls
+from core.downloads import serve_download
 from invoiceflow import health
-from invoiceflow.downloads import serve_download
 from tenants.urls import tenant_urlpatterns
 
 # A request that got no pooled database connection in time is a 503 (invoiceflow/database.py).

@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from invoices.documents.render import document_language
 from invoices.models import Client, Invoice
 from invoices.money import check_currency

@@ -32,7 +32,7 @@ from django.db.models import Min
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from invoices.models import UNPAID_STATUSES, Client, EventVerb, Invoice, InvoiceKind
 from invoices.money import quantize_money
 from invoices.sending import email_language, message_defaults, queue_message, sending_settings_get

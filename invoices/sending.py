@@ -33,7 +33,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from invoices.documents.render import document_language
 from invoices.models import (
     UNPAID_STATUSES,

@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from invoiceflow.errors import ApplicationError
-from invoiceflow.web import call_service, require_membership
+from core.errors import ApplicationError
+from core.web import call_service, require_membership
 from invoices import recurring, selectors, sending
 from invoices.forms_sending import (
     ClientReminderForm,

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing import marketing
-from invoiceflow.errors import ApplicationError
-from invoiceflow.web import call_service, require_membership
+from core.errors import ApplicationError
+from core.web import call_service, require_membership
 from tenants import roles, selectors, services
 from tenants.emails import same_address
 from tenants.forms import BrandingForm, InviteForm, RoleForm, TenantForm

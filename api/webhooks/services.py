@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from api.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
 from api.webhooks.signing import HEADER, signature_header
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from tenants import roles
 from tenants.models import Membership, Tenant, new_public_id
 from tenants.scoping import current_tenant, tenant_scope

@@ -16,7 +16,7 @@ from billing.plan_services import plan_subscription_sync
 from billing.plans import month_start, next_month_start, tenant_usage
 from billing.tests.plan_fixtures import subscribe
 from billing.tests.stripe_standin import StripeStandIn
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from invoices import services
 from invoices.models import Invoice, InvoiceStatus
 from invoices.tests.factories import make_invoice

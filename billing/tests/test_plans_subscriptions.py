@@ -57,7 +57,7 @@ def test_checkout_is_a_hosted_subscription_session_for_the_plans_price(
 def test_only_paid_available_plans_can_be_bought(
     plans_standin: StripeStandIn, owner_membership: Membership, settings: Any
 ) -> None:
-    from invoiceflow.errors import ApplicationError
+    from core.errors import ApplicationError
 
     for plan in ("free", "enterprise"):
         with pytest.raises(ApplicationError, match="plan"):
@@ -68,7 +68,7 @@ def test_only_paid_available_plans_can_be_bought(
 
 
 def test_members_cannot_start_a_checkout(plans_standin: StripeStandIn, member_membership: Membership) -> None:
-    from invoiceflow.errors import ApplicationError
+    from core.errors import ApplicationError
 
     with pytest.raises(ApplicationError, match="owners and admins"):
         checkout(member_membership, "pro")

@@ -25,7 +25,7 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": False,
 }
-# Per API key or user, sliding window (invoiceflow/ratelimit.py).
+# Per API key or user, sliding window (core/ratelimit.py).
 API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600)
 API_RATE_LIMIT_WINDOW_SECONDS = env_int("API_RATE_LIMIT_WINDOW_SECONDS", 60)
 SPECTACULAR_SETTINGS = {

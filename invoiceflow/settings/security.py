@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from csp.constants import NONE, SELF
 
-from invoiceflow.client_ip import DEFAULT_TRUSTED_PROXIES, trusted_proxies
+from core.client_ip import DEFAULT_TRUSTED_PROXIES, trusted_proxies
 
 from .core import DEBUG
 from .env import env_bool, env_int, env_str
@@ -58,7 +58,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
-# The reverse proxies whose X-Forwarded-For/-Proto the ASGI app believes (invoiceflow/client_ip.py):
+# The reverse proxies whose X-Forwarded-For/-Proto the ASGI app believes (core/client_ip.py):
 # addresses and networks, loopback by default; `*` is refused.
 TRUSTED_PROXIES = trusted_proxies(env_str("FORWARDED_ALLOW_IPS") or DEFAULT_TRUSTED_PROXIES)
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).

@@ -22,8 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from api.webhooks.services import document_ready_on_commit
-from invoiceflow.errors import ApplicationError
-from invoiceflow.ratelimit import rate_limit_hit
+from core.errors import ApplicationError
+from core.ratelimit import rate_limit_hit
 from invoices.documents import live, storage
 from invoices.documents.models import (
     BulkJob,

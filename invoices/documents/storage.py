@@ -3,7 +3,7 @@
 A key is a hash of (tenant, invoice, content version, format): rendering the same version
 again writes the same object (so a re-run task, or two racing ones, leave exactly one), a new
 version gets a new object, and the key reveals nothing. Users never see keys: downloads go
-through `invoiceflow.downloads.download_url`.
+through `core.downloads.download_url`.
 """
 
 from __future__ import annotations

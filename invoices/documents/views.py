@@ -27,8 +27,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from invoiceflow.downloads import content_disposition, download_url
-from invoiceflow.errors import ApplicationError
+from core.downloads import content_disposition, download_url
+from core.errors import ApplicationError
 from invoices import exports, selectors
 from invoices.documents import live, services
 from invoices.documents import selectors as document_selectors

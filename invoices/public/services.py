@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from invoices.models import EventVerb, Invoice, InvoiceEvent, InvoiceKind, InvoiceStatus
 from invoices.public.models import InvoiceLink, PublicInvoiceLink
 from invoices.services._common import check_writer, resolve

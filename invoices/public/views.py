@@ -27,10 +27,10 @@ from billing import stripe_client
 from billing.checkout import checkout_attempt_settle, invoice_checkout_start, invoice_payable_online
 from billing.connect import REASONS, online_payment_status, payment_settings_get
 from billing.models import CheckoutAttempt, CheckoutAttemptStatus
-from invoiceflow.client_ip import client_ip
-from invoiceflow.downloads import download_url
-from invoiceflow.errors import ApplicationError
-from invoiceflow.ratelimit import rate_limit_hit
+from core.client_ip import client_ip
+from core.downloads import download_url
+from core.errors import ApplicationError
+from core.ratelimit import rate_limit_hit
 from invoices import selectors
 from invoices.document import document_context
 from invoices.documents.models import DocumentStatus, InvoiceDocument

@@ -11,7 +11,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from api.webhooks.services import invoice_event_on_commit
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from invoices.models import EventVerb, Invoice, InvoiceEvent
 from tenants import roles
 from tenants.models import Membership, Tenant

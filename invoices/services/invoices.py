@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.plans import plan_check_can_finalize, plan_usage_record_invoice_sent
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from invoices.models import (
     Client,
     DiscountType,

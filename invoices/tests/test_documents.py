@@ -15,8 +15,8 @@ from defusedxml import ElementTree
 from django.urls import reverse
 from django.utils import timezone
 
-from invoiceflow.errors import ApplicationError
-from invoiceflow.ratelimit import memory_limiter
+from core.errors import ApplicationError
+from core.ratelimit import memory_limiter
 from invoices import services as invoice_services
 from invoices.documents import services, storage
 from invoices.documents.exports import LINE_HEADER

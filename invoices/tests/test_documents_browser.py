@@ -14,7 +14,7 @@ from django.test import Client as DjangoClient
 from playwright.sync_api import expect
 
 from conftest import CHROMIUM
-from invoiceflow.ratelimit import memory_limiter
+from core.ratelimit import memory_limiter
 from invoices.tests.pdf_samples import sample_invoice
 from tenants.scoping import tenant_scope
 

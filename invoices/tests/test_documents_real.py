@@ -15,8 +15,8 @@ from channels.layers import get_channel_layer
 from django.db import connections
 from django.urls import reverse
 
-from invoiceflow.downloads import download_url
-from invoiceflow.ratelimit import memory_limiter
+from core.downloads import download_url
+from core.ratelimit import memory_limiter
 from invoiceflow.testing.processes import wait_until
 from invoices.documents import services
 from invoices.documents.live import group_name

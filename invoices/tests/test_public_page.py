@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from billing.models import PaymentSettings
 from billing.tests.payment_fixtures import invoice_with_link, refreshed
-from invoiceflow.ratelimit import memory_limiter
+from core.ratelimit import memory_limiter
 from invoices import services
 from invoices.models import EventVerb, InvoiceEvent, InvoiceStatus
 from invoices.public import views
@@ -134,7 +134,7 @@ def test_revoked_expired_tampered_and_foreign_tokens_are_404(
 
 
 def test_drafts_cannot_be_shared(tenant: Tenant, owner_membership: Membership) -> None:
-    from invoiceflow.errors import ApplicationError
+    from core.errors import ApplicationError
 
     with tenant_scope(tenant):
         draft = make_invoice(actor=owner_membership)
@@ -145,7 +145,7 @@ def test_drafts_cannot_be_shared(tenant: Tenant, owner_membership: Membership) -
 def test_viewers_cannot_issue_links(
     tenant: Tenant, viewer_membership: Membership, shared: tuple[Any, str]
 ) -> None:
-    from invoiceflow.errors import ApplicationError
+    from core.errors import ApplicationError
 
     invoice, _ = shared
     with tenant_scope(tenant), pytest.raises(ApplicationError):

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client as HttpClient
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from invoices import sending, services
 from invoices.models import EventVerb, InvoiceEvent, InvoiceStatus
 from invoices.sending_models import MessageKind, MessageStatus, OutgoingMessage, SendingSettings

@@ -25,7 +25,7 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from invoices import selectors, services
 from invoices.forms import (
     LINE_PREFIX,

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from invoiceflow.web import call_service
+from core.web import call_service
 from invoices import selectors, services
 from invoices.document import document_context
 from invoices.forms import CreditNoteForm, InvoiceFilterForm, PaymentForm, ReasonForm, tax_rate_choices

@@ -14,7 +14,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.db.models import Sum
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from invoices import selectors, services
 from invoices.models import (
     CatalogItem,

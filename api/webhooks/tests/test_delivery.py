@@ -209,7 +209,7 @@ def test_one_timeline_row_announced_twice_is_one_event(
     ],
 )
 def test_endpoint_urls_are_https_except_loopback_when_allowed(settings, url, allowed):
-    from invoiceflow.errors import ApplicationError
+    from core.errors import ApplicationError
 
     settings.DEBUG = False
     for loopback in (False, True):

@@ -7,7 +7,7 @@ from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from invoices.demo import DemoSampleData, demo_sample_data_create
 from tenants.models import Membership, Role, Tenant, User
 from tenants.scoping import tenant_scope

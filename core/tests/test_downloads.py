@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.utils import timezone
 
-from invoiceflow.downloads import MAX_AGE_SECONDS, content_disposition, download_url
+from core.downloads import MAX_AGE_SECONDS, content_disposition, download_url
 from invoiceflow.testing.s3 import S3Server
 
 PDF = b"%PDF-1.7\n% a test document\n" + bytes(range(256)) * 40

@@ -14,7 +14,7 @@ default), so concurrent attempts see each other: fifty requests sent together ca
 through the same gap. An attempt that succeeds is taken back with `backoff_release`. Refused
 attempts are not recorded: hammering during a delay does not lengthen it.
 
-Why not `invoiceflow.ratelimit`: its sliding log refuses past a fixed count and records every
+Why not `core.ratelimit`: its sliding log refuses past a fixed count and records every
 accepted hit. Sign-in needs "record first, take back on success" and a delay that grows with
 the count, so this is the same sorted-set log with a different script.
 

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from invoiceflow.ratelimit import RateLimitResult, memory_limiter, rate_limit_hit
+from core.ratelimit import RateLimitResult, memory_limiter, rate_limit_hit
 
 BACKENDS = ["memory", pytest.param("redis", marks=pytest.mark.redis)]
 

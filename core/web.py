@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 
 T = TypeVar("T")
 

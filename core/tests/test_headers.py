@@ -15,8 +15,8 @@ from django.urls import NoReverseMatch, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from api.tests.conftest import jwt_client
-from invoiceflow.downloads import download_url
-from invoiceflow.ratelimit import memory_limiter
+from core.downloads import download_url
+from core.ratelimit import memory_limiter
 from invoices.models import Invoice
 from invoices.tests.factories import make_invoice
 from tenants.models import Membership, Tenant

@@ -1,4 +1,4 @@
-"""Growing delays after failures (invoiceflow/backoff.py), in memory and in real Redis, with
+"""Growing delays after failures (core/backoff.py), in memory and in real Redis, with
 real concurrency: threads released together by a barrier."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from invoiceflow.backoff import (
+from core.backoff import (
     BackoffRule,
     Reservation,
     backoff_clear,
@@ -151,7 +151,7 @@ def test_bad_rules_are_refused(backend):
 def test_redis_keys_expire_with_their_window(settings):
     import redis
 
-    from invoiceflow.backoff import KEY_PREFIX
+    from core.backoff import KEY_PREFIX
 
     name = key("ttl")
     backoff_reserve(

@@ -13,7 +13,7 @@ response, so a view cannot forget it:
 A view that chose its own `Cache-Control` keeps it: robots.txt is public for an hour by design,
 the probes are `never_cache`, and WhiteNoise's static files never reach this middleware.
 Anonymous pages (landing, pricing, sitemap) are left as they are. S3 downloads do not pass
-through Django: `invoiceflow.downloads` asks S3 for the same Cache-Control in the presigned URL.
+through Django: `core.downloads` asks S3 for the same Cache-Control in the presigned URL.
 """
 
 from __future__ import annotations

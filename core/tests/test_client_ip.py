@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 
-from invoiceflow.client_ip import DEFAULT_TRUSTED_PROXIES, client_ip, trusted_proxies
+from core.client_ip import DEFAULT_TRUSTED_PROXIES, client_ip, trusted_proxies
 
 BASE_DIR = Path(settings.BASE_DIR)
 

@@ -35,10 +35,11 @@ from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django.views.decorators.http import require_safe
 
-from invoiceflow.headers import NO_INDEX, PRIVATE_CACHE_CONTROL
+from core.headers import NO_INDEX, PRIVATE_CACHE_CONTROL
 
 # The ceiling for every download link.
 MAX_AGE_SECONDS = 300
+# The salt keeps its first module path: tokens already issued must still decrypt.
 _KEY_SALT = "invoiceflow.downloads.token-key"
 
 
