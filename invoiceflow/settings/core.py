@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "tenants",
+    # The transactional outbox: events recorded with a change, delivered to subscribers (events/).
+    "events",
     "invoices",
     "billing",
     "api",

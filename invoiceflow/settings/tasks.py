@@ -25,6 +25,9 @@ CELERY_DB_REUSE_MAX = 1000
 
 # Periodic tasks (celery beat). Other apps add their entries here.
 CELERY_BEAT_SCHEDULE = {
+    # Outbox events whose on-commit dispatch did not handle them (a lost message, a dead
+    # worker, a retry that is due): each subscriber still gets each event once (events/).
+    "events-sweep": {"task": "events.sweep", "schedule": 60.0},
     # Outgoing webhook deliveries whose next attempt is due (a lost retry is picked up here).
     "webhooks-deliver-due": {"task": "webhooks.deliver_due", "schedule": 60.0},
     # Recurring invoices and payment reminders (invoices/recurring.py, invoices/reminders.py):
