@@ -15,12 +15,10 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_currency
 from django.conf import settings
-from django.db import transaction
 from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext_lazy, to_locale
 from django.utils.translation import gettext as _
@@ -29,9 +27,6 @@ from billing import stripe_client
 from core.errors import ApplicationError
 from tenants.models import Tenant
 from tenants.scoping import current_tenant
-
-if TYPE_CHECKING:
-    from invoices.models import Invoice
 
 
 class PlanCode(enum.StrEnum):
@@ -227,7 +222,8 @@ def tenant_usage(*, tenant: Tenant) -> Usage | None:
 
 
 def plan_check_can_finalize(*, tenant: Tenant) -> None:
-    """Refuse to finalize past the plan's monthly allowance. Called by `invoice_finalize`.
+    """Refuse to finalize past the plan's monthly allowance. Registered with the invoicing
+    domain (billing.plan_subscribers), which runs it in `invoice_finalize`.
 
     Runs inside the finalizing transaction. The workspace's subscription row is locked first:
     two members finalizing at once at 4 of 5 would otherwise both count 4 and both go through.
@@ -255,20 +251,4 @@ def plan_check_can_finalize(*, tenant: Tenant) -> None:
             "date": date_format(next_month_start(tenant=tenant).date(), "j F Y"),
         },
         code="plan_limit",
-    )
-
-
-# --- usage ---------------------------------------------------------------------------------------
-
-
-def plan_usage_record_invoice_sent(*, invoice: Invoice) -> None:
-    """Called where an invoice is marked sent: queue its meter event after commit (once per
-    invoice, however often it is sent again: the task's unique row sees to that)."""
-    if not plans_enabled():
-        return
-    from billing.plan_tasks import report_invoice_sent
-
-    tenant_id, public_id = invoice.tenant_id, invoice.public_id
-    transaction.on_commit(
-        lambda: report_invoice_sent.delay(tenant_id=tenant_id, invoice_public_id=public_id), robust=True
     )

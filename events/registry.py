@@ -10,7 +10,7 @@ its `subscribers` module):
 inside the workspace's scope and inside the transaction that marks its delivery done: its
 database writes commit with that mark or not at all, and anything it sends out of the database
 (a Celery task, an email) it queues with `transaction.on_commit`. It may run again after a
-failure, so it is idempotent. `wants(payload)`, when given, is asked when the event is recorded:
+failure, so it is idempotent. `wants(topic, payload)`, when given, is asked when the event is recorded:
 a subscriber that has nothing to do for this workspace (no webhook endpoint, plans switched off)
 gets no delivery row, and an event nobody wants is not written at all.
 """
@@ -35,7 +35,7 @@ class Event:
 
 
 Handler = Callable[[Event], None]
-Wants = Callable[[dict[str, Any]], bool]
+Wants = Callable[[str, dict[str, Any]], bool]  # (topic, payload)
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Subscriber:
     wants: Wants | None = None
 
     def wants_event(self, topic: str, payload: dict[str, Any]) -> bool:
-        return topic in self.topics and (self.wants is None or self.wants(payload))
+        return topic in self.topics and (self.wants is None or self.wants(topic, payload))
 
 
 _subscribers: dict[str, Subscriber] = {}

@@ -42,7 +42,7 @@ class Recorder:
         *,
         topics: tuple[str, ...] = (TOPIC,),
         then: Callable[[Event], None] | None = None,
-        wants: Callable[[dict[str, Any]], bool] | None = None,
+        wants: Callable[[str, dict[str, Any]], bool] | None = None,
     ) -> None:
         self.handled[name] = []
 
@@ -78,7 +78,7 @@ def _deliveries(tenant: Tenant) -> dict[str, OutboxDelivery]:
 
 @pytest.mark.django_db
 def test_an_event_nobody_wants_is_not_written(tenant: Tenant, recorder: Recorder) -> None:
-    recorder.add("test.only_when_asked", wants=lambda payload: payload.get("wanted") is True)
+    recorder.add("test.only_when_asked", wants=lambda topic, payload: payload.get("wanted") is True)
     assert _record(tenant, {"wanted": False}) is None
     with tenant_scope(tenant):
         assert not OutboxEvent.objects.exists()

@@ -21,10 +21,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from api.webhooks.services import document_ready_on_commit
 from core.errors import ApplicationError
 from core.ratelimit import rate_limit_hit
 from invoices.documents import live, storage
+from invoices.documents.events import bulk_job_finished_publish, document_ready_publish
 from invoices.documents.models import (
     BulkJob,
     BulkJobItem,
@@ -293,10 +293,8 @@ def document_process(*, tenant: Tenant, document_id: int) -> str:
             document.save(update_fields=["status", "failure_reason", "size", "ready_at", "updated_at"])
             _settle_bulk_items(document, succeeded=True, tenant=tenant)
             live.publish_on_commit(tenant.pk, _payload(document, tenant, claim.invoice_public_id))
-            # Outgoing webhooks: "document.ready" to the tenant's endpoints after commit.
-            document_ready_on_commit(
-                tenant=tenant, document=document, invoice_public_id=claim.invoice_public_id
-            )
+            # "document.ready" in the outbox: outgoing webhooks announce it once this commits.
+            document_ready_publish(document=document, invoice_public_id=claim.invoice_public_id)
     return "ready"
 
 
@@ -338,14 +336,8 @@ def _finish_if_complete(job: BulkJob) -> None:
         job.status = BulkJobStatus.READY if job.done else BulkJobStatus.FAILED
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "finished_at"])
-        _notify_finished(job)
-
-
-def _notify_finished(job: BulkJob) -> None:
-    """Email the member who started the job that it is done (invoices.sending; once per job)."""
-    from invoices.sending import notify_bulk_ready
-
-    notify_bulk_ready(bulk_job_id=job.pk)
+        # In the outbox: the email app tells the member who started the job (once per job).
+        bulk_job_finished_publish(job=job)
 
 
 def _resolve_many(invoices: list[str]) -> list[Invoice]:
@@ -528,7 +520,7 @@ def bulk_zip_build(*, tenant: Tenant, job_id: int) -> str:
         job.status = BulkJobStatus.READY
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "finished_at"])
-        _notify_finished(job)
+        bulk_job_finished_publish(job=job)
         live.publish_on_commit(tenant.pk, live.job_payload(job, tenant_slug=tenant.slug))
     return "ready"
 
@@ -542,5 +534,5 @@ def bulk_job_mark_failed(*, tenant: Tenant, job_id: int, reason: str) -> None:
         job.failure_reason = reason[:300]
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "failure_reason", "finished_at"])
-        _notify_finished(job)
+        bulk_job_finished_publish(job=job)
         live.publish_on_commit(tenant.pk, live.job_payload(job, tenant_slug=tenant.slug))

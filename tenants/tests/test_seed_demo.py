@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from core.errors import ApplicationError
-from invoices import selectors, services
+from invoices import checks, selectors, services
 from invoices.models import (
     CatalogItem,
     Client,
@@ -190,7 +190,7 @@ def test_a_refused_sample_keeps_the_login_and_leaves_no_half_made_data(
         if finalized > 5:
             raise ApplicationError("This month's finalized invoices are used.", code="plan_limit")
 
-    monkeypatch.setattr("invoices.services.invoices.plan_check_can_finalize", plan_allows_five)
+    monkeypatch.setitem(checks._finalize_checks, "plans.monthly_allowance", plan_allows_five)
     output = seed_demo()
     assert "No sample data added: This month's finalized invoices are used." in output
     assert "password:" in output

@@ -14,7 +14,10 @@ from api.webhooks import services
 from api.webhooks.models import DeliveryStatus, WebhookDelivery
 from api.webhooks.signing import HEADER, WebhookSignatureError, signature_header, verify_signature
 from api.webhooks.tasks import deliver_due
+from events.models import OutboxEvent
 from invoices import services as invoicing
+from invoices.documents.events import document_ready_publish
+from invoices.events import timeline_event_publish
 from invoices.tests.factories import line, make_invoice
 from tenants.scoping import tenant_scope
 
@@ -189,8 +192,9 @@ def test_one_timeline_row_announced_twice_is_one_event(
     with django_capture_on_commit_callbacks(execute=True), tenant_scope(tenant):
         invoice = make_invoice(actor=owner_membership, lines=[line()])
         event = invoice.events.get(verb="created")
-        services.invoice_event_on_commit(invoice, "created", event.pk)  # a second announcement
-        services.invoice_event_on_commit(invoice, "edited", event.pk)  # not a webhook event
+        timeline_event_publish(event)  # a second announcement
+        event.verb = "edited"
+        timeline_event_publish(event)  # not a webhook event
     assert len(receiver.requests) == 1
     assert json.loads(receiver.requests[0].body)["type"] == "invoice.created"
 
@@ -252,11 +256,12 @@ def test_a_ready_document_costs_nothing_after_commit_when_no_endpoint_listens(
         invoice = make_invoice(actor=owner_membership, lines=[line("Audit", "1", "80.00")], finalize=True)
         document = InvoiceDocument(invoice=invoice, format="pdf", content_version=1, size=10)
         with django_capture_on_commit_callbacks() as without_endpoint:
-            services.document_ready_on_commit(tenant=tenant, document=document, invoice_public_id="in_x")
+            document_ready_publish(document=document, invoice_public_id="in_x")
+        assert not OutboxEvent.objects.filter(topic="document.ready").exists()
     assert without_endpoint == []
     _endpoint(tenant, owner_membership, receiver.url, events=["document.ready"])
     with tenant_scope(tenant), django_capture_on_commit_callbacks() as with_endpoint:
-        services.document_ready_on_commit(tenant=tenant, document=document, invoice_public_id="in_x")
+        document_ready_publish(document=document, invoice_public_id="in_x")
     assert len(with_endpoint) == 1
 
 
