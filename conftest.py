@@ -151,10 +151,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 # --- shared fixtures (one import block, kept sorted for ruff) ------------------------------------
 # billing: the Stripe stand-in and signed webhook helpers (see billing/tests/fixtures.py)
-# billing plans: the stand-in with the plans' prices (see billing/tests/plan_fixtures.py)
+# billing plans: the stand-in with the plans' prices (see plans/tests/fixtures.py)
 # invoiceflow.testing: real services on loopback: s3_server, s3_storage, celery_worker
 # tenants: the owner / member / outsider trio
 from billing.tests.fixtures import *  # noqa: E402, F403
-from billing.tests.plan_fixtures import *  # noqa: E402, F403
 from invoiceflow.testing.fixtures import *  # noqa: E402, F403
+from plans.tests.fixtures import *  # noqa: E402, F403
 from tenants.tests.fixtures import *  # noqa: E402, F403

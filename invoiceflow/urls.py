@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 
 from api.views.docs import DocsView, SchemaView
-from billing import plan_urls
 from core.downloads import serve_download
 from invoiceflow import health
 from tenants.urls import tenant_urlpatterns
@@ -32,9 +31,9 @@ urlpatterns = [
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", DocsView.as_view(), name="api-docs"),
     path("t/<slug:tenant_slug>/", include(tenant_urlpatterns)),
-    path("t/<slug:tenant_slug>/", include(plan_urls.tenant_urlpatterns)),
-    # The public marketing site: pricing, sitemap.xml, robots.txt.
-    path("", include(plan_urls.public_urlpatterns)),
+    path("t/<slug:tenant_slug>/", include("plans.urls")),
+    # The public site: home, pricing, sitemap.xml, robots.txt.
+    path("", include("website.urls")),
     path("t/<slug:tenant_slug>/", include("invoices.urls")),
     # Sending by email, reminder settings, recurring invoices (invoices/views_sending.py).
     path("t/<slug:tenant_slug>/", include("invoices.urls_sending")),

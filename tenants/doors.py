@@ -61,7 +61,7 @@ LOOKUP_DOORS: dict[str, LookupDoor] = {
     "lookup_door_stripe_accounts_all": LookupDoor("billing.StripeAccount", ()),
     # Plan webhook about a subscription without our metadata: the Stripe customer (`cus_…`).
     "lookup_door_plan_subscription_by_customer": LookupDoor(
-        "billing.PlanSubscription", ("stripe_customer_id",)
+        "plans.PlanSubscription", ("stripe_customer_id",)
     ),
 }
 

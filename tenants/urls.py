@@ -19,7 +19,6 @@ tenant_urlpatterns = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("workspaces/new/", views.tenant_create, name="tenant_create"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]

@@ -76,6 +76,9 @@ INSTALLED_APPS = [
     "events",
     "invoices",
     "billing",
+    # InvoiceFlow's own plans for workspaces (plans/) and the public site (website/).
+    "plans",
+    "website",
     "api",
     # Outgoing webhooks: signed invoice events POSTed to tenants' endpoints (api/webhooks/).
     "api.webhooks",

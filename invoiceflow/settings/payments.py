@@ -25,7 +25,7 @@ if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
 if not DEBUG and STRIPE_SECRET_KEY.startswith("sk_live") and not STRIPE_API_BASE.startswith("https://"):
     raise ImproperlyConfigured("A live Stripe key must only be sent to an https:// STRIPE_API_BASE.")
 
-# Plans (billing/plans.py): what workspaces subscribe to. On only with STRIPE_SECRET_KEY and at
+# Plans (plans/catalog.py): what workspaces subscribe to. On only with STRIPE_SECRET_KEY and at
 # least one plan price; otherwise every workspace is unlimited ("self-hosted").
 # STRIPE_PRICE_PRO / STRIPE_PRICE_BUSINESS: the recurring Stripe prices (price_...) of the paid
 # plans; PLAN_*_MONTHLY_PRICE and PLAN_CURRENCY: what the pricing page shows for them.

@@ -45,7 +45,7 @@ TABLES = (
 SEED = """
 from api.models import ApiKey
 from billing.models import StripeAccount
-from billing.plan_models import PlanSubscription, UsageReport
+from plans.models import PlanSubscription, UsageReport
 from invoices.public.models import PublicInvoiceLink
 from invoices.sending_models import ProviderMessageIndex
 from tenants.models import Membership, Tenant, User

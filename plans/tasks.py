@@ -5,13 +5,16 @@ from __future__ import annotations
 from celery import shared_task
 
 from billing import stripe_client
-from billing.plan_services import usage_report_invoice_sent
 from billing.tasks import _backoff
+from plans.services import usage_report_invoice_sent
 
 MAX_RETRIES = 8
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+# Named as it was when it lived in billing/plan_tasks.py: queued messages and routes name it so.
+@shared_task(
+    bind=True, name="billing.plan_tasks.report_invoice_sent", acks_late=True, max_retries=MAX_RETRIES
+)
 def report_invoice_sent(self, *, tenant_id: int, invoice_public_id: str) -> str:
     """Report one sent invoice to the meter (the service enters the workspace's scope)."""
     try:

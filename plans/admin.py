@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from billing.plan_models import PlanSubscription, UsageReport
+from plans.models import PlanSubscription, UsageReport
 from tenants.admin_scoping import TenantOwnedAdmin
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from billing.plans import tenant_usage
+from plans.catalog import tenant_usage
 from tenants import roles
 
 register = template.Library()

@@ -9,10 +9,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing import plan_services, stripe_client
-from billing.plan_models import PlanSubscription
-from billing.plans import plan_list, plans_enabled, tenant_usage
+from billing import stripe_client
 from core.web import call_service, require_membership
+from plans import services as plan_services
+from plans.catalog import plan_list, plans_enabled, tenant_usage
+from plans.models import PlanSubscription
 from tenants import roles
 
 

@@ -10,12 +10,12 @@ from django.test import Client
 
 from billing import stripe_client
 from billing.models import StripeEvent
-from billing.plan_models import PlanSubscription
-from billing.plan_services import plan_subscription_sync
-from billing.plans import PlanCode, plans_enabled, tenant_plan
 from billing.tests.fixtures import make_stripe_event, post_stripe_event
-from billing.tests.plan_fixtures import METER, checkout, deliver, events_of, subscribe
 from billing.tests.stripe_standin import StripeStandIn
+from plans.catalog import PlanCode, plans_enabled, tenant_plan
+from plans.models import PlanSubscription
+from plans.services import plan_subscription_sync
+from plans.tests.fixtures import METER, checkout, deliver, events_of, subscribe
 from tenants.models import Membership, Tenant
 from tenants.scoping import TenantNotSetError, tenant_scope
 from tenants.tests.fixtures import rows_in_every_tenant

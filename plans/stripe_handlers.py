@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from billing.handlers import handles
 from billing.models import StripeEvent
-from billing.plan_services import plan_subscription_sync, subscription_id_of_invoice
-from billing.plans import plans_enabled
+from plans.catalog import plans_enabled
+from plans.services import plan_subscription_sync, subscription_id_of_invoice
 
 
 @handles("customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted")

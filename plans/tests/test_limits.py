@@ -11,15 +11,15 @@ from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
-from billing.plan_models import PlanSubscription
-from billing.plan_services import plan_subscription_sync
-from billing.plans import month_start, next_month_start, tenant_usage
-from billing.tests.plan_fixtures import subscribe
 from billing.tests.stripe_standin import StripeStandIn
 from core.errors import ApplicationError
 from invoices import services
 from invoices.models import Invoice, InvoiceStatus
 from invoices.tests.factories import make_invoice
+from plans.catalog import month_start, next_month_start, tenant_usage
+from plans.models import PlanSubscription
+from plans.services import plan_subscription_sync
+from plans.tests.fixtures import subscribe
 from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope
 from tenants.tests.fixtures import rows_in_every_tenant

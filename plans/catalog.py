@@ -2,7 +2,7 @@
 
 Plans are code, not rows: three of them, their limits here and their Stripe prices in settings
 (STRIPE_PRICE_PRO, STRIPE_PRICE_BUSINESS). A workspace's subscription to one of them is a
-`PlanSubscription` row kept current by Stripe's webhooks (billing/plan_services.py).
+`PlanSubscription` row kept current by Stripe's webhooks (plans/services.py).
 
 Plans are switched on only when Stripe is configured *and* at least one paid plan has a price
 (`plans_enabled()`). Otherwise the installation is self-hosted: every workspace is unlimited
@@ -156,7 +156,7 @@ def tenant_plan(*, tenant: Tenant) -> Plan | None:
     """The plan whose limits apply to the workspace; None when plans are off (unlimited)."""
     if not plans_enabled():
         return None
-    from billing.plan_models import PlanSubscription
+    from plans.models import PlanSubscription
 
     # Row-level security hides the row elsewhere: read outside the scope, every paying
     # workspace would silently look Free.
@@ -223,14 +223,14 @@ def tenant_usage(*, tenant: Tenant) -> Usage | None:
 
 def plan_check_can_finalize(*, tenant: Tenant) -> None:
     """Refuse to finalize past the plan's monthly allowance. Registered with the invoicing
-    domain (billing.plan_subscribers), which runs it in `invoice_finalize`.
+    domain (plans.subscribers), which runs it in `invoice_finalize`.
 
     Runs inside the finalizing transaction. The workspace's subscription row is locked first:
     two members finalizing at once at 4 of 5 would otherwise both count 4 and both go through.
     """
     if not plans_enabled():
         return
-    from billing.plan_models import PlanSubscription
+    from plans.models import PlanSubscription
 
     subscription = PlanSubscription.for_tenant_locked(tenant=tenant)
     plan = plan_get(subscription.effective_plan)

@@ -7,9 +7,9 @@ from django.test import Client
 from django.urls import reverse
 
 from billing.models import StripeEvent
-from billing.tests.plan_fixtures import plan_subscription_of
 from billing.tests.stripe_standin import StripeStandIn
 from billing.tests.test_standin import fetch
+from plans.tests.fixtures import plan_subscription_of
 from tenants.models import Tenant
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("billing_celery_eager")]

@@ -8,10 +8,10 @@ from typing import Any
 
 from django.db import transaction
 
-from billing.plans import plan_check_can_finalize, plans_enabled
 from events.registry import Event, subscribe
 from invoices.checks import finalize_check_register
 from invoices.events import INVOICE_SENT
+from plans.catalog import plan_check_can_finalize, plans_enabled
 
 
 def register_finalize_check() -> None:
@@ -26,7 +26,7 @@ def _plans_on(topic: str, payload: dict[str, Any]) -> bool:
 def count_sent_invoice(event: Event) -> None:
     """Queue the invoice's meter event after commit: once per invoice, however often it is sent
     again (the task's unique row sees to that)."""
-    from billing.plan_tasks import report_invoice_sent
+    from plans.tasks import report_invoice_sent
 
     tenant_id, public_id = event.tenant_id, event.payload["invoice"]["id"]
     transaction.on_commit(

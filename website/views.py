@@ -1,4 +1,4 @@
-"""The public marketing site: landing page, pricing (built from the plans), sitemap, robots.txt.
+"""The public site: home and landing page, pricing (built from the plans), sitemap, robots.txt.
 
 Server-rendered, no JavaScript, every page with its title, description, canonical URL and
 social-card metadata. Absolute URLs come from SITE_URL (the address the site is published at),
@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from billing.plans import plan_list, plans_enabled
+from plans.catalog import plan_list, plans_enabled
+from tenants.views import signed_in_home
 
 SOCIAL_CARD = "img/social-card.png"
 SOCIAL_CARD_SIZE = (1200, 630)
@@ -47,8 +48,15 @@ def _pricing_context() -> dict[str, Any]:
     return {"plans_enabled": enabled, "plans": [p for p in plan_list() if p.available] if enabled else []}
 
 
+def home(request: HttpRequest) -> HttpResponse:
+    """ "/": the landing page for visitors; signed-in people go on to their workspace."""
+    if request.user.is_authenticated:
+        return signed_in_home(request)
+    return landing(request)
+
+
 def landing(request: HttpRequest) -> HttpResponse:
-    """The home page of anonymous visitors (tenants.views.home renders this)."""
+    """The home page of anonymous visitors."""
     context = _meta(
         path=reverse("home"),
         title=_("InvoiceFlow: invoicing for freelancers and agencies"),

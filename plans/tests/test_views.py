@@ -10,9 +10,9 @@ from django.test import Client
 from django.urls import reverse
 
 from billing.models import StripeEvent
-from billing.tests.plan_fixtures import deliver, events_of, plan_subscription_of, subscribe
 from billing.tests.stripe_standin import StripeStandIn
 from billing.tests.test_standin import fetch
+from plans.tests.fixtures import deliver, events_of, plan_subscription_of, subscribe
 from tenants.models import Membership, Tenant
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("billing_celery_eager")]
@@ -240,10 +240,10 @@ def test_platform_admin_lists_subscriptions_read_only(
 ) -> None:
     subscribe(plans_standin, owner_membership, "pro")
     # Behind row-level security: one workspace at a time, chosen in the "By tenant" filter.
-    changelist = reverse("admin:billing_plansubscription_changelist")
+    changelist = reverse("admin:plans_plansubscription_changelist")
     assert "Choose a workspace" in admin_client.get(changelist).content.decode()
     response = admin_client.get(changelist, {"tenant__id__exact": owner_membership.tenant_id})
     assert response.status_code == 200
     assert [row.tenant for row in response.context["cl"].result_list] == [owner_membership.tenant]
-    assert admin_client.get(reverse("admin:billing_usagereport_changelist")).status_code == 200
-    assert admin_client.get(reverse("admin:billing_plansubscription_add")).status_code == 403
+    assert admin_client.get(reverse("admin:plans_usagereport_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:plans_plansubscription_add")).status_code == 403

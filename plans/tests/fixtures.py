@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from billing import plan_services
-from billing.plan_models import PlanSubscription
 from billing.tests.fixtures import post_stripe_event
 from billing.tests.stripe_standin import StripeStandIn
+from plans import services as plan_services
+from plans.models import PlanSubscription
 from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope
 

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from billing.plans import PlanCode
+from plans.catalog import PlanCode
 
 
 class PlanSubscription(models.Model):
@@ -49,6 +49,8 @@ class PlanSubscription(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        # The table it had in billing/, before plans became their own app: no row moved.
+        db_table = "billing_plansubscription"
         verbose_name = _("plan subscription")
 
     def __str__(self) -> str:
@@ -97,6 +99,7 @@ class UsageReport(models.Model):
     last_error = models.TextField(blank=True)
 
     class Meta:
+        db_table = "billing_usagereport"
         ordering = ["-occurred_at"]
 
     def __str__(self) -> str:

@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import stripe_client
-from billing.plan_models import PlanSubscription, UsageReport
-from billing.plans import Plan, plan_for_price, plan_get, plans_enabled
 from core.errors import ApplicationError
+from plans.catalog import Plan, plan_for_price, plan_get, plans_enabled
+from plans.models import PlanSubscription, UsageReport
 from tenants import roles
 from tenants.doors import door_find
 from tenants.models import Membership, Tenant

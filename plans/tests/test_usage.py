@@ -7,15 +7,16 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from billing import plan_services, stripe_client
-from billing.plan_models import PlanSubscription, UsageReport
-from billing.plan_services import plan_subscription_sync
-from billing.plan_tasks import report_invoice_sent
-from billing.tests.plan_fixtures import subscribe
+from billing import stripe_client
 from billing.tests.stripe_standin import StripeStandIn
 from invoices import services
 from invoices.models import Invoice
 from invoices.tests.factories import make_invoice
+from plans import services as plan_services
+from plans.models import PlanSubscription, UsageReport
+from plans.services import plan_subscription_sync
+from plans.tasks import report_invoice_sent
+from plans.tests.fixtures import subscribe
 from tenants.models import Membership
 from tenants.scoping import tenant_scope
 from tenants.tests.fixtures import rows_in_every_tenant
@@ -114,7 +115,7 @@ def test_a_workspace_never_subscribed_has_nothing_to_meter(
 def test_without_stripe_nothing_is_reported(
     owner_membership: Membership, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from billing import plan_tasks
+    from plans import tasks as plan_tasks
 
     queued: list[dict] = []
     monkeypatch.setattr(plan_tasks.report_invoice_sent, "delay", lambda **kwargs: queued.append(kwargs))
