@@ -37,8 +37,8 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/", include("invoices.urls")),
     # Sending by email, reminder settings, recurring invoices (invoices/views_sending.py).
     path("t/<slug:tenant_slug>/", include("invoices.urls_sending")),
-    # PDFs and exports: generate, live status, downloads, bulk (invoices/documents/).
-    path("t/<slug:tenant_slug>/", include("invoices.documents.urls")),
+    # PDFs and exports: generate, live status, downloads, bulk (documents/).
+    path("t/<slug:tenant_slug>/", include("documents.urls")),
     path("t/<slug:tenant_slug>/", include("billing.tenant_urls")),
     # Settings → Webhooks: endpoints, deliveries, replay (api/webhooks/web.py).
     path("t/<slug:tenant_slug>/", include("api.webhooks.urls")),

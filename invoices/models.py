@@ -688,17 +688,6 @@ class InvoiceEvent(TenantOwnedModel):
         return f"{self.verb} {self.invoice_id}"
 
 
-# --- rendered documents (PDF, spreadsheets) and bulk jobs: see invoices/documents/ -----------
-
-from invoices.documents.models import (  # noqa: E402, F401
-    BulkJob,
-    BulkJobItem,
-    BulkJobKind,
-    BulkJobStatus,
-    DocumentFormat,
-    DocumentStatus,
-    InvoiceDocument,
-)
 from invoices.public.models import InvoiceLink, PublicInvoiceLink  # noqa: E402, F401
 from invoices.sending_models import (  # noqa: E402, F401
     ClientEmailProblem,

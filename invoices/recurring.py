@@ -28,7 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
-from invoices.documents.render import document_language
+from documents.render import document_language
 from invoices.models import Client, Invoice
 from invoices.money import check_currency
 from invoices.reminders import acting_member, tenant_today

@@ -34,7 +34,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
-from invoices.documents.render import document_language
+from documents.render import document_language
 from invoices.models import (
     UNPAID_STATUSES,
     Client,
@@ -93,7 +93,7 @@ def _babel_locale(invoice: Invoice) -> str:
 
 
 def _figures(invoice: Invoice) -> dict[str, str]:
-    from invoices.documents.render import Formatter
+    from documents.render import Formatter
 
     fmt = Formatter(_babel_locale(invoice))
     return {
@@ -246,9 +246,9 @@ def invoice_pdf_bytes(invoice: Invoice) -> bytes:
     """The invoice's PDF as it is now: the stored file of its current version when the PDF
     pipeline has one ready, else rendered here and stored as that version's document, so that
     the client's page (which offers only a stored PDF) can hand out the same file."""
-    from invoices.documents import storage
-    from invoices.documents.models import DocumentFormat, DocumentStatus, InvoiceDocument
-    from invoices.documents.render import load_invoice_for_render, render_invoice_pdf
+    from documents import storage
+    from documents.models import DocumentFormat, DocumentStatus, InvoiceDocument
+    from documents.render import load_invoice_for_render, render_invoice_pdf
 
     document = InvoiceDocument.objects.filter(
         invoice=invoice,
@@ -617,7 +617,7 @@ def notify_bulk_ready(*, bulk_job_id: int) -> OutgoingMessage | None:
     For the PDF pipeline to call, in the tenant's scope, when a `BulkJob` finishes; at most one
     email per job (a second call finds the first message and sends nothing).
     """
-    from invoices.documents.models import BulkJob, BulkJobStatus
+    from documents.models import BulkJob, BulkJobStatus
 
     job = BulkJob.objects.select_related("requested_by").filter(pk=bulk_job_id).first()
     if job is None or job.requested_by is None or job.status == BulkJobStatus.RUNNING:

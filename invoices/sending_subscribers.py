@@ -3,9 +3,9 @@ the member who started it (at most one email per job, see `notify_bulk_ready`)."
 
 from __future__ import annotations
 
+from documents.events import BULK_JOB_FINISHED
+from documents.models import BulkJob
 from events.registry import Event, subscribe
-from invoices.documents.events import BULK_JOB_FINISHED
-from invoices.documents.models import BulkJob
 from invoices.sending import notify_bulk_ready
 
 

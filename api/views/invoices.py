@@ -19,7 +19,8 @@ from api.base import TenantScopedViewSet
 from api.pagination import page_schema, paginate, parse_ordering
 from api.views._common import created
 from core.downloads import content_disposition
-from invoices import exports, selectors, services
+from documents import list_exports as exports
+from invoices import selectors, services
 from invoices.models import Invoice, Payment
 from invoices.services import LineData
 from invoices.services._common import tenant_today

@@ -12,9 +12,9 @@ from typing import Any
 
 from api.webhooks.models import EventType, WebhookEndpoint
 from api.webhooks.services import event_id_for, webhook_event_emit
+from documents import events as document_events
 from events.registry import Event, subscribe
 from invoices import events as invoice_events
-from invoices.documents import events as document_events
 from tenants.scoping import current_tenant
 
 INVOICE_TOPICS = {

@@ -41,7 +41,7 @@ SPECTACULAR_SETTINGS = {
     # One schema name per choice set, used wherever the set appears (drf_spectacular.W001).
     "ENUM_NAME_OVERRIDES": {
         "InvoiceStatusEnum": "invoices.models.InvoiceStatus",
-        "DocumentFormatEnum": "invoices.documents.models.DocumentFormat",
+        "DocumentFormatEnum": "documents.models.DocumentFormat",
         "GenerationStatusEnum": "api.generate.GENERATION_STATUSES",
         "WebhookEventTypeEnum": "api.webhooks.models.EventType",
         "WebhookDeliveryStatusEnum": "api.webhooks.models.DeliveryStatus",

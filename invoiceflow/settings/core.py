@@ -68,13 +68,15 @@ INSTALLED_APPS = [
     "django_htmx",
     # Amazon SES sending and its delivery-tracking webhook (invoices/sending.py, invoices/tracking.py).
     "anymail",
-    # Live document status over WebSocket (invoiceflow/asgi.py, invoices/documents/consumers.py).
+    # Live document status over WebSocket (invoiceflow/asgi.py, documents/consumers.py).
     "channels",
     "rest_framework",
     "tenants",
     # The transactional outbox: events recorded with a change, delivered to subscribers (events/).
     "events",
     "invoices",
+    # Invoices rendered into files: PDF, XLSX/CSV, bulk ZIP, live status (documents/).
+    "documents",
     "billing",
     # InvoiceFlow's own plans for workspaces (plans/) and the public site (website/).
     "plans",

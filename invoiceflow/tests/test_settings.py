@@ -190,7 +190,7 @@ def test_s3_uploads_run_in_the_calling_thread() -> None:
 def test_a_render_logs_weasyprints_warnings_but_not_its_progress() -> None:
     code = (
         "import django, logging; django.setup(); "
-        "from invoices.documents.render import html_to_pdf; "
+        "from documents.render import html_to_pdf; "
         "logging.getLogger('invoices').info('our own line'); "
         "html_to_pdf('<html><body><p style=\"colour: red\">x</p></body></html>')"
     )

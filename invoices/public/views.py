@@ -31,16 +31,16 @@ from core.client_ip import client_ip
 from core.downloads import download_url
 from core.errors import ApplicationError
 from core.ratelimit import rate_limit_hit
+from documents.models import DocumentStatus, InvoiceDocument
+from documents.selectors import current_documents
+from documents.services import document_filename
+from documents.storage import CONTENT_TYPES
 from invoices import selectors
-from invoices.document import document_context
-from invoices.documents.models import DocumentStatus, InvoiceDocument
-from invoices.documents.selectors import current_documents
-from invoices.documents.services import document_filename
-from invoices.documents.storage import CONTENT_TYPES
 from invoices.models import Dispute, DisputeStatus, Invoice, InvoiceStatus
 from invoices.money import quantize_money
 from invoices.public import services
 from invoices.public.models import InvoiceLink
+from invoices.summary import document_context
 from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from documents.models import BulkJob, BulkJobStatus
+from documents.services import bulk_generate
 from invoices import sending
-from invoices.documents.models import BulkJob, BulkJobStatus
-from invoices.documents.services import bulk_generate
 from invoices.sending_models import MessageKind, MessageStatus, OutgoingMessage
 from invoices.tests.factories import make_invoice
 from invoices.tests.sending_fixtures import *  # noqa: F403

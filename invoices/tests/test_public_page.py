@@ -283,7 +283,7 @@ def test_pdf_download_through_a_short_lived_link(
     from django.core.files.base import ContentFile
     from django.core.files.storage import storages
 
-    from invoices.documents.models import DocumentStatus, InvoiceDocument
+    from documents.models import DocumentStatus, InvoiceDocument
 
     settings.MEDIA_ROOT = str(tmp_path)
     invoice, token = shared

@@ -14,9 +14,9 @@ from api.webhooks import services
 from api.webhooks.models import DeliveryStatus, WebhookDelivery
 from api.webhooks.signing import HEADER, WebhookSignatureError, signature_header, verify_signature
 from api.webhooks.tasks import deliver_due
+from documents.events import document_ready_publish
 from events.models import OutboxEvent
 from invoices import services as invoicing
-from invoices.documents.events import document_ready_publish
 from invoices.events import timeline_event_publish
 from invoices.tests.factories import line, make_invoice
 from tenants.scoping import tenant_scope
@@ -229,7 +229,7 @@ def test_endpoint_urls_are_https_except_loopback_when_allowed(settings, url, all
 def test_paid_and_document_ready_are_announced(
     tenant, owner_membership, receiver, django_capture_on_commit_callbacks
 ):
-    from invoices.documents.services import document_request
+    from documents.services import document_request
 
     _endpoint(tenant, owner_membership, receiver.url, events=["invoice.paid", "document.ready"])
     with tenant_scope(tenant):
@@ -250,7 +250,7 @@ def test_paid_and_document_ready_are_announced(
 def test_a_ready_document_costs_nothing_after_commit_when_no_endpoint_listens(
     tenant, owner_membership, receiver, django_capture_on_commit_callbacks
 ):
-    from invoices.documents.models import InvoiceDocument
+    from documents.models import InvoiceDocument
 
     with tenant_scope(tenant):
         invoice = make_invoice(actor=owner_membership, lines=[line("Audit", "1", "80.00")], finalize=True)

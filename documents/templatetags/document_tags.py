@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from invoices.documents.models import DocumentStatus, InvoiceDocument
-from invoices.documents.selectors import current_documents
+from documents.models import DocumentStatus, InvoiceDocument
+from documents.selectors import current_documents
 
 register = template.Library()
 

@@ -15,12 +15,12 @@ from babel.dates import format_date
 from defusedxml import ElementTree
 from django.conf import settings
 
+from documents import render
+from documents.render import load_invoice_for_render, render_invoice_html, render_invoice_pdf
+from documents.tests.pdf_samples import sample_credit_note, sample_exempt_invoice, sample_invoice
 from invoices import services as invoice_services
-from invoices.documents import render
-from invoices.documents.render import load_invoice_for_render, render_invoice_html, render_invoice_pdf
 from invoices.models import Client
 from invoices.tests.factories import line
-from invoices.tests.pdf_samples import sample_credit_note, sample_exempt_invoice, sample_invoice
 from tenants.scoping import tenant_scope
 
 pytestmark = pytest.mark.django_db
@@ -389,7 +389,7 @@ def test_a_worker_process_is_prepared_for_rendering():
     child process: freezing would change this test process's collector)."""
     code = (
         "import django, gc; django.setup();"
-        "from invoices.documents import render; render.prepare_rendering_process();"
+        "from documents import render; render.prepare_rendering_process();"
         "print(gc.get_threshold() == render.RENDERING_GC_THRESHOLDS, gc.get_freeze_count(),"
         " render._renderer is not None)"
     )

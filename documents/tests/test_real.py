@@ -17,12 +17,12 @@ from django.urls import reverse
 
 from core.downloads import download_url
 from core.ratelimit import memory_limiter
+from documents import services
+from documents.live import group_name
+from documents.models import DocumentStatus, InvoiceDocument
+from documents.tests.pdf_samples import sample_invoice
 from invoiceflow.testing.processes import wait_until
-from invoices.documents import services
-from invoices.documents.live import group_name
-from invoices.documents.models import DocumentStatus, InvoiceDocument
 from invoices.tests.factories import line, make_invoice
-from invoices.tests.pdf_samples import sample_invoice
 from tenants.scoping import tenant_scope
 from tenants.tests.fixtures import client_for
 
@@ -92,7 +92,7 @@ def test_a_presigned_url_downloads_the_pdf_and_refuses_tampering_and_expiry(
 
 
 def test_storing_a_pdf_in_s3_is_one_request_in_the_calling_thread(s3_storage, monkeypatch):
-    from invoices.documents import storage
+    from documents import storage
 
     started = []
     real_start = threading.Thread.start
@@ -247,7 +247,7 @@ def test_twenty_simultaneous_requests_give_exactly_five(
     limiter, transactional_db, tenant, owner_membership, member_membership, settings, monkeypatch
 ):
     # Renders are not the point here: keep them queued (no broker, nothing runs them).
-    monkeypatch.setattr("invoices.documents.services.transaction.on_commit", lambda callback: None)
+    monkeypatch.setattr("documents.services.transaction.on_commit", lambda callback: None)
     if limiter == "memory":
         settings.REDIS_URL = ""
     memory_limiter.clear()

@@ -20,9 +20,9 @@ from django.test import Client
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from documents import live
+from documents.consumers import NO_ACCESS
 from invoiceflow.testing.processes import free_port
-from invoices.documents import live
-from invoices.documents.consumers import NO_ACCESS
 from tenants import services as tenant_services
 from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope

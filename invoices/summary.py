@@ -1,5 +1,5 @@
 """What `templates/invoices/_document.html` needs: the invoice summary shown on the invoice,
-finalize and public client pages (the PDF and its preview use invoices/documents/render.py).
+finalize and public client pages (the PDF and its preview use documents/render.py).
 
 A finalized invoice is rendered from its snapshots (the seller and the client as they were at
 finalization); a draft from the live client and workspace, since nothing is frozen yet.

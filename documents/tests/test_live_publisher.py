@@ -11,8 +11,8 @@ import uuid
 import pytest
 from channels.layers import get_channel_layer
 
-from invoices.documents import live
-from invoices.tests.test_documents_real import GroupListener
+from documents import live
+from documents.tests.test_real import GroupListener
 
 pytestmark = pytest.mark.redis
 
@@ -81,7 +81,7 @@ def test_a_failing_send_is_logged_and_the_next_message_still_goes(publisher, ten
 
     monkeypatch.setattr(layer, "group_send", flaky_group_send)
     listener = GroupListener(tenant_id, until="ready", timeout=20)
-    with caplog.at_level(logging.WARNING, logger="invoices.documents.live"):
+    with caplog.at_level(logging.WARNING, logger="documents.live"):
         live.send(tenant_id, {"kind": "document", "status": "broken"})
         live.send(tenant_id, {"kind": "document", "status": "ready"})
         assert [m["status"] for m in listener.join()] == ["ready"]
@@ -102,7 +102,7 @@ def test_a_stalled_layer_drops_messages_beyond_the_backlog_instead_of_growing(mo
 
     monkeypatch.setattr(layer, "group_send", stalled_group_send)
     publisher = live.publisher()
-    with caplog.at_level(logging.WARNING, logger="invoices.documents.live"):
+    with caplog.at_level(logging.WARNING, logger="documents.live"):
         live.send(tenant_id, {"kind": "job", "done": 0})
         assert sending.wait(5)
         for number in range(1, 10):
@@ -134,5 +134,5 @@ def test_a_stopping_process_sends_what_it_published_last(publisher, tenant_id, m
     monkeypatch.setattr(layer, "group_send", slow_group_send)
     live.send(tenant_id, {"kind": "document", "status": "processing"})
     live.send(tenant_id, {"kind": "document", "status": "ready"})
-    live.flush_pending()  # what invoices.tasks runs when a worker process shuts down
+    live.flush_pending()  # what documents.tasks runs when a worker process shuts down
     assert sent == ["processing", "ready"]

@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from invoices.documents import views
+from documents import views
 
 
 class ExportFormatConverter:

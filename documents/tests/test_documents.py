@@ -17,13 +17,13 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from core.ratelimit import memory_limiter
+from documents import services, storage
+from documents.exports import LINE_HEADER
+from documents.models import BulkJob, BulkJobStatus, DocumentStatus, InvoiceDocument
+from documents.render import load_invoice_for_render, render_invoice_html
+from documents.tests.pdf_samples import sample_invoice
 from invoices import services as invoice_services
-from invoices.documents import services, storage
-from invoices.documents.exports import LINE_HEADER
-from invoices.documents.models import BulkJob, BulkJobStatus, DocumentStatus, InvoiceDocument
-from invoices.documents.render import load_invoice_for_render, render_invoice_html
 from invoices.tests.factories import ClientFactory, line, make_invoice
-from invoices.tests.pdf_samples import sample_invoice
 from tenants.scoping import tenant_scope
 from tenants.selectors import user_membership_list
 from tenants.tests.fixtures import client_for
@@ -259,7 +259,7 @@ def test_a_storage_outage_is_reported_readably(
     monkeypatch.setattr(storage, "store_exact", unavailable)
     document = request_pdf(tenant, owner_membership, invoice, django_capture_on_commit_callbacks)
     # In-process (no broker) there is nothing to wait in: reported at once. A worker retries
-    # with backoff first (invoices/tasks.py).
+    # with backoff first (documents/tasks.py).
     assert len(calls) == 1
     assert document.status == DocumentStatus.FAILED
     assert "storage unavailable" in document.failure_reason
@@ -268,7 +268,7 @@ def test_a_storage_outage_is_reported_readably(
 def test_a_worker_retries_a_storage_outage_with_backoff(tenant, owner_membership, invoice, monkeypatch):
     from celery.exceptions import Retry
 
-    from invoices import tasks
+    from documents import tasks
 
     with tenant_scope(tenant):
         document = InvoiceDocument.objects.create(

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.db.models import Q
 
-from invoices.documents.models import BulkJob, DocumentFormat, InvoiceDocument
+from documents.models import BulkJob, DocumentFormat, InvoiceDocument
 from invoices.models import Invoice
 
 

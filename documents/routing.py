@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from invoices.documents.consumers import DocumentStatusConsumer
+from documents.consumers import DocumentStatusConsumer
 
 websocket_urlpatterns = [
     path("ws/t/<slug:tenant_slug>/documents/", DocumentStatusConsumer.as_asgi()),

@@ -17,7 +17,7 @@ from celery.signals import worker_process_init, worker_process_shutdown
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
-from invoices.documents import services
+from documents import services
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def _warm_pdf_renderer(**kwargs: object) -> None:
     first PDF it renders is as fast as the rest (a cold render costs ~0.6 s more), and tune
     the process's garbage collector for rendering (see render.prepare_rendering_process)."""
     try:
-        from invoices.documents.render import prepare_rendering_process
+        from documents.render import prepare_rendering_process
 
         prepare_rendering_process()
     except Exception:  # a worker that cannot warm up still renders, only slower the first time
@@ -96,6 +96,6 @@ def _warm_pdf_renderer(**kwargs: object) -> None:
 def _send_pending_statuses(**kwargs: object) -> None:
     """A worker process that stops (a deploy, a scale-down) first sends the statuses it
     published last, such as the "ready" of its final PDF, instead of leaving the page to poll."""
-    from invoices.documents import live
+    from documents import live
 
     live.flush_pending()

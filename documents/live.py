@@ -21,7 +21,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 from django.urls import reverse
 
-from invoices.documents.models import BulkJob, DocumentStatus, InvoiceDocument
+from documents.models import BulkJob, DocumentStatus, InvoiceDocument
 
 logger = logging.getLogger(__name__)
 

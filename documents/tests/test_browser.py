@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from conftest import CHROMIUM
 from core.ratelimit import memory_limiter
-from invoices.tests.pdf_samples import sample_invoice
+from documents.tests.pdf_samples import sample_invoice
 from tenants.scoping import tenant_scope
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.utils.crypto import constant_time_compare
 
-from invoices.documents.live import group_name
+from documents.live import group_name
 from tenants.models import Membership, Tenant, User
 from tenants.scoping import tenant_scope
 from tenants.selectors import user_membership_in

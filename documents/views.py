@@ -29,13 +29,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.downloads import content_disposition, download_url
 from core.errors import ApplicationError
-from invoices import exports, selectors
-from invoices.documents import live, services
-from invoices.documents import selectors as document_selectors
-from invoices.documents.exports import invoice_csv, invoice_xlsx
-from invoices.documents.models import BulkJobKind, BulkJobStatus, DocumentStatus
-from invoices.documents.render import load_invoice_for_render, render_invoice_html
-from invoices.documents.storage import CONTENT_TYPES
+from documents import list_exports as exports
+from documents import live, services
+from documents import selectors as document_selectors
+from documents.exports import invoice_csv, invoice_xlsx
+from documents.models import BulkJobKind, BulkJobStatus, DocumentStatus
+from documents.render import load_invoice_for_render, render_invoice_html
+from documents.storage import CONTENT_TYPES
+from invoices import selectors
 from invoices.forms import InvoiceFilterForm
 
 # Views that take an object's id look it up first: another tenant's id is a 404 whatever the

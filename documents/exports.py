@@ -1,7 +1,7 @@
 """One invoice (its header and its lines) as CSV or XLSX.
 
-The invoice lists reuse `invoices/exports.py` (the API's); this adds the per-invoice sheet.
-Text cells go through `invoices.exports.neutralize`, so a client or line description that
+The invoice lists reuse `documents/list_exports.py` (the API's); this adds the per-invoice sheet.
+Text cells go through `documents.list_exports.neutralize`, so a client or line description that
 starts with "=", "+", "-", "@", a tab or a carriage return is shown as text, never run as a
 formula; amounts and quantities stay numbers.
 """
@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from invoices.exports import neutralize
+from documents.list_exports import neutralize
 from invoices.models import Invoice
 from invoices.money import quantize_money
 

@@ -1,6 +1,7 @@
 """Rendered files of invoices and the bulk jobs that make many at once.
 
-Imported by `invoices.models`, so the models belong to the `invoices` app.
+They were rows of the `invoices` app until documents became their own app, and keep its
+tables (`Meta.db_table`; documents/migrations/0001_initial moved them in the migration state).
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ class InvoiceDocument(TenantOwnedModel):
     ready_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        # The tables they had in invoices/, before documents became their own app: no row moved.
+        db_table = "invoices_invoicedocument"
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
@@ -105,6 +108,7 @@ class BulkJob(TenantOwnedModel):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "invoices_bulkjob"
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
@@ -123,4 +127,5 @@ class BulkJobItem(TenantOwnedModel):
     succeeded = models.BooleanField(null=True)
 
     class Meta:
+        db_table = "invoices_bulkjobitem"
         constraints = [models.UniqueConstraint(fields=["job", "invoice"], name="bulk_job_item_unique")]

@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from core.ratelimit import rate_limit_hit
-from invoices.documents import live, storage
-from invoices.documents.events import bulk_job_finished_publish, document_ready_publish
-from invoices.documents.models import (
+from documents import live, storage
+from documents.events import bulk_job_finished_publish, document_ready_publish
+from documents.models import (
     BulkJob,
     BulkJobItem,
     BulkJobKind,
@@ -34,7 +34,7 @@ from invoices.documents.models import (
     DocumentStatus,
     InvoiceDocument,
 )
-from invoices.documents.render import html_to_pdf, load_invoice_for_render, render_invoice_html
+from documents.render import html_to_pdf, load_invoice_for_render, render_invoice_html
 from invoices.models import Invoice
 from invoices.services._common import resolve
 from tenants.models import Membership, Tenant
@@ -106,7 +106,7 @@ def _is_stale(document: InvoiceDocument) -> bool:
 
 
 def _queue_render(document: InvoiceDocument, invoice: Invoice, tenant: Tenant, *, announce: bool) -> None:
-    from invoices.tasks import render_document
+    from documents.tasks import render_document
 
     if announce:
         live.publish_on_commit(
@@ -427,7 +427,7 @@ def bulk_generate(*, actor: Membership, invoices: list[str]) -> BulkJob:
 @transaction.atomic
 def bulk_zip_request(*, actor: Membership, invoices: list[str]) -> BulkJob:
     """One ZIP of the selected invoices' PDFs, built by a task and downloaded like a PDF."""
-    from invoices.tasks import build_bulk_zip
+    from documents.tasks import build_bulk_zip
 
     tenant = _check_member(actor)
     selected = _resolve_many(invoices)

@@ -46,8 +46,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import pgettext
 
-from invoices.document import party_for_document
 from invoices.money import format_money
+from invoices.summary import party_for_document
 from tenants.selectors import stored_image_data_uri
 
 logger = logging.getLogger(__name__)

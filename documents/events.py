@@ -5,8 +5,8 @@ email app to a finished bulk job. The pipeline never names them.
 
 from __future__ import annotations
 
+from documents.models import BulkJob, InvoiceDocument
 from events.services import event_record
-from invoices.documents.models import BulkJob, InvoiceDocument
 
 # {"document": {"object": "document", "id", "invoice", "format", "size"},
 #  "document_version": "<document id>:<content version>" (one version, one event)}

@@ -11,8 +11,8 @@ from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from channels.layers import get_channel_layer
 
+from documents.live import group_name, send
 from invoiceflow.asgi import application
-from invoices.documents.live import group_name, send
 from tenants.tests.fixtures import client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
