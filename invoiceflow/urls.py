@@ -25,7 +25,7 @@ urlpatterns = [
     # ANYMAIL_WEBHOOK_SECRET. Only that provider's route: not anymail.urls (invoices/tracking_webhook.py).
     path("anymail/", include("invoices.tracking_webhook")),
     # The client's public invoice page: no login, the token in the path is the key.
-    path("i/", include("invoices.public.urls")),
+    path("i/", include("portal.urls")),
     # REST API: tenant from the credential (api/authentication.py); schema and docs beside it.
     path("api/v1/", include("api.urls")),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),

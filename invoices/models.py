@@ -688,7 +688,6 @@ class InvoiceEvent(TenantOwnedModel):
         return f"{self.verb} {self.invoice_id}"
 
 
-from invoices.public.models import InvoiceLink, PublicInvoiceLink  # noqa: E402, F401
 from invoices.sending_models import (  # noqa: E402, F401
     ClientEmailProblem,
     ClientReminderOverride,

@@ -382,7 +382,7 @@ class _Prepared:
 def _prepare(tenant: Tenant, message_id: int) -> _Prepared | str:
     """Claim a queued message and build its email (issuing its link). Its own transaction, so
     that the link exists before the email that carries it is sent."""
-    from invoices.public.services import invoice_link_issue
+    from portal.services import invoice_link_issue
 
     with tenant_scope(tenant):
         message = (

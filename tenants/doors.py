@@ -52,7 +52,7 @@ LOOKUP_DOORS: dict[str, LookupDoor] = {
     # API call: the key's random prefix and the SHA-256 of the whole key.
     "lookup_door_api_key": LookupDoor("api.ApiKey", ("prefix", "secret_hash")),
     # Public invoice page: the SHA-256 of the link's token.
-    "lookup_door_public_invoice_link": LookupDoor("invoices.PublicInvoiceLink", ("token_hash",)),
+    "lookup_door_public_invoice_link": LookupDoor("portal.PublicInvoiceLink", ("token_hash",)),
     # Email delivery webhook: the provider's message id.
     "lookup_door_provider_message": LookupDoor("invoices.ProviderMessageIndex", ("provider_message_id",)),
     # Connect webhook: the connected account's id (`acct_…`).

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     # Invoices rendered into files: PDF, XLSX/CSV, bulk ZIP, live status (documents/).
     "documents",
     "billing",
+    # The client's side: the public invoice page (portal/).
+    "portal",
     # InvoiceFlow's own plans for workspaces (plans/) and the public site (website/).
     "plans",
     "website",

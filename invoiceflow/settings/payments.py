@@ -40,7 +40,7 @@ PLAN_PRO_MONTHLY_PRICE = env_str("PLAN_PRO_MONTHLY_PRICE", "12.00")
 PLAN_BUSINESS_MONTHLY_PRICE = env_str("PLAN_BUSINESS_MONTHLY_PRICE", "39.00")
 PLAN_CURRENCY = env_str("PLAN_CURRENCY", "EUR").upper()
 
-# Online payment of invoices (billing/checkout.py, invoices/public/): the client's public page
+# Online payment of invoices (billing/checkout.py, portal/): the client's public page
 # at /i/<token> lives this many days, and one IP may open at most so many of these pages per
 # window (guessing a 256-bit token is hopeless anyway; this keeps scanners off the database).
 INVOICE_LINK_LIFETIME_DAYS = env_int("INVOICE_LINK_LIFETIME_DAYS", 365)

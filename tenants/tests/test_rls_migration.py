@@ -46,7 +46,7 @@ SEED = """
 from api.models import ApiKey
 from billing.models import StripeAccount
 from plans.models import PlanSubscription, UsageReport
-from invoices.public.models import PublicInvoiceLink
+from portal.models import PublicInvoiceLink
 from invoices.sending_models import ProviderMessageIndex
 from tenants.models import Membership, Tenant, User
 

@@ -12,7 +12,8 @@ Two tables, because the public request arrives with no tenant:
   (tenants/doors.py: the exact hash in, tenant and row id out), then reads everything inside
   the tenant's scope, where the tenant-owned `InvoiceLink` is checked again (revoked, expired).
 
-Imported by `invoices.models`, so both belong to the `invoices` app.
+Both were rows of the `invoices` app until the portal became its own app, and keep its tables
+(`Meta.db_table`; portal/migrations/0001_initial moved them in the migration state).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class InvoiceLink(TenantOwnedModel):
     first_viewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "invoices_invoicelink"
         ordering = ["-created_at", "-pk"]
         constraints = [
             # Issuing a new link revokes the old one: at most one live link per invoice.
@@ -66,6 +68,9 @@ class PublicInvoiceLink(models.Model):
     # A plain string, not a foreign key: a platform table must not point into a tenant-owned one.
     link_public_id = models.CharField(max_length=32, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "invoices_publicinvoicelink"
 
     def __str__(self) -> str:
         return f"public link {self.link_public_id}"

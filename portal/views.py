@@ -38,9 +38,9 @@ from documents.storage import CONTENT_TYPES
 from invoices import selectors
 from invoices.models import Dispute, DisputeStatus, Invoice, InvoiceStatus
 from invoices.money import quantize_money
-from invoices.public import services
-from invoices.public.models import InvoiceLink
 from invoices.summary import document_context
+from portal import services
+from portal.models import InvoiceLink
 from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope
 

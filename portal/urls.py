@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from invoices.public import views
+from portal import views
 
 urlpatterns = [
     path("<str:token>", views.public_invoice, name="public_invoice"),

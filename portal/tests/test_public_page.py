@@ -16,15 +16,15 @@ from billing.tests.payment_fixtures import invoice_with_link, refreshed
 from core.ratelimit import memory_limiter
 from invoices import services
 from invoices.models import EventVerb, InvoiceEvent, InvoiceStatus
-from invoices.public import views
-from invoices.public.models import InvoiceLink, PublicInvoiceLink
-from invoices.public.services import (
+from invoices.tests.factories import make_invoice
+from portal import views
+from portal.models import InvoiceLink, PublicInvoiceLink
+from portal.services import (
     invoice_link_issue,
     invoice_link_revoke,
     public_link_lookup,
     token_hash,
 )
-from invoices.tests.factories import make_invoice
 from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope
 

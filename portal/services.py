@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from invoices.models import EventVerb, Invoice, InvoiceEvent, InvoiceKind, InvoiceStatus
-from invoices.public.models import InvoiceLink, PublicInvoiceLink
 from invoices.services._common import check_writer, resolve
 from invoices.services.invoices import invoice_record_view
+from portal.models import InvoiceLink, PublicInvoiceLink
 from tenants.doors import door_find
 from tenants.models import Membership, Tenant
 from tenants.scoping import current_tenant, tenant_scope
