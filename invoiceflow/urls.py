@@ -22,8 +22,8 @@ urlpatterns = [
     path("downloads/<str:token>/", serve_download, name="signed_download"),
     path("billing/", include("billing.urls")),
     # Email delivery events (SES via SNS, when EMAIL_PROVIDER=ses): basic-auth'd by
-    # ANYMAIL_WEBHOOK_SECRET. Only that provider's route: not anymail.urls (invoices/tracking_webhook.py).
-    path("anymail/", include("invoices.tracking_webhook")),
+    # ANYMAIL_WEBHOOK_SECRET. Only that provider's route: not anymail.urls (delivery/tracking_webhook.py).
+    path("anymail/", include("delivery.tracking_webhook")),
     # The client's public invoice page: no login, the token in the path is the key.
     path("i/", include("portal.urls")),
     # REST API: tenant from the credential (api/authentication.py); schema and docs beside it.
@@ -35,8 +35,8 @@ urlpatterns = [
     # The public site: home, pricing, sitemap.xml, robots.txt.
     path("", include("website.urls")),
     path("t/<slug:tenant_slug>/", include("invoices.urls")),
-    # Sending by email, reminder settings, recurring invoices (invoices/views_sending.py).
-    path("t/<slug:tenant_slug>/", include("invoices.urls_sending")),
+    # Sending by email, reminder settings, recurring invoices (delivery/views.py).
+    path("t/<slug:tenant_slug>/", include("delivery.urls")),
     # PDFs and exports: generate, live status, downloads, bulk (documents/).
     path("t/<slug:tenant_slug>/", include("documents.urls")),
     path("t/<slug:tenant_slug>/", include("billing.tenant_urls")),

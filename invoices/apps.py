@@ -5,9 +5,6 @@ class InvoicesConfig(AppConfig):
     name = "invoices"
 
     def ready(self) -> None:
-        # Email: the delivery-tracking signal receiver, the sending/scheduling tasks, and the
-        # outbox events it handles (a finished bulk job).
-        from invoices import sending_subscribers, tasks_sending, tracking  # noqa: F401
         from tenants.signals import document_details_changed
 
         document_details_changed.connect(_drafts_print_the_new_details, dispatch_uid="invoices-drafts")

@@ -660,7 +660,7 @@ class EventVerb(models.TextChoices):
     DISPUTED = "disputed", _("a payment was disputed")
     DISPUTE_WON = "dispute_won", _("won a dispute")
     DISPUTE_LOST = "dispute_lost", _("lost a dispute")
-    # Email delivery (invoices/sending.py): "sent" is the SMTP/API acceptance, these follow it.
+    # Email delivery (delivery/services.py): "sent" is the SMTP/API acceptance, these follow it.
     EMAIL_DELIVERED = "email_delivered", _("email delivered")
     EMAIL_BOUNCED = "email_bounced", _("email bounced")
     EMAIL_COMPLAINED = "email_complained", _("email marked as spam")
@@ -686,16 +686,3 @@ class InvoiceEvent(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.verb} {self.invoice_id}"
-
-
-from invoices.sending_models import (  # noqa: E402, F401
-    ClientEmailProblem,
-    ClientReminderOverride,
-    LateFee,
-    OutgoingMessage,
-    ProviderMessageIndex,
-    RecurringRun,
-    RecurringTemplate,
-    ReminderSent,
-    SendingSettings,
-)

@@ -54,7 +54,7 @@ LOOKUP_DOORS: dict[str, LookupDoor] = {
     # Public invoice page: the SHA-256 of the link's token.
     "lookup_door_public_invoice_link": LookupDoor("portal.PublicInvoiceLink", ("token_hash",)),
     # Email delivery webhook: the provider's message id.
-    "lookup_door_provider_message": LookupDoor("invoices.ProviderMessageIndex", ("provider_message_id",)),
+    "lookup_door_provider_message": LookupDoor("delivery.ProviderMessageIndex", ("provider_message_id",)),
     # Connect webhook: the connected account's id (`acct_…`).
     "lookup_door_stripe_account": LookupDoor("billing.StripeAccount", ("stripe_id",)),
     # The periodic reconciliation: which workspaces have a connected account at all.

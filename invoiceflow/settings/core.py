@@ -66,7 +66,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.github",
     "allauth.socialaccount.providers.openid_connect",
     "django_htmx",
-    # Amazon SES sending and its delivery-tracking webhook (invoices/sending.py, invoices/tracking.py).
+    # Amazon SES sending and its delivery-tracking webhook (delivery/services.py, delivery/tracking.py).
     "anymail",
     # Live document status over WebSocket (invoiceflow/asgi.py, documents/consumers.py).
     "channels",
@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "invoices",
     # Invoices rendered into files: PDF, XLSX/CSV, bulk ZIP, live status (documents/).
     "documents",
+    # Everything that reaches the client by email: sending, bounces, reminders, recurring (delivery/).
+    "delivery",
     "billing",
     # The client's side: the public invoice page (portal/).
     "portal",

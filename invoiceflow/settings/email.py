@@ -22,7 +22,7 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # EMAIL_PROVIDER=ses: Amazon SES through django-anymail (AWS_SES_* credentials), with delivery,
-# bounce and complaint events posted by SNS to /anymail/amazon_ses/tracking/ (invoices/tracking.py).
+# bounce and complaint events posted by SNS to /anymail/amazon_ses/tracking/ (delivery/tracking.py).
 EMAIL_PROVIDER = env_str("EMAIL_PROVIDER", "smtp" if EMAIL_HOST else "console").lower()
 if EMAIL_PROVIDER not in {"console", "smtp", "ses"}:
     raise ImproperlyConfigured(f"EMAIL_PROVIDER must be console, smtp or ses, got {EMAIL_PROVIDER!r}")
@@ -53,7 +53,7 @@ if EMAIL_PROVIDER == "ses":
     EMAIL_BACKEND = "anymail.backends.amazon_ses.EmailBackend"
     if not DEBUG and not ANYMAIL_WEBHOOK_SECRET_SET:
         raise ImproperlyConfigured("EMAIL_PROVIDER=ses: set ANYMAIL_WEBHOOK_SECRET (user:password).")
-# Client emails (invoices/tasks_sending.py): a send that fails is retried this many times, after
+# Client emails (delivery/tasks.py): a send that fails is retried this many times, after
 # EMAIL_RETRY_BACKOFF_SECONDS, then twice that, ... (at most an hour), then shown as failed.
 EMAIL_SEND_MAX_RETRIES = env_int("EMAIL_SEND_MAX_RETRIES", 5)
 EMAIL_RETRY_BACKOFF_SECONDS = env_int("EMAIL_RETRY_BACKOFF_SECONDS", 30)

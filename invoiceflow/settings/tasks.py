@@ -30,7 +30,7 @@ CELERY_BEAT_SCHEDULE = {
     "events-sweep": {"task": "events.sweep", "schedule": 60.0},
     # Outgoing webhook deliveries whose next attempt is due (a lost retry is picked up here).
     "webhooks-deliver-due": {"task": "webhooks.deliver_due", "schedule": 60.0},
-    # Recurring invoices and payment reminders (invoices/recurring.py, invoices/reminders.py):
+    # Recurring invoices and payment reminders (delivery/recurring.py, delivery/reminders.py):
     # each period / reminder step is claimed by a unique row, so extra runs send nothing twice.
     "invoices-dispatch-recurring": {"task": "invoices.dispatch_recurring", "schedule": 3600.0},
     "invoices-dispatch-reminders": {"task": "invoices.dispatch_reminders", "schedule": 3600.0},

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from api.models import ApiKey
 from api.services import hash_secret
 from billing.models import StripeAccount
-from invoices.sending_models import ProviderMessageIndex
+from delivery.models import ProviderMessageIndex
 from plans.models import PlanSubscription
 from portal.models import PublicInvoiceLink
 from portal.services import token_hash

@@ -47,7 +47,7 @@ from api.models import ApiKey
 from billing.models import StripeAccount
 from plans.models import PlanSubscription, UsageReport
 from portal.models import PublicInvoiceLink
-from invoices.sending_models import ProviderMessageIndex
+from delivery.models import ProviderMessageIndex
 from tenants.models import Membership, Tenant, User
 
 for slug in ("acme", "globex"):

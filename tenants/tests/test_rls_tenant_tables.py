@@ -14,7 +14,7 @@ from django.db.utils import ProgrammingError
 
 from api.models import ApiKey
 from billing.models import StripeAccount
-from invoices.sending_models import ProviderMessageIndex
+from delivery.models import ProviderMessageIndex
 from plans.models import PlanSubscription, UsageReport
 from portal.models import PublicInvoiceLink
 from tenants.models import Membership, Role, Tenant

@@ -10,9 +10,9 @@ from typing import Any
 
 from django import template
 
-from invoices import sending
+from delivery import services as sending
+from delivery.models import MessageStatus
 from invoices.models import InvoiceStatus
-from invoices.sending_models import MessageStatus
 from tenants import roles
 
 register = template.Library()

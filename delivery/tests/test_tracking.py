@@ -14,17 +14,17 @@ from typing import Any
 import pytest
 from django.test import Client as HttpClient
 
-from invoices import sending
-from invoices.models import EventVerb, InvoiceEvent
-from invoices.sending_models import (
+from delivery import services as sending
+from delivery.models import (
     ClientEmailProblem,
     MessageKind,
     MessageStatus,
     OutgoingMessage,
 )
+from delivery.tests.fixtures import *  # noqa: F403
+from delivery.tests.smtp import SMTPServer
+from invoices.models import EventVerb, InvoiceEvent
 from invoices.tests.factories import ClientFactory, make_invoice
-from invoices.tests.sending_fixtures import *  # noqa: F403
-from invoices.tests.smtp import SMTPServer
 from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope
 
@@ -36,7 +36,7 @@ SECRET = "ses-hook:Zq8r1-not-a-real-secret"
 
 @pytest.fixture(autouse=True)
 def ses_is_the_provider(settings: Any) -> None:
-    # The webhook answers only when SES is the configured provider (invoices/tracking_webhook.py).
+    # The webhook answers only when SES is the configured provider (delivery/tracking_webhook.py).
     settings.EMAIL_PROVIDER = "ses"
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from delivery.models import CreateMode, Frequency, LateFeeKind
 from invoices.models import Client, TaxRate
-from invoices.sending_models import CreateMode, Frequency, LateFeeKind
 from tenants.forms import CURRENCY_CHOICES
 
 AMOUNT_ATTRS = {"inputmode": "decimal", "autocomplete": "off", "class": "num"}

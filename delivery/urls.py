@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from invoices import views_sending as views
+from delivery import views
 
 urlpatterns = [
     path("invoices/<str:public_id>/send/", views.invoice_send, name="invoice_send"),

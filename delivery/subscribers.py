@@ -3,10 +3,10 @@ the member who started it (at most one email per job, see `notify_bulk_ready`)."
 
 from __future__ import annotations
 
+from delivery.notices import notify_bulk_ready
 from documents.events import BULK_JOB_FINISHED
 from documents.models import BulkJob
 from events.registry import Event, subscribe
-from invoices.sending import notify_bulk_ready
 
 
 @subscribe(BULK_JOB_FINISHED, name="delivery.bulk_job_ready")

@@ -9,17 +9,17 @@ from typing import Any
 import pytest
 from django.test import Client as HttpClient
 
-from invoices.models import Invoice, InvoiceStatus
-from invoices.sending_models import (
+from delivery.models import (
     ClientEmailProblem,
     ClientReminderOverride,
     OutgoingMessage,
     RecurringTemplate,
     SendingSettings,
 )
+from delivery.tests.fixtures import *  # noqa: F403
+from delivery.tests.smtp import SMTPServer
+from invoices.models import Invoice, InvoiceStatus
 from invoices.tests.factories import ClientFactory, TaxRateFactory, make_invoice
-from invoices.tests.sending_fixtures import *  # noqa: F403
-from invoices.tests.smtp import SMTPServer
 from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope
 

@@ -23,9 +23,7 @@ from django.dispatch import receiver
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from invoices.models import Client, EventVerb, Invoice
-from invoices.sending import message_update_status, notice_queue, tenant_managers
-from invoices.sending_models import (
+from delivery.models import (
     BounceKind,
     ClientEmailProblem,
     MessageKind,
@@ -33,6 +31,9 @@ from invoices.sending_models import (
     OutgoingMessage,
     ProviderMessageIndex,
 )
+from delivery.notices import notice_queue, tenant_managers
+from delivery.services import message_update_status
+from invoices.models import Client, EventVerb, Invoice
 from invoices.services._common import record_event
 from tenants.doors import door_find
 from tenants.models import Tenant
@@ -53,7 +54,7 @@ TIMELINE_VERBS = {
 }
 
 
-@receiver(tracking, dispatch_uid="invoices.tracking.on_tracking_event")
+@receiver(tracking, dispatch_uid="delivery.tracking.on_tracking_event")
 def on_tracking_event(sender: Any, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any) -> None:
     tracking_event_apply(event=event)
 

@@ -1,6 +1,7 @@
 """Emails to clients, their delivery state, reminders, late fees and recurring invoices.
 
-Imported by `invoices.models`, so every model here belongs to the `invoices` app. All are
+They were rows of the `invoices` app until delivery became its own app, and keep its tables
+(`Meta.db_table`; delivery/migrations/0001_initial moved them in the migration state). All are
 behind row-level security. Delivery webhooks arrive with no tenant: `ProviderMessageIndex`
 (message id → tenant, message public id; no content), read through its lookup door
 (tenants/doors.py), is what lets the webhook enter the right tenant's scope, as
@@ -110,6 +111,7 @@ class OutgoingMessage(TenantOwnedModel):
     last_event_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "invoices_outgoingmessage"
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["tenant", "invoice", "-created_at"], name="outgoing_message_invoice")]
 
@@ -133,6 +135,9 @@ class ProviderMessageIndex(models.Model):
     # A string, not a foreign key: a platform table must not point into a tenant-owned one.
     message_public_id = models.CharField(max_length=32)
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "invoices_providermessageindex"
 
     def __str__(self) -> str:
         return f"{self.provider_message_id} → {self.message_public_id}"
@@ -158,6 +163,7 @@ class ClientEmailProblem(TenantOwnedModel):
     cleared_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "invoices_clientemailproblem"
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
@@ -230,6 +236,7 @@ class SendingSettings(TenantOwnedModel):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "invoices_sendingsettings"
         constraints = [models.UniqueConstraint(fields=["tenant"], name="sending_settings_one_per_tenant")]
         verbose_name_plural = "sending settings"
 
@@ -262,6 +269,9 @@ class ClientReminderOverride(TenantOwnedModel):
     )
     updated_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        db_table = "invoices_clientreminderoverride"
+
     def __str__(self) -> str:
         return f"reminder override of {self.client_id}"
 
@@ -279,6 +289,7 @@ class ReminderSent(TenantOwnedModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "invoices_remindersent"
         ordering = ["created_at", "pk"]
         constraints = [models.UniqueConstraint(fields=["invoice", "step"], name="reminder_sent_once")]
 
@@ -297,6 +308,9 @@ class LateFee(TenantOwnedModel):
     amount = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
     error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "invoices_latefee"
 
     def __str__(self) -> str:
         return f"late fee {self.amount} on {self.invoice_id}"
@@ -349,6 +363,7 @@ class RecurringTemplate(TenantOwnedModel):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "invoices_recurringtemplate"
         ordering = ["name", "pk"]
 
     def __str__(self) -> str:
@@ -377,6 +392,7 @@ class RecurringRun(TenantOwnedModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "invoices_recurringrun"
         ordering = ["-period_start", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["template", "period_start"], name="recurring_run_once_per_period")

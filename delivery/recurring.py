@@ -28,17 +28,17 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
-from documents.render import document_language
-from invoices.models import Client, Invoice
-from invoices.money import check_currency
-from invoices.reminders import acting_member, tenant_today
-from invoices.sending_models import (
+from delivery.models import (
     CreateMode,
     Frequency,
     RecurringRun,
     RecurringRunStatus,
     RecurringTemplate,
 )
+from delivery.reminders import acting_member, tenant_today
+from documents.render import document_language
+from invoices.models import Client, Invoice
+from invoices.money import check_currency
 from invoices.services._common import check_writer, resolve
 from tenants.models import Membership, Tenant
 from tenants.scoping import current_tenant, tenant_scope
@@ -231,8 +231,8 @@ def _period_note(template: RecurringTemplate, period_start: date) -> str:
 
 
 def _make_invoice(template: RecurringTemplate, period_start: date) -> Invoice:
+    from delivery.services import invoice_send
     from invoices import services
-    from invoices.sending import invoice_send
 
     actor = acting_member(template.tenant, template.created_by)
     if actor is None:

@@ -10,7 +10,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from invoices import sending
+from delivery import services as sending
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def send_message(self, *, tenant_id: int, message_id: int) -> str:
 @shared_task(name="invoices.dispatch_recurring", acks_late=True)
 def dispatch_recurring() -> dict[str, int]:
     """Celery beat: every tenant's recurring templates make the invoices of the periods due."""
-    from invoices.recurring import recurring_dispatch_all
+    from delivery.recurring import recurring_dispatch_all
 
     return recurring_dispatch_all(now=timezone.now())
 
@@ -58,6 +58,6 @@ def dispatch_recurring() -> dict[str, int]:
 @shared_task(name="invoices.dispatch_reminders", acks_late=True)
 def dispatch_reminders() -> dict[str, int]:
     """Celery beat: payment reminders (and late fees) due today, in every tenant."""
-    from invoices.reminders import reminders_dispatch_all
+    from delivery.reminders import reminders_dispatch_all
 
     return reminders_dispatch_all(now=timezone.now())

@@ -33,10 +33,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
-from invoices.models import UNPAID_STATUSES, Client, EventVerb, Invoice, InvoiceKind
-from invoices.money import quantize_money
-from invoices.sending import email_language, message_defaults, queue_message, sending_settings_get
-from invoices.sending_models import (
+from delivery.emails import email_language, message_defaults
+from delivery.models import (
     ClientReminderOverride,
     CreateMode,
     LateFee,
@@ -47,6 +45,9 @@ from invoices.sending_models import (
     ReminderSent,
     SendingSettings,
 )
+from delivery.services import queue_message, sending_settings_get
+from invoices.models import UNPAID_STATUSES, Client, EventVerb, Invoice, InvoiceKind
+from invoices.money import quantize_money
 from invoices.services._common import record_event
 from tenants.models import Membership, Role, Tenant
 from tenants.scoping import tenant_scope
@@ -202,8 +203,8 @@ def acting_member(tenant: Tenant, preferred: Membership | None = None) -> Member
 
 def late_fee_charge(*, invoice: Invoice, settings: SendingSettings) -> LateFee | None:
     """Once per invoice: the follow-up invoice that charges the late fee."""
+    from delivery.services import invoice_send
     from invoices import services
-    from invoices.sending import invoice_send
 
     amount = late_fee_amount(settings, invoice)
     if amount <= 0:

@@ -9,12 +9,13 @@ import pytest
 from django.test import Client as HttpClient
 
 from core.errors import ApplicationError
-from invoices import sending, services
+from delivery import services as sending
+from delivery.models import MessageKind, MessageStatus, OutgoingMessage, SendingSettings
+from delivery.tests.fixtures import *  # noqa: F403
+from delivery.tests.smtp import SMTPServer
+from invoices import services
 from invoices.models import EventVerb, InvoiceEvent, InvoiceStatus
-from invoices.sending_models import MessageKind, MessageStatus, OutgoingMessage, SendingSettings
 from invoices.tests.factories import ClientFactory, line, make_invoice, writer
-from invoices.tests.sending_fixtures import *  # noqa: F403
-from invoices.tests.smtp import SMTPServer
 from tenants.models import Role, Tenant
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 """Fixtures of the email tests: a real SMTP server on loopback and links to the test server
 (tasks run in-process through the root conftest).
-Test modules import them: `from invoices.tests.sending_fixtures import *`."""
+Test modules import them: `from delivery.tests.fixtures import *`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from invoices.tests.smtp import SMTPServer, smtp_server
+from delivery.tests.smtp import SMTPServer, smtp_server
 
 SITE = "http://testserver"
 

@@ -1,5 +1,5 @@
 """The one email-provider webhook InvoiceFlow mounts: Amazon SES delivery events via SNS, at
-/anymail/amazon_ses/tracking/ (what the events do: invoices/tracking.py).
+/anymail/amazon_ses/tracking/ (what the events do: delivery/tracking.py).
 
 Anymail's `anymail.urls` mounts a route for every provider it knows; most of them crash with a
 500 on an anonymous request when their provider is not configured (a missing signing key is

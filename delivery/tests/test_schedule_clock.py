@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import time_machine
 
-from invoices import recurring, sending, services
-from invoices.models import Invoice, InvoiceStatus
-from invoices.sending_models import (
+from delivery import recurring
+from delivery import services as sending
+from delivery.models import (
     ClientReminderOverride,
     CreateMode,
     Frequency,
@@ -25,10 +25,12 @@ from invoices.sending_models import (
     ReminderSent,
     SendingSettings,
 )
-from invoices.tasks_sending import dispatch_recurring, dispatch_reminders
+from delivery.tasks import dispatch_recurring, dispatch_reminders
+from delivery.tests.fixtures import *  # noqa: F403
+from delivery.tests.smtp import Received, SMTPServer
+from invoices import services
+from invoices.models import Invoice, InvoiceStatus
 from invoices.tests.factories import ClientFactory, line, make_invoice
-from invoices.tests.sending_fixtures import *  # noqa: F403
-from invoices.tests.smtp import Received, SMTPServer
 from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope
 

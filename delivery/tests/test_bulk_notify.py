@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
+from delivery import notices
+from delivery.models import MessageKind, MessageStatus, OutgoingMessage
+from delivery.tests.fixtures import *  # noqa: F403
+from delivery.tests.smtp import SMTPServer
 from documents.models import BulkJob, BulkJobStatus
 from documents.services import bulk_generate
-from invoices import sending
-from invoices.sending_models import MessageKind, MessageStatus, OutgoingMessage
 from invoices.tests.factories import make_invoice
-from invoices.tests.sending_fixtures import *  # noqa: F403
-from invoices.tests.smtp import SMTPServer
 from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope
 
@@ -36,7 +36,7 @@ def test_bulk_generation_emails_the_member_once_when_ready(
         job = BulkJob.objects.get(pk=job.pk)
         assert job.status == BulkJobStatus.READY
         # A second call (a late duplicate event) sends nothing more.
-        assert sending.notify_bulk_ready(bulk_job_id=job.pk) is None
+        assert notices.notify_bulk_ready(bulk_job_id=job.pk) is None
         [message] = OutgoingMessage.objects.filter(kind=MessageKind.BULK_READY)
         assert message.status == MessageStatus.SENT
 
@@ -53,5 +53,5 @@ def test_running_job_sends_nothing(
 ) -> None:
     with tenant_scope(tenant):
         job = BulkJob.objects.create(kind="generate", total=3, requested_by=member_membership.user)
-        assert sending.notify_bulk_ready(bulk_job_id=job.pk) is None
+        assert notices.notify_bulk_ready(bulk_job_id=job.pk) is None
         assert not OutgoingMessage.objects.exists()

@@ -1,5 +1,5 @@
 """Pages: send (and resend) an invoice by email, email/reminder settings, a client's reminder
-schedule, recurring invoices. Mounted under /t/<tenant_slug>/ (invoices/urls_sending.py)."""
+schedule, recurring invoices. Mounted under /t/<tenant_slug>/ (delivery/urls.py)."""
 
 from __future__ import annotations
 
@@ -13,16 +13,18 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
 from core.web import call_service, require_membership
-from invoices import recurring, selectors, sending
-from invoices.forms_sending import (
+from delivery import emails, recurring
+from delivery import services as sending
+from delivery.forms import (
     ClientReminderForm,
     RecurringForm,
     RecurringLineFormSet,
     SendForm,
     SendingSettingsForm,
 )
+from delivery.models import ClientReminderOverride, RecurringTemplate
+from invoices import selectors
 from invoices.models import Invoice, InvoiceStatus
-from invoices.sending_models import ClientReminderOverride, RecurringTemplate
 from invoices.views._helpers import found_or_404, submit_form
 from tenants import roles
 
@@ -77,7 +79,7 @@ def invoice_send(request: HttpRequest, tenant_slug: str, public_id: str) -> Http
         if invoice.is_draft:
             subject, body = "", ""
         else:
-            subject, body = sending.message_defaults(invoice=invoice, kind=kind)
+            subject, body = emails.message_defaults(invoice=invoice, kind=kind)
         form = SendForm(initial={"to": ", ".join(invoice.client.emails), "subject": subject, "body": body})
     if invoice.is_draft and not form.initial.get("subject") and not form.is_bound:
         # A draft has no number yet: the default text names the number it will get.
