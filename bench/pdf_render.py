@@ -253,7 +253,7 @@ def end_to_end(
     from django.test import Client
     from django.test.utils import override_settings
 
-    from documents import services
+    from documents import bulk
     from documents.models import DocumentStatus, InvoiceDocument
     from invoiceflow.testing.celery_worker import (
         app_sending_to,
@@ -291,15 +291,11 @@ def end_to_end(
             # A bulk job takes up to 500 invoices: two clicks, each its own request and
             # transaction, whose tasks reach the broker when it commits.
             clicks = []
-            for chunk in range(0, len(ids), services.MAX_BULK_INVOICES):
+            for chunk in range(0, len(ids), bulk.MAX_BULK_INVOICES):
                 began = time.perf_counter()
                 with tenant_scope(tenant):
-                    services.bulk_generate(
-                        actor=membership, invoices=ids[chunk : chunk + services.MAX_BULK_INVOICES]
-                    )
-                clicks.append(
-                    (len(ids[chunk : chunk + services.MAX_BULK_INVOICES]), time.perf_counter() - began)
-                )
+                    bulk.bulk_generate(actor=membership, invoices=ids[chunk : chunk + bulk.MAX_BULK_INVOICES])
+                clicks.append((len(ids[chunk : chunk + bulk.MAX_BULK_INVOICES]), time.perf_counter() - began))
             while True:
                 with tenant_scope(tenant):
                     ready = InvoiceDocument.objects.filter(status=DocumentStatus.READY).count()

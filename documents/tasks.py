@@ -17,7 +17,7 @@ from celery.signals import worker_process_init, worker_process_shutdown
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
-from documents import services
+from documents import bulk, services
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -58,13 +58,13 @@ def render_document(self, *, tenant_id: int, document_id: int) -> str:
     bind=True, name="invoices.build_bulk_zip", acks_late=True, reject_on_worker_lost=True, ignore_result=True
 )
 def build_bulk_zip(self, *, tenant_id: int, job_id: int) -> str:
-    """Build the ZIP of a bulk job's PDFs and store it (see services.bulk_zip_build)."""
+    """Build the ZIP of a bulk job's PDFs and store it (see bulk.bulk_zip_build)."""
     tenant = Tenant.objects.get(pk=tenant_id)
     try:
-        return services.bulk_zip_build(tenant=tenant, job_id=job_id)
+        return bulk.bulk_zip_build(tenant=tenant, job_id=job_id)
     except TRANSIENT as error:
         if self.request.is_eager or self.request.retries >= MAX_RETRIES:
-            services.bulk_job_mark_failed(
+            bulk.bulk_job_mark_failed(
                 tenant=tenant, job_id=job_id, reason=_("The archive could not be stored. Try again later.")
             )
             return "failed"
@@ -73,7 +73,7 @@ def build_bulk_zip(self, *, tenant_id: int, job_id: int) -> str:
         ) from error
     except Exception:
         logger.exception("building bulk archive %s failed", job_id)
-        services.bulk_job_mark_failed(
+        bulk.bulk_job_mark_failed(
             tenant=tenant, job_id=job_id, reason=_("The archive could not be built. Try again.")
         )
         return "failed"

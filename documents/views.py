@@ -29,8 +29,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.downloads import content_disposition, download_url
 from core.errors import ApplicationError
+from documents import bulk, live, services
 from documents import list_exports as exports
-from documents import live, services
 from documents import selectors as document_selectors
 from documents.exports import invoice_csv, invoice_xlsx
 from documents.models import BulkJobKind, BulkJobStatus, DocumentStatus
@@ -177,7 +177,7 @@ def bulk_job_download(request: HttpRequest, tenant_slug: str, public_id: str) ->
 def bulk_documents(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     """The list page's "Generate PDFs" / "Download ZIP" for the selected invoices."""
     action = request.POST.get("action")
-    service = {"generate": services.bulk_generate, "zip": services.bulk_zip_request}.get(action or "")
+    service = {"generate": bulk.bulk_generate, "zip": bulk.bulk_zip_request}.get(action or "")
     if service is None:
         raise Http404("Unknown action.")
     try:

@@ -11,8 +11,8 @@ from delivery import notices
 from delivery.models import MessageKind, MessageStatus, OutgoingMessage
 from delivery.tests.fixtures import *  # noqa: F403
 from delivery.tests.smtp import SMTPServer
+from documents.bulk import bulk_generate
 from documents.models import BulkJob, BulkJobStatus
-from documents.services import bulk_generate
 from invoices.tests.factories import make_invoice
 from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope

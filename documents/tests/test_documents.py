@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from core.ratelimit import memory_limiter
-from documents import services, storage
+from documents import bulk, services, storage
 from documents.exports import LINE_HEADER
 from documents.models import BulkJob, BulkJobStatus, DocumentStatus, InvoiceDocument
 from documents.render import load_invoice_for_render, render_invoice_html
@@ -527,7 +527,7 @@ def test_a_bulk_request_takes_the_same_queries_for_3_or_30_invoices(
         tenant_scope(tenant),
         CaptureQueriesContext(connection) as queries,
     ):
-        job = services.bulk_generate(actor=owner_membership, invoices=[i.public_id for i in invoices])
+        job = bulk.bulk_generate(actor=owner_membership, invoices=[i.public_id for i in invoices])
     # The selection, the job, current documents, one INSERT for the new ones, the failed one's
     # re-queue, the items, the count: not a query per invoice.
     assert len(queries) <= 16, [q["sql"][:80] for q in queries]
@@ -546,9 +546,9 @@ def test_a_bulk_request_racing_another_for_the_same_invoice_uses_its_document(
     with django_capture_on_commit_callbacks(execute=False), tenant_scope(tenant):
         theirs = services.document_request(actor=owner_membership, invoice=invoices[1].public_id)
     # This request read the documents before the other one committed: it sees none.
-    monkeypatch.setattr(services, "_current_documents", lambda *args, **kwargs: {})
+    monkeypatch.setattr(bulk, "current_documents_of", lambda *args, **kwargs: {})
     with django_capture_on_commit_callbacks(execute=False) as queued, tenant_scope(tenant):
-        job = services.bulk_generate(actor=owner_membership, invoices=[i.public_id for i in invoices])
+        job = bulk.bulk_generate(actor=owner_membership, invoices=[i.public_id for i in invoices])
     with tenant_scope(tenant):
         documents = {item.invoice_id: item.document_id for item in job.items.all()}
         assert documents[invoices[1].pk] == theirs.pk  # theirs, not a second row

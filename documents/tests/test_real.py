@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from core.downloads import download_url
 from core.ratelimit import memory_limiter
-from documents import services
+from documents import bulk, services
 from documents.live import group_name
 from documents.models import DocumentStatus, InvoiceDocument
 from documents.tests.pdf_samples import sample_invoice
@@ -181,9 +181,7 @@ def test_fifty_renders_survive_a_sigkilled_worker_child(
     with tenant_scope(tenant):
         invoices = [make_invoice(actor=owner_membership, lines=[line(f"Work {i}")]) for i in range(50)]
     with tenant_scope(tenant):
-        job = services.bulk_generate(
-            actor=owner_membership, invoices=[invoice.public_id for invoice in invoices]
-        )
+        job = bulk.bulk_generate(actor=owner_membership, invoices=[invoice.public_id for invoice in invoices])
     with tenant_scope(tenant):
         pks = list(InvoiceDocument.objects.values_list("pk", flat=True))
     assert len(pks) == 50
