@@ -27,6 +27,8 @@ class OutboxEvent(TenantOwnedModel):
 
     class Meta:
         ordering = ["pk"]
+        # The sweep deletes a workspace's handled events once they are old (events.services).
+        indexes = [models.Index(fields=["tenant", "created_at"], name="outbox_event_created")]
 
     def __str__(self) -> str:
         return f"{self.topic} #{self.pk}"

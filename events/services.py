@@ -45,6 +45,10 @@ RETRY_BASE_SECONDS = 30
 RETRY_MAX_SECONDS = 3600
 ERROR_KEPT = 2000
 SWEEP_BATCH = 500
+# Handled events are kept this long (for a person looking into what happened), then the sweep
+# deletes them; an event with a delivery still pending or failed is kept until it is done.
+KEEP_HANDLED = timedelta(days=7)
+PURGE_BATCH = 1000
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -101,12 +105,26 @@ def deliveries_overdue(*, now: datetime | None = None) -> list[int]:
     )
 
 
+def events_purge(*, now: datetime | None = None) -> int:
+    """Delete the current workspace's old events whose every delivery is done (in batches)."""
+    now = now or timezone.now()
+    old = (
+        OutboxEvent.objects.filter(created_at__lt=now - KEEP_HANDLED)
+        .exclude(deliveries__state__in=(DeliveryState.PENDING, DeliveryState.FAILED))
+        .values_list("pk", flat=True)[:PURGE_BATCH]
+    )
+    deleted, _by_model = OutboxEvent.objects.filter(pk__in=list(old)).delete()
+    return deleted
+
+
 def outbox_sweep(*, now: datetime | None = None) -> int:
-    """Every workspace's overdue deliveries (a lost message, a dead worker, a retry): handled."""
+    """Every workspace's overdue deliveries (a lost message, a dead worker, a retry): handled;
+    and its old handled events deleted. Returns how many deliveries were handled."""
     handled = 0
     for tenant in Tenant.objects.order_by("pk").iterator():
         with tenant_scope(tenant):
             overdue = deliveries_overdue(now=now)
+            events_purge(now=now)
         handled += sum(delivery_handle(tenant=tenant, delivery_id=delivery_id) for delivery_id in overdue)
     return handled
 

@@ -39,6 +39,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 "ordering": ["pk"],
+                "indexes": [models.Index(fields=["tenant", "created_at"], name="outbox_event_created")],
             },
             managers=[
                 ("objects", django.db.models.manager.Manager()),

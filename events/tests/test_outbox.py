@@ -205,6 +205,30 @@ def test_after_the_last_attempt_a_delivery_stays_failed_until_retried(
     assert len(recorder.handled["test.broken"]) == 1
 
 
+@pytest.mark.django_db
+def test_the_sweep_deletes_old_handled_events_and_keeps_the_unfinished(
+    tenant: Tenant, recorder: Recorder, django_capture_on_commit_callbacks: Any
+) -> None:
+    recorder.add("test.first")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            handled = _record(tenant, {"n": "handled"})
+        unfinished = _record(tenant, {"n": "pending"})  # its dispatch never ran
+        with tenant_scope(tenant):
+            OutboxDelivery.objects.filter(event=unfinished).update(next_attempt_at=start + timedelta(days=30))
+    with time_machine.travel(start + services.KEEP_HANDLED - timedelta(minutes=1), tick=False):
+        services.outbox_sweep()
+    with tenant_scope(tenant):
+        assert set(OutboxEvent.objects.values_list("pk", flat=True)) == {handled.pk, unfinished.pk}
+    with time_machine.travel(start + services.KEEP_HANDLED + timedelta(minutes=1), tick=False):
+        services.outbox_sweep()
+    with tenant_scope(tenant):
+        # The handled one is gone with its delivery; the pending one waits for its subscriber.
+        assert list(OutboxEvent.objects.values_list("pk", flat=True)) == [unfinished.pk]
+        assert list(OutboxDelivery.objects.values_list("event_id", flat=True)) == [unfinished.pk]
+
+
 # --- lost messages, racing dispatchers, dead workers ------------------------------------------------
 
 
