@@ -107,7 +107,7 @@ def _celery_tasks_run_in_process():
 def _fresh_signin_guard() -> None:
     """The sign-in guard (tenants/auth_guard.py) counts failures per address, and every test
     signs in from 127.0.0.1: each test starts with none (Redis keeps them across tests)."""
-    from invoiceflow.backoff import KEY_PREFIX, memory_backoff
+    from core.backoff import KEY_PREFIX, memory_backoff
 
     memory_backoff.clear()
     if settings.REDIS_URL:
@@ -151,10 +151,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 # --- shared fixtures (one import block, kept sorted for ruff) ------------------------------------
 # billing: the Stripe stand-in and signed webhook helpers (see billing/tests/fixtures.py)
-# billing plans: the stand-in with the plans' prices (see billing/tests/plan_fixtures.py)
+# billing plans: the stand-in with the plans' prices (see plans/tests/fixtures.py)
 # invoiceflow.testing: real services on loopback: s3_server, s3_storage, celery_worker
 # tenants: the owner / member / outsider trio
 from billing.tests.fixtures import *  # noqa: E402, F403
-from billing.tests.plan_fixtures import *  # noqa: E402, F403
 from invoiceflow.testing.fixtures import *  # noqa: E402, F403
+from plans.tests.fixtures import *  # noqa: E402, F403
 from tenants.tests.fixtures import *  # noqa: E402, F403

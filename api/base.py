@@ -34,7 +34,7 @@ from api.authentication import (
     TenantSessionAuthentication,
 )
 from api.errors import RateLimited
-from invoiceflow.ratelimit import RateLimitResult, rate_limit_hit
+from core.ratelimit import RateLimitResult, rate_limit_hit
 from tenants import roles
 from tenants.models import Role
 from tenants.scoping import current_tenant, tenant_scope

@@ -18,7 +18,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 
 # ApplicationError codes (set by services) that are not a plain 400.
 _APPLICATION_STATUS = {

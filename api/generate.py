@@ -4,7 +4,7 @@ download each file.
 - `POST /api/v1/invoices/generate/` — the invoice (client by id or inline, lines, taxes) and
   `formats` (pdf, xlsx, csv). The draft is created (`invoices.services.invoice_create_draft`,
   an inline client by `client_create`), the PDF is requested from the documents pipeline
-  (`invoices.documents.services.document_request`: queued, rendered by Celery, the 5-per-minute
+  (`documents.services.document_request`: queued, rendered by Celery, the 5-per-minute
   limit → 429 + Retry-After), and the answer is 202 with the status URL in `Location`.
 - `GET /api/v1/invoices/{id}/generation/?formats=pdf,csv` — per format: queued, processing,
   ready or failed (with a reason), and its download URL once ready.
@@ -30,13 +30,13 @@ from api import serializers as s
 from api.base import TenantScopedViewSet
 from api.errors import ApiError, RateLimited
 from api.views.invoices import CSVRenderer, XLSXRenderer, _service_kwargs
-from invoiceflow.downloads import content_disposition, download_url
+from core.downloads import content_disposition, download_url
+from documents import services as documents
+from documents.exports import invoice_csv, invoice_xlsx
+from documents.models import DocumentFormat, DocumentStatus, InvoiceDocument
+from documents.selectors import current_documents
+from documents.storage import CONTENT_TYPES
 from invoices import services
-from invoices.documents import services as documents
-from invoices.documents.exports import invoice_csv, invoice_xlsx
-from invoices.documents.models import DocumentFormat, DocumentStatus, InvoiceDocument
-from invoices.documents.selectors import current_documents
-from invoices.documents.storage import CONTENT_TYPES
 from invoices.models import Invoice
 
 FORMATS = list(DocumentFormat.values)

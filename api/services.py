@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from api.models import ApiKey
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from tenants import roles
 from tenants.doors import door_find
 from tenants.models import Membership, Role

@@ -73,7 +73,7 @@ def _bare_worker(args: tuple[str, int]) -> int:
     import django
 
     django.setup()  # a spawned process: the render module needs the apps loaded
-    from invoices.documents.render import RENDERING_GC_THRESHOLDS
+    from documents.render import RENDERING_GC_THRESHOLDS
 
     gc.set_threshold(*RENDERING_GC_THRESHOLDS)  # as in the worker, so only the render differs
     html, count = args
@@ -96,7 +96,7 @@ def two_process_rate(worker: Any, html: str, count: int) -> float:
 
 def medians(html: str, repeat: int) -> tuple[float, float]:
     """(tuned, bare) median seconds, alternating the two so load affects both alike."""
-    from invoices.documents.render import html_to_pdf
+    from documents.render import html_to_pdf
 
     bare_html = standalone_html(html)
     html_to_pdf(html)
@@ -118,7 +118,7 @@ def cold_process(html_path: Path) -> tuple[float, float]:
     html = f"open({str(html_path)!r}).read()"
     tuned = (
         setup + "os.environ.setdefault('DJANGO_SETTINGS_MODULE','invoiceflow.settings');"
-        "import django;django.setup();from invoices.documents.render import html_to_pdf;"
+        "import django;django.setup();from documents.render import html_to_pdf;"
         f"html_to_pdf({html});print(time.perf_counter()-t)"
     )
     bare = (
@@ -168,8 +168,8 @@ def on_reference_machine(name: str, value: float, bare_one_page: float) -> str:
 def make_invoices(tenant: Any, membership: Any, *, count: int, lines: int) -> list[Any]:
     from decimal import Decimal
 
+    from documents.tests.pdf_samples import _lines
     from invoices.tests.factories import ClientFactory, TaxRateFactory, make_invoice
-    from invoices.tests.pdf_samples import _lines
     from tenants.scoping import tenant_scope
 
     with tenant_scope(tenant):
@@ -222,7 +222,7 @@ class GroupListener:
     def __init__(self, tenant_id: int) -> None:
         from channels.layers import get_channel_layer
 
-        from invoices.documents.live import group_name
+        from documents.live import group_name
 
         self.layer, self.group = get_channel_layer(), group_name(tenant_id)
         self.loop = asyncio.new_event_loop()
@@ -253,6 +253,8 @@ def end_to_end(
     from django.test import Client
     from django.test.utils import override_settings
 
+    from documents import bulk
+    from documents.models import DocumentStatus, InvoiceDocument
     from invoiceflow.testing.celery_worker import (
         app_sending_to,
         database_environ,
@@ -261,8 +263,6 @@ def end_to_end(
         storage_environ,
     )
     from invoiceflow.testing.s3 import start_seaweedfs
-    from invoices.documents import services
-    from invoices.documents.models import DocumentStatus, InvoiceDocument
     from tenants.scoping import tenant_scope
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-pdf-"))
@@ -291,15 +291,11 @@ def end_to_end(
             # A bulk job takes up to 500 invoices: two clicks, each its own request and
             # transaction, whose tasks reach the broker when it commits.
             clicks = []
-            for chunk in range(0, len(ids), services.MAX_BULK_INVOICES):
+            for chunk in range(0, len(ids), bulk.MAX_BULK_INVOICES):
                 began = time.perf_counter()
                 with tenant_scope(tenant):
-                    services.bulk_generate(
-                        actor=membership, invoices=ids[chunk : chunk + services.MAX_BULK_INVOICES]
-                    )
-                clicks.append(
-                    (len(ids[chunk : chunk + services.MAX_BULK_INVOICES]), time.perf_counter() - began)
-                )
+                    bulk.bulk_generate(actor=membership, invoices=ids[chunk : chunk + bulk.MAX_BULK_INVOICES])
+                clicks.append((len(ids[chunk : chunk + bulk.MAX_BULK_INVOICES]), time.perf_counter() - began))
             while True:
                 with tenant_scope(tenant):
                     ready = InvoiceDocument.objects.filter(status=DocumentStatus.READY).count()
@@ -377,8 +373,8 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import setup_test_environment
 
+    from documents.render import load_invoice_for_render, render_invoice_html
     from invoiceflow.testing.database import reconnect_as
-    from invoices.documents.render import load_invoice_for_render, render_invoice_html
     from invoices.tests.factories import writer
     from tenants.scoping import tenant_scope
     from tenants.tests.factories import MembershipFactory, TenantFactory, UserFactory
@@ -414,7 +410,7 @@ def main() -> None:
             one_html = render_invoice_html(load_invoice_for_render(invoice_pk=one.pk))
             many_html = render_invoice_html(load_invoice_for_render(invoice_pk=many.pk))
 
-        from invoices.documents.render import prepare_rendering_process
+        from documents.render import prepare_rendering_process
 
         prepare_rendering_process()
         load = os.getloadavg()

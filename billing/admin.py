@@ -7,8 +7,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-# Plans' read-only admin (billing/plan_admin.py).
-from billing import plan_admin  # noqa: F401
 from billing.models import StripeEvent
 from billing.services import stripe_events_replay
 

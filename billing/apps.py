@@ -9,5 +9,5 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         # Each app registers its Stripe event handlers in <app>/stripe_handlers.py.
         autodiscover_modules("stripe_handlers")
-        # Plans: subscription handlers, and the usage task (registered for the worker).
-        from billing import plan_handlers, plan_tasks  # noqa: F401
+        # Receipts of online payments, from the outbox's payment.received (billing/subscribers.py).
+        from billing import subscribers  # noqa: F401

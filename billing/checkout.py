@@ -27,7 +27,7 @@ from billing import stripe_client
 from billing.connect import REASONS, online_payment_status, payment_settings_get
 from billing.ledger import payment_intent_sync
 from billing.models import CheckoutAttempt, CheckoutAttemptStatus
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from invoices.models import Invoice, InvoiceKind, InvoiceStatus
 from invoices.money import ZERO, format_money, parse_amount, to_minor_units
 from invoices.services._common import resolve

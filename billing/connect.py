@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from billing import stripe_client
 from billing.models import PaymentSettings, StripeAccount, StripeAccountState
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from tenants import roles
 from tenants.doors import door_find
 from tenants.models import Membership, Tenant

@@ -85,10 +85,10 @@ def payment_intent_sync(*, account_id: str, payment_intent_id: str) -> Payment |
     if intent.get("status") != "succeeded":
         return None
     charge_id = _id(intent.get("latest_charge"))
-    # Lock the invoice before looking for the payment: concurrent syncs of one intent queue up
-    # here, and the second sees the first's payment (whose receipt is then not sent again).
+    # Lock the invoice before recording the payment: concurrent syncs of one intent queue up
+    # here, and the second finds the first's payment. Only a new payment is announced
+    # (payment.received), and its receipt sent (billing.subscribers).
     Invoice.objects.select_for_update().filter(pk=invoice.pk).first()
-    is_new = not Payment.objects.filter(source=PaymentSource.STRIPE, external_id=intent["id"]).exists()
     payment = payment_record_external(
         invoice=invoice,
         amount=_amount(intent["amount_received"], currency),
@@ -103,13 +103,6 @@ def payment_intent_sync(*, account_id: str, payment_intent_id: str) -> Payment |
     )
     if charge_id:
         charge_adjustments_sync(account_id=account_id, payment=payment, charge_id=charge_id)
-    if is_new:
-        from billing.tasks import send_payment_receipt
-
-        tenant_id, payment_id = current_tenant().pk, payment.pk
-        transaction.on_commit(
-            lambda: send_payment_receipt.delay(tenant_id=tenant_id, payment_id=payment_id), robust=True
-        )
     return payment
 
 

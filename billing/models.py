@@ -6,8 +6,6 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-# Plans: a workspace's subscription and the usage reported to Stripe (billing/plan_models.py).
-from billing.plan_models import PlanSubscription, UsageReport  # noqa: F401
 from tenants.models import new_public_id
 from tenants.scoping import TenantOwnedModel
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from billing import connect, stripe_client
 from billing.models import PaymentSettings
-from invoiceflow.web import call_service, require_membership
+from core.web import call_service, require_membership
 from tenants import roles
 
 logger = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ the Stripe object as a `dict` shaped exactly like Stripe's JSON, so the rest of 
 depends on the library's classes. Amounts are integer minor units here and nowhere else
 (`invoices.money.to_minor_units` / `from_minor_units` convert).
 
-Settings (read in invoiceflow/settings.py, documented there and in .env.example):
+Settings (read in invoiceflow/settings/payments.py, documented there and in .env.example):
     STRIPE_SECRET_KEY        no key → online payments and plans are off (`payments_enabled()`)
     STRIPE_WEBHOOK_SECRET    signing secret of the platform's webhook endpoint (whsec_...)
     STRIPE_CONNECT_WEBHOOK_SECRET  signing secret of the Connect endpoint, when it is a separate one
@@ -28,7 +28,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from billing.webhook_envelope import InvalidStripeEventError, json_loads_strict
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 
 # The API version every request is made with and every webhook endpoint must be set to. One
 # place: upgrading is a deliberate change here, with the handlers checked against the changelog.

@@ -29,7 +29,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 
 # Stripe's events are a few kilobytes, an invoice with its lines some tens; a megabyte leaves
 # room for any real event and bounds the memory and CPU one request can take.

@@ -48,7 +48,7 @@ case "$role" in
     log "starting web on ${HOST:-0.0.0.0}:${PORT:-8000} with ${WEB_CONCURRENCY:-2} worker process(es)"
     # uvicorn's own supervisor restarts a worker process that dies. Access lines come from
     # invoiceflow.logging (with the request id), so uvicorn's are off. Proxy headers are read
-    # by the application itself, from FORWARDED_ALLOW_IPS (invoiceflow/client_ip.py), which
+    # by the application itself, from FORWARDED_ALLOW_IPS (core/client_ip.py), which
     # refuses `*`: uvicorn's own reading of them (which would accept it) stays off.
     exec "$PYTHON" -m uvicorn invoiceflow.asgi:application \
       --host "${HOST:-0.0.0.0}" \

@@ -2,8 +2,9 @@
 """Apply database migrations once, as the role that owns the tables.
 
 With DATABASE_OWNER_URL set, Django connects as the owner (DATABASE_CONNECT_AS_OWNER, see
-settings.py); afterwards the post-migrate hook grants the app role (DATABASE_URL's user) data
-access, never ownership. Without it (SQLite, a single-role database) DATABASE_URL is used.
+invoiceflow/settings/database.py); afterwards the post-migrate hook grants the app role
+(DATABASE_URL's user) data access, never ownership. Without it (SQLite, a single-role
+database) DATABASE_URL is used.
 
 On PostgreSQL the run holds an advisory lock, so web processes starting together on several
 machines migrate one after the other: the first applies, the others find nothing left to do.

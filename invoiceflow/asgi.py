@@ -20,8 +20,8 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from invoiceflow.client_ip import behind_trusted_proxies  # noqa: E402
-from invoices.documents.routing import websocket_urlpatterns  # noqa: E402
+from core.client_ip import behind_trusted_proxies  # noqa: E402
+from documents.routing import websocket_urlpatterns  # noqa: E402
 
 # HTTP goes to Django; WebSockets (live document status) need a session of a signed-in user
 # (AuthMiddlewareStack) and an Origin among ALLOWED_HOSTS (no cross-site sockets). Both first

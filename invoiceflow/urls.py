@@ -2,9 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from api.views.docs import DocsView, SchemaView
-from billing import plan_urls
+from core.downloads import serve_download
 from invoiceflow import health
-from invoiceflow.downloads import serve_download
 from tenants.urls import tenant_urlpatterns
 
 # A request that got no pooled database connection in time is a 503 (invoiceflow/database.py).
@@ -23,23 +22,23 @@ urlpatterns = [
     path("downloads/<str:token>/", serve_download, name="signed_download"),
     path("billing/", include("billing.urls")),
     # Email delivery events (SES via SNS, when EMAIL_PROVIDER=ses): basic-auth'd by
-    # ANYMAIL_WEBHOOK_SECRET. Only that provider's route: not anymail.urls (invoices/tracking_webhook.py).
-    path("anymail/", include("invoices.tracking_webhook")),
+    # ANYMAIL_WEBHOOK_SECRET. Only that provider's route: not anymail.urls (delivery/tracking_webhook.py).
+    path("anymail/", include("delivery.tracking_webhook")),
     # The client's public invoice page: no login, the token in the path is the key.
-    path("i/", include("invoices.public.urls")),
+    path("i/", include("portal.urls")),
     # REST API: tenant from the credential (api/authentication.py); schema and docs beside it.
     path("api/v1/", include("api.urls")),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", DocsView.as_view(), name="api-docs"),
     path("t/<slug:tenant_slug>/", include(tenant_urlpatterns)),
-    path("t/<slug:tenant_slug>/", include(plan_urls.tenant_urlpatterns)),
-    # The public marketing site: pricing, sitemap.xml, robots.txt.
-    path("", include(plan_urls.public_urlpatterns)),
+    path("t/<slug:tenant_slug>/", include("plans.urls")),
+    # The public site: home, pricing, sitemap.xml, robots.txt.
+    path("", include("website.urls")),
     path("t/<slug:tenant_slug>/", include("invoices.urls")),
-    # Sending by email, reminder settings, recurring invoices (invoices/views_sending.py).
-    path("t/<slug:tenant_slug>/", include("invoices.urls_sending")),
-    # PDFs and exports: generate, live status, downloads, bulk (invoices/documents/).
-    path("t/<slug:tenant_slug>/", include("invoices.documents.urls")),
+    # Sending by email, reminder settings, recurring invoices (delivery/views.py).
+    path("t/<slug:tenant_slug>/", include("delivery.urls")),
+    # PDFs and exports: generate, live status, downloads, bulk (documents/).
+    path("t/<slug:tenant_slug>/", include("documents.urls")),
     path("t/<slug:tenant_slug>/", include("billing.tenant_urls")),
     # Settings → Webhooks: endpoints, deliveries, replay (api/webhooks/web.py).
     path("t/<slug:tenant_slug>/", include("api.webhooks.urls")),

@@ -5,8 +5,6 @@ class InvoicesConfig(AppConfig):
     name = "invoices"
 
     def ready(self) -> None:
-        # Email: the delivery-tracking signal receiver and the sending/scheduling tasks.
-        from invoices import tasks_sending, tracking  # noqa: F401
         from tenants.signals import document_details_changed
 
         document_details_changed.connect(_drafts_print_the_new_details, dispatch_uid="invoices-drafts")

@@ -22,7 +22,7 @@ from babel import Locale
 from babel.numbers import format_currency, get_currency_precision
 from django.utils.translation import gettext as _
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 
 ROUNDING = ROUND_HALF_UP
 

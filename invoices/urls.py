@@ -2,25 +2,27 @@
 
 from django.urls import path
 
-from invoices.views import builder, catalog, clients, invoices
+from invoices.views import builder, catalog, client_picker, clients, dashboard, invoices
 
 urlpatterns = [
+    # The home page of a workspace is the invoicing dashboard.
+    path("", dashboard.dashboard, name="dashboard"),
     path("invoices/", invoices.invoice_list, name="invoice_list"),
     path("invoices/new/", builder.invoice_new, name="invoice_new"),
     path("invoices/builder/totals/", builder.invoice_builder_totals, name="invoice_builder_totals"),
     path(
         "invoices/builder/clients/",
-        builder.invoice_builder_client_search,
+        client_picker.invoice_builder_client_search,
         name="invoice_builder_client_search",
     ),
     path(
         "invoices/builder/clients/pick/",
-        builder.invoice_builder_client_pick,
+        client_picker.invoice_builder_client_pick,
         name="invoice_builder_client_pick",
     ),
     path(
         "invoices/builder/clients/new/",
-        builder.invoice_builder_client_create,
+        client_picker.invoice_builder_client_create,
         name="invoice_builder_client_create",
     ),
     path("invoices/<str:public_id>/", invoices.invoice_detail, name="invoice_detail"),

@@ -13,7 +13,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 
-from invoiceflow.client_ip import client_ip
+from core.client_ip import client_ip
 from tenants.auth_guard import Door, SignInAttempt, SignInThrottled, signin_attempt_begin, signin_completed
 from tenants.emails import email_lookup_key, normalize_email_address, same_address
 from tenants.models import User

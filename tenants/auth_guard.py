@@ -4,7 +4,7 @@ Doors: the web login, its two-factor step and re-authentication (tenants/adapter
 tenants/forms.py); the API's token, refresh and sign-out endpoints (api/views/auth.py).
 
 Failures are counted together, whatever the door — five wrong passwords on the web count for
-the API too — under three keys (invoiceflow/backoff.py):
+the API too — under three keys (core/backoff.py):
 
 - the account from one address: 5 failures an hour are free, then the next try waits 30 s,
   1 min, 2 min… up to 15 min;
@@ -41,9 +41,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from invoiceflow.backoff import BackoffRule, Reservation, backoff_clear, backoff_release, backoff_reserve
-from invoiceflow.client_ip import client_ip
-from invoiceflow.ratelimit import rate_limit_hit
+from core.backoff import BackoffRule, Reservation, backoff_clear, backoff_release, backoff_reserve
+from core.client_ip import client_ip
+from core.ratelimit import rate_limit_hit
 from tenants.auth_models import AuthEvent
 from tenants.models import User
 

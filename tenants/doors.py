@@ -52,16 +52,16 @@ LOOKUP_DOORS: dict[str, LookupDoor] = {
     # API call: the key's random prefix and the SHA-256 of the whole key.
     "lookup_door_api_key": LookupDoor("api.ApiKey", ("prefix", "secret_hash")),
     # Public invoice page: the SHA-256 of the link's token.
-    "lookup_door_public_invoice_link": LookupDoor("invoices.PublicInvoiceLink", ("token_hash",)),
+    "lookup_door_public_invoice_link": LookupDoor("portal.PublicInvoiceLink", ("token_hash",)),
     # Email delivery webhook: the provider's message id.
-    "lookup_door_provider_message": LookupDoor("invoices.ProviderMessageIndex", ("provider_message_id",)),
+    "lookup_door_provider_message": LookupDoor("delivery.ProviderMessageIndex", ("provider_message_id",)),
     # Connect webhook: the connected account's id (`acct_…`).
     "lookup_door_stripe_account": LookupDoor("billing.StripeAccount", ("stripe_id",)),
     # The periodic reconciliation: which workspaces have a connected account at all.
     "lookup_door_stripe_accounts_all": LookupDoor("billing.StripeAccount", ()),
     # Plan webhook about a subscription without our metadata: the Stripe customer (`cus_…`).
     "lookup_door_plan_subscription_by_customer": LookupDoor(
-        "billing.PlanSubscription", ("stripe_customer_id",)
+        "plans.PlanSubscription", ("stripe_customer_id",)
     ),
 }
 

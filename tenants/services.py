@@ -20,7 +20,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, ImageOps
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from tenants import roles
 from tenants.auth_guard import auth_event_record
 from tenants.emails import normalize_email_address, same_address

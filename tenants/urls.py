@@ -1,12 +1,9 @@
 from django.urls import path
 
-from invoices.views.dashboard import dashboard as invoicing_dashboard
 from tenants import views
 
 # Mounted under /t/<tenant_slug>/ : TenantMiddleware has already checked membership.
 tenant_urlpatterns = [
-    # The home page of a workspace is the invoicing dashboard.
-    path("", invoicing_dashboard, name="dashboard"),
     path("members/", views.members, name="members"),
     path("members/invite/", views.member_invite, name="member_invite"),
     path("members/<str:public_id>/role/", views.member_role, name="member_role"),
@@ -19,7 +16,6 @@ tenant_urlpatterns = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("workspaces/new/", views.tenant_create, name="tenant_create"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]

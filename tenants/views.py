@@ -14,9 +14,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing import marketing
-from invoiceflow.errors import ApplicationError
-from invoiceflow.web import call_service, require_membership
+from core.errors import ApplicationError
+from core.web import call_service, require_membership
 from tenants import roles, selectors, services
 from tenants.emails import same_address
 from tenants.forms import BrandingForm, InviteForm, RoleForm, TenantForm
@@ -40,9 +39,10 @@ def _submit_form(form: Form, service: Callable[..., T], /, **kwargs: Any) -> T |
         return None
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return marketing.landing(request)  # the public landing page (billing/marketing.py)
+def signed_in_home(request: HttpRequest) -> HttpResponse:
+    """Where "/" takes a signed-in person: an invitation they were accepting, else their
+    workspace, else the form to make one. The public site's home page (website.views.home)
+    hands signed-in visitors here."""
     token = request.session.pop(INVITATION_SESSION_KEY, None)
     if token:
         return redirect("invitation_accept", token=token)

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from api.services import api_key_create
 from api.tokens import token_pair_issue
-from invoiceflow.ratelimit import KEY_PREFIX, memory_limiter
+from core.ratelimit import KEY_PREFIX, memory_limiter
 from invoices.models import CatalogItem, Client, Invoice, TaxRate
 from invoices.tests.factories import CatalogItemFactory, ClientFactory, TaxRateFactory, line, make_invoice
 from tenants.models import Membership, Role, Tenant

@@ -28,7 +28,7 @@ from api.authentication import CheckedRefreshToken
 from api.base import RateLimitedMixin
 from api.errors import ApiError
 from api.tokens import STAMP_CLAIM, TokenRevoked, token_membership, token_pair_issue, token_user
-from invoiceflow.client_ip import client_ip
+from core.client_ip import client_ip
 from tenants.auth_guard import Door, SignInAttempt, SignInThrottled, signin_attempt_begin
 from tenants.emails import email_lookup_key
 from tenants.models import Tenant, User

@@ -18,8 +18,9 @@ from api import serializers as s
 from api.base import TenantScopedViewSet
 from api.pagination import page_schema, paginate, parse_ordering
 from api.views._common import created
-from invoiceflow.downloads import content_disposition
-from invoices import exports, selectors, services
+from core.downloads import content_disposition
+from documents import list_exports as exports
+from invoices import selectors, services
 from invoices.models import Invoice, Payment
 from invoices.services import LineData
 from invoices.services._common import tenant_today

@@ -1,9 +1,8 @@
 """Outgoing webhooks: endpoints, the one place events are emitted, delivery attempts, replay.
 
-Events come from `webhook_event_emit` only. Invoice events are emitted by
-`invoices.services._common.record_event` (the single place timeline rows are written) through
-`invoice_event_on_commit`, and "document ready" by the documents pipeline; both emit after
-their transaction commits, so a rolled-back change announces nothing.
+Events come from `webhook_event_emit` only, which `api.webhooks.subscribers` calls for the
+invoice and document events the lower apps record in the outbox (events/): after their
+transaction committed, so a rolled-back change announces nothing.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from api.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
 from api.webhooks.signing import HEADER, signature_header
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from tenants import roles
 from tenants.models import Membership, Tenant, new_public_id
 from tenants.scoping import current_tenant, tenant_scope
@@ -55,15 +54,6 @@ LEASE = timedelta(seconds=TIMEOUT_SECONDS * 3)
 BODY_KEPT = 2000
 USER_AGENT = "InvoiceFlow-Webhooks/1"
 
-# Invoice timeline verbs (invoices.models.EventVerb) that are announced, and as what.
-INVOICE_VERBS = {
-    "created": EventType.INVOICE_CREATED,
-    "finalized": EventType.INVOICE_FINALIZED,
-    "sent": EventType.INVOICE_SENT,
-    "viewed": EventType.INVOICE_VIEWED,
-    "paid": EventType.INVOICE_PAID,
-    "voided": EventType.INVOICE_VOIDED,
-}
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
@@ -185,7 +175,7 @@ def webhook_endpoint_delete(*, actor: Membership, endpoint: WebhookEndpoint) -> 
 # --- emitting --------------------------------------------------------------------------------
 
 
-def _event_id(tenant: Tenant, source: str) -> str:
+def event_id_for(tenant: Tenant, source: str) -> str:
     """A stable event id for a source row (same row → same id): a second emit of one event
     is deduplicated by the unique (endpoint, event_id). No integer key shows in it."""
     digest = hashlib.sha256(f"{settings.SECRET_KEY}:{tenant.pk}:{source}".encode()).hexdigest()
@@ -197,8 +187,9 @@ def webhook_event_emit(
 ) -> list[WebhookDelivery]:
     """Record one delivery per active endpoint subscribed to `type`, queue each after commit.
 
-    Call it after the change it announces has committed (`transaction.on_commit`). Emitting the
-    same `event_id` again creates nothing: each event reaches each endpoint once."""
+    Called once the change it announces has committed (the outbox subscriber in
+    api.webhooks.subscribers). Emitting the same `event_id` again creates nothing: each event
+    reaches each endpoint once."""
     event_id = event_id or new_public_id("evt")
     now = timezone.now()
     payload = {
@@ -236,51 +227,6 @@ def _queue_on_commit(tenant: Tenant, delivery: WebhookDelivery) -> None:
     tenant_id, delivery_id = tenant.pk, delivery.pk
     transaction.on_commit(
         lambda: deliver_webhook.delay(tenant_id=tenant_id, delivery_id=delivery_id)  # type: ignore[attr-defined]
-    )
-
-
-def invoice_event_on_commit(invoice: Any, verb: str, event_pk: int) -> None:
-    """Called by record_event for every timeline row: announces the verbs in INVOICE_VERBS."""
-    event_type = INVOICE_VERBS.get(str(verb))
-    if event_type is None:
-        return
-    tenant = current_tenant()
-    data = {
-        "object": "invoice",
-        "id": invoice.public_id,
-        "kind": invoice.kind,
-        "number": invoice.number,
-        "status": invoice.status,
-        "currency": invoice.currency,
-        "total": str(invoice.total),
-        "balance_due": str(invoice.balance_due),
-        "issue_date": invoice.issue_date.isoformat() if invoice.issue_date else None,
-        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
-        "client": invoice.client.public_id if invoice.client_id else None,
-    }
-    event_id = _event_id(tenant, f"invoice_event:{event_pk}")
-    transaction.on_commit(
-        lambda: webhook_event_emit(tenant=tenant, type=event_type, data=data, event_id=event_id)
-    )
-
-
-def document_ready_on_commit(*, tenant: Tenant, document: Any, invoice_public_id: str) -> None:
-    """Called by the documents pipeline (in the tenant's scope) when a document turns ready.
-
-    Most workspaces have no endpoint: one query here then spares every PDF of a bulk run the
-    after-commit transaction that would find none (measured in bench/pdf_render.py)."""
-    if not WebhookEndpoint.objects.filter(is_active=True).exists():
-        return
-    data = {
-        "object": "document",
-        "id": document.public_id,
-        "invoice": invoice_public_id,
-        "format": document.format,
-        "size": document.size,
-    }
-    event_id = _event_id(tenant, f"document_ready:{document.pk}:{document.content_version}")
-    transaction.on_commit(
-        lambda: webhook_event_emit(tenant=tenant, type=EventType.DOCUMENT_READY, data=data, event_id=event_id)
     )
 
 

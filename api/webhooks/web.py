@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from api.webhooks import selectors, services
 from api.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
-from invoiceflow.errors import ApplicationError
-from invoiceflow.web import call_service, require_membership
+from core.errors import ApplicationError
+from core.web import call_service, require_membership
 from tenants import roles
 
 NEW_ENDPOINT_SESSION_KEY = "webhooks.new_secret"

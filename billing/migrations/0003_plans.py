@@ -4,7 +4,7 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
-import billing.plans
+import plans.catalog
 
 
 class Migration(migrations.Migration):
@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                     "plan",
                     models.CharField(
                         choices=[("free", "Free"), ("pro", "Pro"), ("business", "Business")],
-                        default=billing.plans.PlanCode["FREE"],
+                        default=plans.catalog.PlanCode["FREE"],
                         max_length=16,
                     ),
                 ),

@@ -13,8 +13,8 @@ from billing.models import StripeAccount
 from billing.tests.fixtures import CONNECT_WEBHOOK_SECRET, post_stripe_event
 from billing.tests.stripe_standin import StripeStandIn
 from invoices.models import Invoice
-from invoices.public.services import invoice_link_issue
 from invoices.tests.factories import ClientFactory, line, make_invoice
+from portal.services import invoice_link_issue
 from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope
 

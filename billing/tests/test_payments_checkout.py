@@ -17,7 +17,7 @@ from billing import stripe_client
 from billing.models import CheckoutAttempt, PaymentSettings, StripeAccount
 from billing.tests.payment_fixtures import connect_tenant, d, invoice_with_link, refreshed
 from billing.tests.stripe_standin import StripeStandIn
-from invoiceflow.ratelimit import memory_limiter
+from core.ratelimit import memory_limiter
 from invoices import services
 from invoices.models import InvoiceStatus, Payment
 from tenants.models import Membership, Tenant

@@ -16,7 +16,7 @@ from billing.models import CheckoutAttempt, StripeEvent
 from billing.tasks import reconcile_open_checkouts
 from billing.tests.payment_fixtures import connect_tenant, invoice_with_link, refreshed
 from billing.tests.stripe_standin import StripeStandIn
-from invoiceflow.ratelimit import memory_limiter
+from core.ratelimit import memory_limiter
 from invoices.models import InvoiceStatus, Payment
 from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope

@@ -16,8 +16,11 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from events.registry import Event, subscribe
 from tenants.models import Invitation
 from tenants.scoping import run_in_tenant_scope
+
+OUTBOX_PROBE_TOPIC = "testing.outbox_probe"
 
 
 @shared_task(name="invoiceflow.testing.invite_probe")
@@ -52,3 +55,20 @@ def database_backend() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         return cursor.fetchone()[0]
+
+
+@subscribe(OUTBOX_PROBE_TOPIC, name="testing.outbox_probe")
+def outbox_probe(event: Event) -> None:
+    """An outbox subscriber for the worker tests (events/tests/): logs its start with the pool
+    process's PID (for a test to kill), waits while the test holds `<key>:hold`, then writes an
+    invitation in the handler's transaction: one row per *committed* handling."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    key = event.payload["redis_key"]
+    client.rpush(f"{key}:started", str(os.getpid()))
+    deadline = time.monotonic() + 60
+    while client.exists(f"{key}:hold") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    Invitation.objects.create(
+        email=f"{event.payload['token']}@outbox.test", expires_at=timezone.now() + timedelta(days=1)
+    )
+    client.rpush(f"{key}:done", str(os.getpid()))

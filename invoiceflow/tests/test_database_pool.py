@@ -38,8 +38,8 @@ from invoiceflow.testing.celery_worker import database_environ
 from invoiceflow.testing.load import Client, run_load
 from invoiceflow.testing.processes import wait_until
 from invoiceflow.testing.web_server import WebServer, start_web, stop_web
-from invoices.public.services import TOKEN_LENGTH
 from invoices.tests.factories import ClientFactory
+from portal.services import TOKEN_LENGTH
 from tenants import rls
 from tenants.models import Invitation, Role, Tenant
 from tenants.scoping import tenant_scope

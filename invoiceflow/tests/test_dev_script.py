@@ -26,7 +26,7 @@ from invoiceflow.testing.processes import (
     tail,
     wait_until,
 )
-from tenants.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SLUG
+from invoices.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SLUG
 
 REPO = Path(settings.BASE_DIR)
 DEV = REPO / "dev"

@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from billing.models import PaymentSettings
 from billing.tests.payment_fixtures import connect_tenant, invoice_with_link
 from billing.tests.stripe_standin import StripeStandIn
-from invoiceflow.downloads import _fernet
-from invoiceflow.ratelimit import memory_limiter
+from core.downloads import _fernet
+from core.ratelimit import memory_limiter
 from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope
 

@@ -25,7 +25,7 @@ from dotenv import dotenv_values
 from invoiceflow.settings import env_bool, env_float, env_int
 
 BASE_DIR = Path(django_settings.BASE_DIR)
-SETTINGS_FILE = BASE_DIR / "invoiceflow" / "settings.py"
+SETTINGS_PACKAGE = BASE_DIR / "invoiceflow" / "settings"
 ENV_EXAMPLE = BASE_DIR / ".env.example"
 
 # Variables that change what production settings mean; the tests set them explicitly.
@@ -190,7 +190,7 @@ def test_s3_uploads_run_in_the_calling_thread() -> None:
 def test_a_render_logs_weasyprints_warnings_but_not_its_progress() -> None:
     code = (
         "import django, logging; django.setup(); "
-        "from invoices.documents.render import html_to_pdf; "
+        "from documents.render import html_to_pdf; "
         "logging.getLogger('invoices').info('our own line'); "
         "html_to_pdf('<html><body><p style=\"colour: red\">x</p></body></html>')"
     )
@@ -316,9 +316,10 @@ _READERS = {"env_str", "env_bool", "env_int", "env_float", "env_list", "_oauth_a
 
 
 def variables_read_by_settings() -> set[str]:
-    """Every upper-case string passed to an environment reader in settings.py."""
+    """Every upper-case string passed to an environment reader in the settings package."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(SETTINGS_FILE.read_text())):
+    nodes = (node for file in SETTINGS_PACKAGE.glob("*.py") for node in ast.walk(ast.parse(file.read_text())))
+    for node in nodes:
         if not isinstance(node, ast.Call):
             continue
         func = node.func

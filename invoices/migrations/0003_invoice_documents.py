@@ -6,7 +6,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import invoices.documents.models
+import documents.models
 import tenants.rls
 
 
@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 (
                     "public_id",
                     models.CharField(
-                        default=invoices.documents.models._bulk_job_id,
+                        default=documents.models._bulk_job_id,
                         editable=False,
                         max_length=32,
                         unique=True,
@@ -94,7 +94,7 @@ class Migration(migrations.Migration):
                 (
                     "public_id",
                     models.CharField(
-                        default=invoices.documents.models._document_id,
+                        default=documents.models._document_id,
                         editable=False,
                         max_length=32,
                         unique=True,

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 import invoices.models
-import invoices.public.models
+import portal.models
 import tenants.models
 import tenants.rls
 
@@ -167,7 +167,7 @@ class Migration(migrations.Migration):
                 (
                     "public_id",
                     models.CharField(
-                        default=invoices.public.models._link_id, editable=False, max_length=32, unique=True
+                        default=portal.models._link_id, editable=False, max_length=32, unique=True
                     ),
                 ),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),

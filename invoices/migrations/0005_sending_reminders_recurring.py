@@ -7,7 +7,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import invoices.sending_models
+import delivery.models
 import tenants.rls
 
 
@@ -81,7 +81,7 @@ class Migration(migrations.Migration):
                     models.JSONField(
                         blank=True,
                         default=list,
-                        validators=[invoices.sending_models.validate_day_list],
+                        validators=[delivery.models.validate_day_list],
                         verbose_name="days after the due date",
                     ),
                 ),
@@ -170,7 +170,7 @@ class Migration(migrations.Migration):
                 (
                     "public_id",
                     models.CharField(
-                        default=invoices.sending_models._message_id,
+                        default=delivery.models._message_id,
                         editable=False,
                         max_length=32,
                         unique=True,
@@ -339,7 +339,7 @@ class Migration(migrations.Migration):
                 (
                     "public_id",
                     models.CharField(
-                        default=invoices.sending_models._recurring_id,
+                        default=delivery.models._recurring_id,
                         editable=False,
                         max_length=32,
                         unique=True,
@@ -565,7 +565,7 @@ class Migration(migrations.Migration):
                     models.JSONField(
                         blank=True,
                         default=list,
-                        validators=[invoices.sending_models.validate_day_list],
+                        validators=[delivery.models.validate_day_list],
                         verbose_name="days after the due date",
                     ),
                 ),

@@ -1,5 +1,5 @@
 """Writes for invoicing. Keyword-only, typed, named `<entity>_<action>`; each raises
-`invoiceflow.errors.ApplicationError` (with `field` set where one field is at fault) and
+`core.errors.ApplicationError` (with `field` set where one field is at fault) and
 changes nothing when it does. Every service runs in the current tenant's scope and resolves
 the objects it is given (instances or public ids) within that tenant only.
 

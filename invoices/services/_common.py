@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 
-from api.webhooks.services import invoice_event_on_commit
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
+from invoices.events import timeline_event_publish
 from invoices.models import EventVerb, Invoice, InvoiceEvent
 from tenants import roles
 from tenants.models import Membership, Tenant
@@ -76,7 +76,7 @@ def record_event(
     event = InvoiceEvent.objects.create(
         invoice=invoice, actor=actor.user if actor else None, verb=verb, data=data
     )
-    # The single hook of outgoing webhooks: created/finalized/sent/viewed/paid/voided are
-    # announced to the tenant's endpoints once this transaction commits (api/webhooks/).
-    invoice_event_on_commit(invoice, verb, event.pk)
+    # The one place the domain announces what happened (finalized, sent, paid, ...): an outbox
+    # event in this transaction, for the apps above to handle after it commits (invoices/events.py).
+    timeline_event_publish(event)
     return event

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from invoices.models import DiscountType, EventVerb, Invoice, InvoiceKind, InvoiceStatus, SeriesKind
 from invoices.money import ZERO, format_money, quantize_money
 from invoices.services._common import check_writer, record_event, resolve, tenant_today

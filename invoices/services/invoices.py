@@ -17,8 +17,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.plans import plan_check_can_finalize, plan_usage_record_invoice_sent
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
+from invoices.checks import finalize_checks_run
 from invoices.models import (
     Client,
     DiscountType,
@@ -341,7 +341,8 @@ def invoice_finalize(*, actor: Membership, invoice: Invoice | str) -> Invoice:
     _require_draft(invoice)
     if invoice.kind != InvoiceKind.INVOICE:
         raise ApplicationError(_("Credit notes are finalized when they are created."))
-    plan_check_can_finalize(tenant=tenant)  # billing: the plan's monthly allowance
+    # What the apps above refuse (the plan's monthly allowance): registered in invoices.checks.
+    finalize_checks_run(tenant=tenant)
     _finalize_locked(invoice, actor, tenant, SeriesKind.INVOICE)
     return invoice_recompute_status(invoice=invoice, actor=actor)
 
@@ -419,8 +420,8 @@ def invoice_mark_sent(*, actor: Membership | None, invoice: Invoice | str, to: S
     invoice = _lock(invoice)
     if invoice.status == InvoiceStatus.DRAFT:
         raise ApplicationError(_("Finalize the invoice before sending it."), code="not_finalized")
+    # Announced as invoice.sent: the plans app counts it as metered usage (once per invoice).
     record_event(invoice, verb=EventVerb.SENT, actor=actor, to=list(to))
-    plan_usage_record_invoice_sent(invoice=invoice)  # billing: metered usage, once per invoice
     return invoice
 
 

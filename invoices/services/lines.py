@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from invoices import calculation
 from invoices.calculation import CalculationError, LineInput, RateInput, Totals
 from invoices.models import (

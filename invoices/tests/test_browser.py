@@ -19,9 +19,9 @@ from django.test import Client as DjangoClient
 from playwright.sync_api import expect
 
 from conftest import CHROMIUM
+from documents.tests.pdf_samples import sample_invoice
 from invoices.models import Invoice, InvoiceStatus
 from invoices.tests.factories import CatalogItemFactory, ClientFactory, TaxRateFactory
-from invoices.tests.pdf_samples import sample_invoice
 from invoices.tests.seed import seed_year
 from tenants.models import Membership, Tenant, User
 from tenants.scoping import tenant_scope

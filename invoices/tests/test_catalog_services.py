@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from invoices import services
 from invoices.models import CatalogItem, Client, TaxCategory, TaxRate
 from invoices.tests.factories import ClientFactory, TaxRateFactory, line, make_invoice, writer

@@ -12,7 +12,7 @@ from django.db.utils import IntegrityError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from invoices import selectors, services
 from invoices.models import (
     EventVerb,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from invoices import money
 from invoices.money import (
     format_money,

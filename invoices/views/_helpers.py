@@ -11,8 +11,8 @@ from django.forms import Form
 from django.http import Http404
 from django.utils.functional import cached_property
 
-from invoiceflow.errors import ApplicationError
-from invoiceflow.web import require_membership
+from core.errors import ApplicationError
+from core.web import require_membership
 from tenants import roles
 
 T = TypeVar("T")

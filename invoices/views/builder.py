@@ -23,9 +23,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from invoices import selectors, services
 from invoices.forms import (
     LINE_PREFIX,
@@ -40,6 +40,7 @@ from invoices.models import CatalogItem, Client, DiscountType, Invoice, TaxRate
 from invoices.money import is_currency
 from invoices.services._common import tenant_today
 from invoices.views._helpers import found_or_404, writer_required
+from invoices.views.client_picker import quick_client_create
 from tenants.scoping import current_tenant
 
 LINE_FIELDS = ("key", "catalog_item", "description", "quantity", "unit", "unit_price", "discount", "metadata")
@@ -250,25 +251,6 @@ def _builder(data: QueryDict | MultiValueDict, invoice: Invoice | None = None) -
     )
 
 
-def _quick_create(request: HttpRequest, data: QueryDict) -> tuple[Client | None, QuickClientForm]:
-    form = QuickClientForm(data)
-    if not form.is_valid():
-        return None, form
-    try:
-        with transaction.atomic():
-            client = services.client_create(
-                actor=request.membership,
-                name=form.cleaned_data["new_client_name"],
-                emails=form.cleaned_data["new_client_email"],
-                currency=form.cleaned_data["new_client_currency"],
-            )
-    except ApplicationError as error:
-        name = {"name": "new_client_name", "emails": "new_client_email", "currency": "new_client_currency"}
-        form.add_error(name.get(error.field or ""), error.message)
-        return None, form
-    return client, form
-
-
 # --- operations on the unsaved form ------------------------------------------------------------
 
 
@@ -305,7 +287,7 @@ def _apply_op(request: HttpRequest, op: str, data: QueryDict) -> tuple[MultiValu
             )
             hints["focus"] = lines[index]["key"]
     elif action == "new-client":
-        client, form = _quick_create(request, data)
+        client, form = quick_client_create(request, data)
         hints["quick_client_form"] = form
         if client is not None:
             header["client"] = client.public_id
@@ -486,44 +468,3 @@ def invoice_builder_totals(request: HttpRequest, tenant_slug: str) -> HttpRespon
     builder = _builder(request.POST)
     totals, error = _live_totals(builder)
     return render(request, "invoices/_builder_totals_response.html", _totals_context(builder, totals, error))
-
-
-@require_GET
-@writer_required
-def invoice_builder_client_search(request: HttpRequest, tenant_slug: str) -> HttpResponse:
-    query = request.GET.get("client_q", "")[:100]
-    return render(
-        request,
-        "invoices/_client_results.html",
-        {"clients": selectors.client_search(query=query, limit=8), "query": query},
-    )
-
-
-def _picker(request: HttpRequest, client: Client | None, form: QuickClientForm | None = None) -> HttpResponse:
-    form = form or QuickClientForm(initial={"new_client_currency": request.tenant.default_currency})
-    response = render(
-        request,
-        "invoices/_client_picker.html",
-        {"builder": {"client": client}, "quick_client": form, "noscript_clients": []},
-    )
-    if client is not None:
-        # The items section listens for this and refreshes the totals (currency may change).
-        response["HX-Trigger"] = "clientChanged"
-    return response
-
-
-@require_GET
-@writer_required
-def invoice_builder_client_pick(request: HttpRequest, tenant_slug: str) -> HttpResponse:
-    """The picker with the chosen client (from the search results), or empty ("Change")."""
-    wanted = request.GET.get("client", "")
-    client = found_or_404(selectors.client_get(public_id=wanted)) if wanted else None
-    return _picker(request, client)
-
-
-@require_POST
-@writer_required
-def invoice_builder_client_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
-    """ "Create client" in the builder, with htmx: the picker with the new client, or the errors."""
-    client, form = _quick_create(request, request.POST)
-    return _picker(request, client, None if client else form)

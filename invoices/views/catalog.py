@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from invoiceflow.web import call_service
+from core.web import call_service
 from invoices import selectors, services
 from invoices.forms import CatalogItemForm, NumberSeriesForm, TaxRateForm, tax_rate_choices
 from invoices.models import (

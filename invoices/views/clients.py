@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from invoiceflow.web import call_service
+from core.web import call_service
 from invoices import selectors, services
 from invoices.forms import ClientForm, ClientSearchForm
 from invoices.models import Client

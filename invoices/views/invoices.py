@@ -10,12 +10,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from invoiceflow.web import call_service
+from core.web import call_service
 from invoices import selectors, services
-from invoices.document import document_context
 from invoices.forms import CreditNoteForm, InvoiceFilterForm, PaymentForm, ReasonForm, tax_rate_choices
 from invoices.models import Invoice, InvoiceKind, InvoiceStatus
 from invoices.services.payments import PAYABLE_STATUSES
+from invoices.summary import document_context
 from invoices.views._helpers import CappedPaginator, found_or_404, submit_form, writer_required
 from tenants import roles
 

@@ -15,9 +15,9 @@ from django.test import Client
 from django.urls import reverse
 from PIL import ExifTags, Image, PngImagePlugin
 
-from invoiceflow.errors import ApplicationError
-from invoices.documents.render import load_invoice_for_render, render_invoice_pdf
-from invoices.tests.pdf_samples import sample_invoice
+from core.errors import ApplicationError
+from documents.render import load_invoice_for_render, render_invoice_pdf
+from documents.tests.pdf_samples import sample_invoice
 from tenants import services
 from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope

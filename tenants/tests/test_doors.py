@@ -9,10 +9,10 @@ from django.db import connection, transaction
 from api.models import ApiKey
 from api.services import hash_secret
 from billing.models import StripeAccount
-from billing.plan_models import PlanSubscription
-from invoices.public.models import PublicInvoiceLink
-from invoices.public.services import token_hash
-from invoices.sending_models import ProviderMessageIndex
+from delivery.models import ProviderMessageIndex
+from plans.models import PlanSubscription
+from portal.models import PublicInvoiceLink
+from portal.services import token_hash
 from tenants.doors import LOOKUP_DOORS, door_find, door_lookup
 from tenants.models import Role, Tenant
 from tenants.scoping import tenant_scope

@@ -224,7 +224,7 @@ def test_a_social_login_brings_its_address_in_its_one_spelling(db: None) -> None
 def test_an_invitation_in_either_spelling_is_one_invitation(
     owner_membership: Membership, tenant: Tenant, django_capture_on_commit_callbacks
 ) -> None:
-    from invoiceflow.errors import ApplicationError
+    from core.errors import ApplicationError
     from tenants import services
 
     with django_capture_on_commit_callbacks(execute=False), tenant_scope(tenant):

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from tenants import services
 from tenants.models import Invitation, Membership, Role, Tenant, User
 from tenants.scoping import tenant_scope

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from invoiceflow.errors import ApplicationError
+from core.errors import ApplicationError
 from tenants import services
 from tenants.models import Membership, Role, Tenant
 from tenants.scoping import tenant_scope

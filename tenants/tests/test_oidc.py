@@ -14,6 +14,7 @@ import hashlib
 import importlib.util
 import re
 import secrets
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -32,7 +33,7 @@ from tenants.tests.oidc_provider.harness import OIDCProvider, running_provider
 PROVIDER_ID = "localop"
 CALLBACK_PATH = f"/accounts/oidc/{PROVIDER_ID}/login/callback/"
 LOGIN_PATH = f"/accounts/oidc/{PROVIDER_ID}/login/"
-SETTINGS_FILE = Path(django_settings.BASE_DIR) / "invoiceflow" / "settings.py"
+SETTINGS_PACKAGE = Path(django_settings.BASE_DIR) / "invoiceflow" / "settings"
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -40,7 +41,7 @@ CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def settings_from_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> ModuleType:
-    """Execute invoiceflow/settings.py afresh with `env` set, as a process starting up would."""
+    """Execute invoiceflow/settings/ afresh with `env` set, as a process starting up would."""
     for name in (
         "OIDC_SERVER_URL",
         "OIDC_CLIENT_ID",
@@ -55,11 +56,21 @@ def settings_from_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> M
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    spec = importlib.util.spec_from_file_location("_invoiceflow_settings_under_test", SETTINGS_FILE)
+    # The package under another name: its modules import each other relatively, so each one
+    # runs afresh with `env` instead of being the already-imported invoiceflow.settings.*.
+    name = "_invoiceflow_settings_under_test"
+    spec = importlib.util.spec_from_file_location(
+        name, SETTINGS_PACKAGE / "__init__.py", submodule_search_locations=[str(SETTINGS_PACKAGE)]
+    )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        for loaded in [key for key in sys.modules if key == name or key.startswith(f"{name}.")]:
+            del sys.modules[loaded]
     return module
 
 

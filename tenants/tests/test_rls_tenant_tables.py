@@ -14,9 +14,9 @@ from django.db.utils import ProgrammingError
 
 from api.models import ApiKey
 from billing.models import StripeAccount
-from billing.plan_models import PlanSubscription, UsageReport
-from invoices.public.models import PublicInvoiceLink
-from invoices.sending_models import ProviderMessageIndex
+from delivery.models import ProviderMessageIndex
+from plans.models import PlanSubscription, UsageReport
+from portal.models import PublicInvoiceLink
 from tenants.models import Membership, Role, Tenant
 from tenants.scoping import tenant_scope, user_scope
 from tenants.tests.factories import TenantFactory, UserFactory

@@ -14,7 +14,10 @@ from api.webhooks import services
 from api.webhooks.models import DeliveryStatus, WebhookDelivery
 from api.webhooks.signing import HEADER, WebhookSignatureError, signature_header, verify_signature
 from api.webhooks.tasks import deliver_due
+from documents.events import document_ready_publish
+from events.models import OutboxEvent
 from invoices import services as invoicing
+from invoices.events import timeline_event_publish
 from invoices.tests.factories import line, make_invoice
 from tenants.scoping import tenant_scope
 
@@ -189,8 +192,9 @@ def test_one_timeline_row_announced_twice_is_one_event(
     with django_capture_on_commit_callbacks(execute=True), tenant_scope(tenant):
         invoice = make_invoice(actor=owner_membership, lines=[line()])
         event = invoice.events.get(verb="created")
-        services.invoice_event_on_commit(invoice, "created", event.pk)  # a second announcement
-        services.invoice_event_on_commit(invoice, "edited", event.pk)  # not a webhook event
+        timeline_event_publish(event)  # a second announcement
+        event.verb = "edited"
+        timeline_event_publish(event)  # not a webhook event
     assert len(receiver.requests) == 1
     assert json.loads(receiver.requests[0].body)["type"] == "invoice.created"
 
@@ -209,7 +213,7 @@ def test_one_timeline_row_announced_twice_is_one_event(
     ],
 )
 def test_endpoint_urls_are_https_except_loopback_when_allowed(settings, url, allowed):
-    from invoiceflow.errors import ApplicationError
+    from core.errors import ApplicationError
 
     settings.DEBUG = False
     for loopback in (False, True):
@@ -225,7 +229,7 @@ def test_endpoint_urls_are_https_except_loopback_when_allowed(settings, url, all
 def test_paid_and_document_ready_are_announced(
     tenant, owner_membership, receiver, django_capture_on_commit_callbacks
 ):
-    from invoices.documents.services import document_request
+    from documents.services import document_request
 
     _endpoint(tenant, owner_membership, receiver.url, events=["invoice.paid", "document.ready"])
     with tenant_scope(tenant):
@@ -246,17 +250,18 @@ def test_paid_and_document_ready_are_announced(
 def test_a_ready_document_costs_nothing_after_commit_when_no_endpoint_listens(
     tenant, owner_membership, receiver, django_capture_on_commit_callbacks
 ):
-    from invoices.documents.models import InvoiceDocument
+    from documents.models import InvoiceDocument
 
     with tenant_scope(tenant):
         invoice = make_invoice(actor=owner_membership, lines=[line("Audit", "1", "80.00")], finalize=True)
         document = InvoiceDocument(invoice=invoice, format="pdf", content_version=1, size=10)
         with django_capture_on_commit_callbacks() as without_endpoint:
-            services.document_ready_on_commit(tenant=tenant, document=document, invoice_public_id="in_x")
+            document_ready_publish(document=document, invoice_public_id="in_x")
+        assert not OutboxEvent.objects.filter(topic="document.ready").exists()
     assert without_endpoint == []
     _endpoint(tenant, owner_membership, receiver.url, events=["document.ready"])
     with tenant_scope(tenant), django_capture_on_commit_callbacks() as with_endpoint:
-        services.document_ready_on_commit(tenant=tenant, document=document, invoice_public_id="in_x")
+        document_ready_publish(document=document, invoice_public_id="in_x")
     assert len(with_endpoint) == 1
 
 

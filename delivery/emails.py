@@ -1,0 +1,245 @@
+"""What an email to a client says, and the message that carries it.
+
+The prefilled subject and text in the client's language, the recipients' check, the branded
+MIME message (text, HTML, the PDF attached when wanted) and the invoice's PDF for it. Writes
+nothing but the PDF's stored document; `delivery.services` decides what is sent and when.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from email.utils import make_msgid
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from core.errors import ApplicationError
+from delivery.models import MessageKind, OutgoingMessage
+from documents.render import document_language
+from invoices.models import Invoice
+from invoices.money import format_money
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+
+MAX_RECIPIENTS = 10
+
+
+SUBJECT_MAX = 200
+
+
+BODY_MAX = 5000
+
+
+CLIENT_KINDS = (MessageKind.INVOICE, MessageKind.CREDIT_NOTE, MessageKind.REMINDER)
+
+
+def email_language(invoice: Invoice | None, tenant: Tenant) -> str:
+    """The Django language code the email is written in: the client's, else the tenant's."""
+    if invoice is not None:
+        return document_language(invoice.client.language)[0]
+    return document_language(tenant.locale)[0]
+
+
+def _babel_locale(invoice: Invoice) -> str:
+    return document_language(invoice.client.language)[1]
+
+
+def _figures(invoice: Invoice) -> dict[str, str]:
+    from documents.render import Formatter
+
+    fmt = Formatter(_babel_locale(invoice))
+    return {
+        "number": invoice.number or "",
+        "total": format_money(invoice.total, invoice.currency, fmt.locale),
+        "balance": format_money(invoice.balance_due, invoice.currency, fmt.locale),
+        "due_date": fmt.date(invoice.due_date),
+        "issue_date": fmt.date(invoice.issue_date),
+    }
+
+
+def reminder_phase(step: str) -> str:
+    """ "before-3" → "before", "due" → "due", "after-7" → "after"."""
+    return step.split("-", 1)[0]
+
+
+def message_defaults(*, invoice: Invoice, kind: str, step: str = "") -> tuple[str, str]:
+    """The prefilled subject and message of an email, in the client's language."""
+    tenant = invoice.tenant
+    context: dict[str, Any] = {
+        "invoice": invoice,
+        "tenant": tenant,
+        "client": invoice.client,
+        "step": step,
+        "days": step.split("-", 1)[1] if "-" in step else "",
+        **_figures(invoice),
+    }
+    name = kind if kind != MessageKind.REMINDER else f"reminder_{reminder_phase(step)}"
+    with translation.override(email_language(invoice, tenant)):
+        subject = render_to_string(f"invoices/email/defaults/{name}_subject.txt", context)
+        body = render_to_string(f"invoices/email/defaults/{name}_body.txt", context)
+    return " ".join(subject.split())[:SUBJECT_MAX], body.strip()
+
+
+def clean_recipients(raw: Sequence[str] | str) -> list[str]:
+    if isinstance(raw, str):
+        raw = raw.replace(";", ",").replace("\n", ",").split(",")
+    recipients = list(dict.fromkeys(address.strip() for address in raw if address and address.strip()))
+    if not recipients:
+        raise ApplicationError(_("Enter at least one email address."), field="to")
+    if len(recipients) > MAX_RECIPIENTS:
+        raise ApplicationError(
+            _("Send to at most %(n)d addresses at once.") % {"n": MAX_RECIPIENTS}, field="to"
+        )
+    for address in recipients:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ApplicationError(
+                _("%(value)s is not a valid email address.") % {"value": address}, field="to"
+            ) from None
+    return recipients
+
+
+def public_invoice_url(token: str) -> str:
+    return f"{settings.SITE_URL}{reverse('public_invoice', args=[token])}"
+
+
+def invoice_pdf_bytes(invoice: Invoice) -> bytes:
+    """The invoice's PDF as it is now: the stored file of its current version when the PDF
+    pipeline has one ready, else rendered here and stored as that version's document, so that
+    the client's page (which offers only a stored PDF) can hand out the same file."""
+    from documents import storage
+    from documents.models import DocumentFormat, DocumentStatus, InvoiceDocument
+    from documents.render import load_invoice_for_render, render_invoice_pdf
+
+    document = InvoiceDocument.objects.filter(
+        invoice=invoice,
+        format=DocumentFormat.PDF,
+        content_version=invoice.content_version,
+        status=DocumentStatus.READY,
+    ).first()
+    if document is not None:
+        try:
+            return storage.read(document.storage_key)
+        except OSError:
+            logger.warning("stored PDF %s is missing; rendering it for the email", document.public_id)
+    pdf = render_invoice_pdf(load_invoice_for_render(invoice_pk=invoice.pk))
+    key = storage.document_storage_key(
+        tenant_public_id=invoice.tenant.public_id,
+        invoice_public_id=invoice.public_id,
+        content_version=invoice.content_version,
+        format=DocumentFormat.PDF,
+    )
+    try:
+        storage.store_exact(key, pdf)
+    except Exception:
+        # The email can still go out with its attachment; the page shows the PDF once stored.
+        logger.warning("could not store the PDF of %s", invoice.public_id, exc_info=True)
+        return pdf
+    now = timezone.now()
+    InvoiceDocument.objects.update_or_create(
+        invoice=invoice,
+        format=DocumentFormat.PDF,
+        content_version=invoice.content_version,
+        defaults={
+            "status": DocumentStatus.READY,
+            "storage_key": key,
+            "size": len(pdf),
+            "failure_reason": "",
+            "ready_at": now,
+            "updated_at": now,
+        },
+    )
+    return pdf
+
+
+def pdf_filename(invoice: Invoice) -> str:
+    return f"{invoice.number or invoice.public_id}.pdf"
+
+
+def _brand(tenant: Tenant) -> dict[str, str]:
+    color = getattr(tenant, "brand_color", "") or "#1f4fd1"
+    logo = ""
+    if getattr(tenant, "logo", None):
+        try:
+            logo = (
+                f"{settings.SITE_URL}{tenant.logo.url}"
+                if tenant.logo.url.startswith("/")
+                else tenant.logo.url
+            )
+        except ValueError:
+            logo = ""
+    return {"brand_color": color, "brand_logo": logo}
+
+
+def build_email(
+    message: OutgoingMessage, *, link: str = "", pdf: bytes | None = None
+) -> EmailMultiAlternatives:
+    """The MIME message of a queued row: text and HTML parts, the PDF when given."""
+    tenant = message.tenant
+    invoice = message.invoice
+    context: dict[str, Any] = {
+        "message": message,
+        "tenant": tenant,
+        "invoice": invoice,
+        "client": invoice.client if invoice else None,
+        "body": message.body,
+        "paragraphs": [part.strip() for part in message.body.split("\n\n") if part.strip()],
+        "link": link,
+        "is_credit_note": message.kind == MessageKind.CREDIT_NOTE,
+        "is_reminder": message.kind == MessageKind.REMINDER,
+        "attached": pdf is not None,
+        "site_url": settings.SITE_URL,
+        **message.context,
+        **_brand(tenant),
+    }
+    if invoice is not None:
+        context.update(_figures(invoice))
+        context["overdue"] = invoice.is_overdue()
+    template = "client_message" if message.kind in CLIENT_KINDS else message.kind
+    with translation.override(message.language or settings.LANGUAGE_CODE):
+        context["language"] = translation.get_language()
+        text = render_to_string(f"invoices/email/{template}.txt", context)
+        html = render_to_string(f"invoices/email/{template}.html", context)
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=text,
+        from_email=_from_address(tenant),
+        to=list(message.to),
+        reply_to=_reply_to(tenant, message),
+        headers={"Message-ID": make_msgid(idstring=message.public_id, domain=_message_id_domain())},
+    )
+    email.attach_alternative(html, "text/html")
+    if pdf is not None and invoice is not None:
+        email.attach(pdf_filename(invoice), pdf, "application/pdf")
+    # Amazon SES (anymail) echoes these back in tracking events; SMTP ignores them.
+    email.metadata = {"message": message.public_id, "tenant": tenant.public_id}  # type: ignore[attr-defined]
+    return email
+
+
+def _message_id_domain() -> str:
+    address = settings.DEFAULT_FROM_EMAIL.rsplit("<", 1)[-1].rstrip(">")
+    return address.rsplit("@", 1)[-1] or "invoiceflow.localhost"
+
+
+def _from_address(tenant: Tenant) -> str:
+    """The platform's address with the tenant's name: "Acme Design via InvoiceFlow <...>"."""
+    address = settings.DEFAULT_FROM_EMAIL.rsplit("<", 1)[-1].rstrip(">").strip()
+    name = tenant.name.replace('"', "").replace("\n", " ").strip()[:80]
+    return f'"{name}" <{address}>' if name else address
+
+
+def _reply_to(tenant: Tenant, message: OutgoingMessage) -> list[str]:
+    """Replies go to the tenant (its billing address, else the member who sent it)."""
+    address = getattr(tenant, "email", "") or (message.sent_by.email if message.sent_by else "")
+    return [address] if address else []

@@ -1,0 +1,167 @@
+"""Clients, tax rates and catalog items: what invoices are made of."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from invoices.models.base import MoneyField, _catalog_item_id, _client_id, _tax_rate_id, validate_email_list
+from invoices.money import (
+    PERCENT_DECIMAL_PLACES,
+    PERCENT_MAX_DIGITS,
+)
+from tenants.models import validate_country, validate_currency, validate_locale
+from tenants.scoping import TenantOwnedModel
+
+# --- clients -------------------------------------------------------------------------------
+
+
+class Client(TenantOwnedModel):
+    """Someone the tenant bills."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=_client_id, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    # One or more addresses; the first is the main contact. Stored as a JSON list.
+    emails = models.JSONField(_("contact emails"), default=list, validators=[validate_email_list])
+    address_line1 = models.CharField(_("address"), max_length=200, blank=True)
+    address_line2 = models.CharField(_("address (line 2)"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    region = models.CharField(_("region / state"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True, validators=[validate_country])
+    tax_id = models.CharField(_("tax / VAT id"), max_length=50, blank=True)
+    currency = models.CharField(_("default currency"), max_length=3, validators=[validate_currency])
+    language = models.CharField(_("language"), max_length=16, default="en", validators=[validate_locale])
+    payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
+    notes = models.TextField(_("notes"), blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        indexes = [models.Index(fields=["tenant", "name"], name="client_tenant_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def primary_email(self) -> str:
+        return self.emails[0] if self.emails else ""
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+# --- tax rates -----------------------------------------------------------------------------
+
+
+class TaxCategory(models.TextChoices):
+    """EN 16931 VAT category codes (UNCL5305 subset, BT-118)."""
+
+    STANDARD = "S", _("Standard rate")
+    ZERO_RATED = "Z", _("Zero rated")
+    EXEMPT = "E", _("Exempt from tax")
+    REVERSE_CHARGE = "AE", _("Reverse charge")
+    INTRA_COMMUNITY = "K", _("Intra-community supply (VAT exempt)")
+    EXPORT = "G", _("Export outside the EU (free export item)")
+    OUTSIDE_SCOPE = "O", _("Outside the scope of tax")
+    CANARY_ISLANDS = "L", _("Canary Islands general indirect tax")
+    CEUTA_MELILLA = "M", _("Tax for Ceuta and Melilla")
+
+
+# Categories whose invoices must state why no tax is charged (EN 16931 BR-E-10, BR-AE-10,
+# BR-IC-10, BR-G-10, BR-O-10), and which therefore carry a 0 % rate.
+CATEGORIES_NEEDING_REASON = frozenset(
+    {
+        TaxCategory.EXEMPT,
+        TaxCategory.REVERSE_CHARGE,
+        TaxCategory.INTRA_COMMUNITY,
+        TaxCategory.EXPORT,
+        TaxCategory.OUTSIDE_SCOPE,
+    }
+)
+ZERO_PERCENT_CATEGORIES = CATEGORIES_NEEDING_REASON | {TaxCategory.ZERO_RATED}
+
+
+class TaxRate(TenantOwnedModel):
+    public_id = models.CharField(max_length=32, unique=True, default=_tax_rate_id, editable=False)
+    name = models.CharField(_("name"), max_length=100)
+    percentage = models.DecimalField(
+        _("percentage"),
+        max_digits=PERCENT_MAX_DIGITS,
+        decimal_places=PERCENT_DECIMAL_PLACES,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    inclusive = models.BooleanField(
+        _("included in prices"), default=False, help_text=_("Prices already contain this tax.")
+    )
+    compound = models.BooleanField(
+        _("compound"), default=False, help_text=_("Applied on top of the other taxes of the line.")
+    )
+    category = models.CharField(
+        _("tax category"), max_length=2, choices=TaxCategory.choices, default=TaxCategory.STANDARD
+    )
+    exemption_reason = models.CharField(_("exemption reason"), max_length=300, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.percentage.normalize():f} %)"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.percentage is not None and self.percentage > 100:
+            errors["percentage"] = _("The percentage cannot exceed 100.")
+        if self.category in ZERO_PERCENT_CATEGORIES and self.percentage and self.percentage != 0:
+            errors["percentage"] = _("This tax category always has a 0 % rate.")
+        if self.category in CATEGORIES_NEEDING_REASON and not self.exemption_reason.strip():
+            errors["exemption_reason"] = _("This tax category needs an exemption reason on the invoice.")
+        if self.inclusive and self.compound:
+            errors["compound"] = _("A compound tax cannot be included in prices.")
+        if errors:
+            raise ValidationError(errors)
+
+
+# --- catalog -------------------------------------------------------------------------------
+
+
+class CatalogItem(TenantOwnedModel):
+    """A product or service the tenant sells often; the builder copies it into a line."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=_catalog_item_id, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    unit = models.CharField(_("unit"), max_length=30, blank=True, help_text=_("hour, day, piece…"))
+    unit_price = MoneyField(_("unit price"))
+    currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    tax_rates = models.ManyToManyField(
+        TaxRate, through="CatalogItemTaxRate", blank=True, related_name="+", verbose_name=_("default taxes")
+    )
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CatalogItemTaxRate(TenantOwnedModel):
+    catalog_item = models.ForeignKey(CatalogItem, on_delete=models.CASCADE, related_name="item_taxes")
+    tax_rate = models.ForeignKey(TaxRate, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["catalog_item", "tax_rate"], name="catalog_item_tax_unique")
+        ]

@@ -1,0 +1,60 @@
+"""What `templates/invoices/_document.html` needs: the invoice summary shown on the invoice,
+finalize and public client pages (the PDF and its preview use documents/render.py).
+
+A finalized invoice is rendered from its snapshots (the seller and the client as they were at
+finalization); a draft from the live client and workspace, since nothing is frozen yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from babel import Locale
+from django.utils import translation
+
+from invoices.models import Invoice
+from invoices.services.invoices import snapshot_client, snapshot_seller
+from tenants.models import Tenant
+
+
+def _address_lines(party: dict[str, Any]) -> list[str]:
+    city_line = " ".join(part for part in (party.get("postal_code"), party.get("city")) if part)
+    lines = [party.get("address_line1"), party.get("address_line2"), city_line, party.get("region")]
+    return [line for line in lines if line]
+
+
+def party_for_document(snapshot: dict[str, Any], locale: str) -> dict[str, Any]:
+    """A seller or client snapshot as documents print it: address lines, the country's name in
+    `locale` (a Babel locale) and one email. Shared by this summary and the PDF."""
+    code = snapshot.get("country", "")
+    return {
+        **snapshot,
+        "address": _address_lines(snapshot),
+        "country_name": Locale.parse(locale).territories.get(code, code) if code else "",
+        "email": snapshot.get("email") or next(iter(snapshot.get("emails") or []), ""),
+    }
+
+
+def document_context(*, invoice: Invoice, tenant: Tenant) -> dict[str, Any]:
+    """The template context of one invoice document.
+
+    `invoice` should come with its lines (and their taxes) and tax totals prefetched, as
+    `invoices.selectors.invoice_get` returns it.
+    """
+    locale = translation.to_locale(translation.get_language() or "en")  # the page's language
+    seller = party_for_document(invoice.seller_snapshot or snapshot_seller(tenant), locale)
+    buyer = party_for_document(invoice.client_snapshot or snapshot_client(invoice.client), locale)
+    lines = list(invoice.lines.all())
+    for line in lines:
+        line.tax_list = [tax.tax_rate for tax in line.line_taxes.all()]
+    tax_totals = list(invoice.tax_totals.all())
+    exemptions = sorted({tax.exemption_reason for tax in tax_totals if tax.exemption_reason})
+    return {
+        "invoice": invoice,
+        "seller": seller,
+        "buyer": buyer,
+        "lines": lines,
+        "tax_totals": tax_totals,
+        "exemptions": exemptions,
+        "has_discounts": any(line.discount for line in lines),
+    }

@@ -1,0 +1,247 @@
+"""The client's public invoice page, `/i/<token>`: no login, the token is the key.
+
+Every answer (the page, the 404, the 429) is private: `Referrer-Policy: no-referrer` so the
+token never leaks to another site through a link, `X-Robots-Tag: noindex` (and a robots meta
+tag) so no search engine keeps it, `Cache-Control: no-store` so no shared cache does.
+
+The lookup runs in two steps because the request has no tenant yet: the index's lookup door
+(`PublicInvoiceLink`, a hash and ids only) names the tenant, then everything else is read inside
+`tenant_scope(tenant)`, row-level security included.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db.models import Sum
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from billing import stripe_client
+from billing.checkout import checkout_attempt_settle, invoice_checkout_start, invoice_payable_online
+from billing.connect import REASONS, online_payment_status, payment_settings_get
+from billing.models import CheckoutAttempt, CheckoutAttemptStatus
+from core.client_ip import client_ip
+from core.downloads import download_url
+from core.errors import ApplicationError
+from core.ratelimit import rate_limit_hit
+from documents.models import DocumentStatus, InvoiceDocument
+from documents.selectors import current_documents
+from documents.services import document_filename
+from documents.storage import CONTENT_TYPES
+from invoices import selectors
+from invoices.models import Dispute, DisputeStatus, Invoice, InvoiceStatus
+from invoices.money import quantize_money
+from invoices.summary import document_context
+from portal import services
+from portal.models import InvoiceLink
+from tenants.models import Membership, Tenant
+from tenants.scoping import tenant_scope
+
+logger = logging.getLogger(__name__)
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _throttled(request: HttpRequest) -> HttpResponse | None:
+    result = rate_limit_hit(
+        key=f"invoice-link:{client_ip(request)}",
+        limit=settings.INVOICE_LINK_RATE_LIMIT,
+        window_seconds=settings.INVOICE_LINK_RATE_LIMIT_WINDOW_SECONDS,
+    )
+    if result.allowed:
+        return None
+    # Plain text, no template: this is what a guesser gets thousands of times, so it stays cheap.
+    response = HttpResponse(
+        _("Too many requests. Please wait a few minutes before opening invoice links again."),
+        content_type="text/plain; charset=utf-8",
+        status=429,
+    )
+    response["Retry-After"] = str(result.retry_after)
+    return _private(response)
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return _private(render(request, "invoices/public/not_found.html", status=404))
+
+
+def _is_member(request: HttpRequest, tenant: Tenant) -> bool:
+    user = request.user
+    return bool(user.is_authenticated and Membership.objects.filter(user=user, tenant=tenant).exists())
+
+
+def _open_link(token: str) -> tuple[Tenant, str] | None:
+    target = services.public_link_lookup(token=token)
+    return (target.tenant, target.link_public_id) if target else None
+
+
+def _settle_return(invoice: Invoice, session_id: str) -> None:
+    """Back from Checkout: settle that session now rather than wait for its webhook."""
+    attempt = CheckoutAttempt.objects.filter(
+        invoice=invoice, session_id=session_id, status=CheckoutAttemptStatus.OPEN
+    ).first()
+    if attempt is None:
+        return
+    try:
+        checkout_attempt_settle(attempt=attempt)
+    except stripe_client.StripeError:
+        # The webhook or the reconciliation will record it; the page must still show.
+        logger.warning("Could not settle checkout %s on return", session_id, exc_info=True)
+
+
+def _page(
+    request: HttpRequest,
+    token: str,
+    link: InvoiceLink,
+    tenant: Tenant,
+    *,
+    pay_error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    invoice = selectors.invoice_get(public_id=link.invoice.public_id)
+    payment_settings = payment_settings_get()
+    online = online_payment_status(tenant=tenant, payment_settings=payment_settings)
+    held = Dispute.objects.filter(invoice=invoice, status=DisputeStatus.OPEN).aggregate(total=Sum("amount"))[
+        "total"
+    ]
+    context = document_context(invoice=invoice, tenant=tenant)
+    context.update(
+        token=token,
+        tenant=tenant,
+        payable=invoice_payable_online(invoice),
+        online=online,
+        online_off_reason=REASONS.get(online.reason, "") if online.reason != "switched_off" else "",
+        payment_settings=payment_settings,
+        allow_partial=payment_settings.allow_partial_payments,
+        is_void=invoice.status == InvoiceStatus.VOID,
+        is_paid=invoice.status == InvoiceStatus.PAID,
+        held_in_dispute=held,
+        checkout_state=request.GET.get("checkout", ""),
+        pay_error=pay_error,
+        pdf_url=_pdf_url(invoice, token),
+        # Plain digits for the amount field (never localized: "1 234,50" would not parse back).
+        balance_input=str(quantize_money(invoice.balance_due, invoice.currency)),
+    )
+    language = invoice.client.language or tenant.locale or settings.LANGUAGE_CODE
+    with translation.override(language):
+        context["page_language"] = translation.get_language()
+        response = render(request, "invoices/public/invoice.html", context, status=status)
+        response["Content-Language"] = translation.get_language()
+    if online.enabled:
+        # The Pay now form leads (POST, then 303) to Stripe's hosted page; Chromium checks that
+        # redirect against form-action too, so this page allows Stripe's origin there.
+        response._csp_update = {"form-action": stripe_client.hosted_page_origins()}  # type: ignore[attr-defined]
+    return _private(response)
+
+
+def _ready_pdf(invoice: Invoice) -> InvoiceDocument | None:
+    """The PDF of the invoice as it is now, if the PDF pipeline has rendered it.
+
+    Rendering on the client's demand would need a documents service that accepts no member as
+    its actor (`document_request` takes one); until then a PDF shows once a member or a task
+    has generated it for the current version.
+    """
+    document = current_documents([invoice]).get(invoice.pk)
+    return document if document is not None and document.status == DocumentStatus.READY else None
+
+
+def _pdf_url(invoice: Invoice, token: str) -> str:
+    return reverse("public_invoice_pdf", args=[token]) if _ready_pdf(invoice) else ""
+
+
+@require_GET
+def public_invoice(request: HttpRequest, token: str) -> HttpResponse:
+    throttled = _throttled(request)
+    if throttled:
+        return throttled
+    found = _open_link(token)
+    if found is None:
+        return _not_found(request)
+    tenant, link_id = found
+    with tenant_scope(tenant):
+        link = services.invoice_link_resolve(target=services.PublicLinkTarget(tenant, link_id))
+        if link is None:
+            return _not_found(request)
+        if not _is_member(request, tenant):
+            services.invoice_link_record_view(link=link)
+        session_id = request.GET.get("session_id", "")
+        if session_id and request.GET.get("checkout") == "done":
+            _settle_return(link.invoice, session_id)
+        return _page(request, token, link, tenant)
+
+
+# No CSRF token: this page is served with Referrer-Policy no-referrer, under which browsers send
+# `Origin: null` with the form, which Django's origin check refuses. Nothing is lost: the URL
+# itself holds the 256-bit secret, so a page on another site cannot forge this POST without
+# already knowing the token, and all it could do with it is what the token already allows.
+@csrf_exempt
+@require_POST
+def public_invoice_pay(request: HttpRequest, token: str) -> HttpResponse:
+    """Pay now: a Checkout Session made on demand, then 303 to Stripe's hosted page.
+
+    A form POST, not a link: making a session is a write (and a partial payment needs an
+    amount), and a GET link would be followed by email scanners and prefetchers.
+    """
+    throttled = _throttled(request)
+    if throttled:
+        return throttled
+    found = _open_link(token)
+    if found is None:
+        return _not_found(request)
+    tenant, link_id = found
+    with tenant_scope(tenant):
+        link = services.invoice_link_resolve(target=services.PublicLinkTarget(tenant, link_id))
+        if link is None:
+            return _not_found(request)
+        return_url = request.build_absolute_uri(reverse("public_invoice", args=[token]))
+        try:
+            url = invoice_checkout_start(
+                invoice=link.invoice, return_url=return_url, amount=request.POST.get("amount") or None
+            )
+        except ApplicationError as error:
+            return _page(request, token, link, tenant, pay_error=error.message, status=400)
+        except stripe_client.StripeError:
+            logger.exception("Checkout for %s failed", link.invoice.public_id)
+            return _page(
+                request,
+                token,
+                link,
+                tenant,
+                pay_error=str(REASONS["unavailable"]),
+                status=503,
+            )
+    return _private(HttpResponseRedirect(url, status=303))
+
+
+@require_GET
+def public_invoice_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    """The PDF through a short-lived link (presigned S3, or a signed local link): 5 minutes."""
+    throttled = _throttled(request)
+    if throttled:
+        return throttled
+    found = _open_link(token)
+    if found is None:
+        return _not_found(request)
+    tenant, link_id = found
+    with tenant_scope(tenant):
+        link = services.invoice_link_resolve(target=services.PublicLinkTarget(tenant, link_id))
+        document = _ready_pdf(link.invoice) if link else None
+        if document is None:
+            return _not_found(request)
+        url = download_url(
+            storage_key=document.storage_key,
+            filename=document_filename(link.invoice, document.format),
+            content_type=CONTENT_TYPES[document.format],
+        )
+    return _private(HttpResponseRedirect(url))
