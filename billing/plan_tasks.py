@@ -11,7 +11,9 @@ from billing.tasks import _backoff
 MAX_RETRIES = 8
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+@shared_task(
+    name="billing.plan_tasks.report_invoice_sent", bind=True, acks_late=True, max_retries=MAX_RETRIES
+)
 def report_invoice_sent(self, *, tenant_id: int, invoice_public_id: str) -> str:
     """Report one sent invoice to the meter (the service enters the workspace's scope)."""
     try:

@@ -64,8 +64,18 @@ case "$role" in
     ;;
   worker)
     wait_for_services
+    # The queues this worker consumes (invoiceflow/task_queues.py), each under the prefix.
+    queues=""
+    IFS=',' read -r -a wanted <<<"${CELERY_WORKER_QUEUES:-pdf,email,webhooks,default}"
+    for queue in "${wanted[@]}"; do
+      queue="${queue// /}"
+      [ -n "$queue" ] && queues="${queues:+$queues,}${CELERY_QUEUE_PREFIX:-}$queue"
+    done
+    [ -n "$queues" ] || { log "CELERY_WORKER_QUEUES names no queue"; exit 2; }
+    log "starting worker on queue(s) $queues with concurrency ${CELERY_WORKER_CONCURRENCY:-2}"
     exec "$PYTHON" -m celery -A invoiceflow worker \
       --loglevel "${LOG_LEVEL:-INFO}" \
+      --queues "$queues" \
       --concurrency "${CELERY_WORKER_CONCURRENCY:-2}" \
       --max-tasks-per-child "${CELERY_WORKER_MAX_TASKS_PER_CHILD:-1000}" \
       "$@"
