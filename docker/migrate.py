@@ -27,6 +27,13 @@ def say(message: str, *, error: bool = False) -> None:
 
 def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from invoiceflow.secret_files import SecretFileError, load_secret_files
+
+    try:
+        load_secret_files()  # DATABASE_OWNER_URL_FILE counts as DATABASE_OWNER_URL below
+    except SecretFileError as error:
+        say(str(error), error=True)
+        return 2
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "invoiceflow.settings")
     if os.environ.get("DATABASE_OWNER_URL", "").strip():
         os.environ["DATABASE_CONNECT_AS_OWNER"] = "true"

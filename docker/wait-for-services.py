@@ -16,6 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
 DEFAULT_TIMEOUT = 60.0
@@ -97,7 +98,21 @@ def wait_for(services: list[tuple[str, str, Callable]], timeout: float, interval
     ]
 
 
+def load_secrets_from_files() -> None:
+    """NAME_FILE -> NAME, as the settings do (invoiceflow/secret_files.py): this script runs
+    before Django is set up."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from invoiceflow.secret_files import SecretFileError, load_secret_files
+
+    try:
+        load_secret_files()
+    except SecretFileError as error:
+        sys.stderr.write(f"{error}\n")
+        raise SystemExit(2) from None
+
+
 def main(argv: list[str] | None = None) -> int:
+    load_secrets_from_files()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--timeout", type=float, default=float(os.environ.get("WAIT_TIMEOUT", DEFAULT_TIMEOUT))

@@ -20,6 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 from invoiceflow import task_queues
 from invoiceflow.client_ip import DEFAULT_TRUSTED_PROXIES, trusted_proxies
 from invoiceflow.pool_reset import forget_tenant_on_return
+from invoiceflow.secret_files import SecretFileError, load_secret_files
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -73,6 +74,12 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
 
+
+# Secrets may come from files (NAME_FILE=/run/secrets/name; invoiceflow/secret_files.py).
+try:
+    load_secret_files()
+except SecretFileError as error:
+    raise ImproperlyConfigured(str(error)) from None
 
 # --- core ------------------------------------------------------------------------------------
 
@@ -256,6 +263,9 @@ else:
 # Parallel test runs on one server need distinct throwaway databases.
 if env_str("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
+# Behind PgBouncer in transaction mode (deploy/kubernetes/, docs/kubernetes.md): a server-side
+# cursor outlives its transaction's server connection, so querysets' .iterator() must not use one.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False)
 DATABASE_OWNER = dj_database_url.parse(DATABASE_OWNER_URL) if DATABASE_OWNER_URL else None
 # The role the app connects as; migrations grant it data privileges (see tenants.apps).
 DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE") or DATABASES["default"].get("USER") or ""
@@ -459,6 +469,12 @@ if EMAIL_PROVIDER not in {"console", "smtp", "ses"}:
     raise ImproperlyConfigured(f"EMAIL_PROVIDER must be console, smtp or ses, got {EMAIL_PROVIDER!r}")
 if EMAIL_PROVIDER == "smtp" and not EMAIL_HOST:
     raise ImproperlyConfigured("EMAIL_PROVIDER=smtp needs EMAIL_HOST.")
+if not DEBUG and EMAIL_PROVIDER == "console" and not env_str("EMAIL_PROVIDER"):
+    # Production printing password resets and invoices to its log instead of sending them.
+    raise ImproperlyConfigured(
+        "DEBUG is off but no mail server is set: set EMAIL_HOST (or EMAIL_PROVIDER=ses), or "
+        "EMAIL_PROVIDER=console to print emails to the log on purpose."
+    )
 # The tracking webhook's HTTP basic auth ("user:password", in the SNS subscription's URL). Unset:
 # a random value nobody knows, so the webhook refuses every post instead of trusting any.
 ANYMAIL_WEBHOOK_SECRET_SET = bool(env_str("ANYMAIL_WEBHOOK_SECRET"))

@@ -96,6 +96,7 @@ def start_web(
         TESTING="true",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="127.0.0.1",
+        EMAIL_PROVIDER="console",
         SECURE_SSL_REDIRECT="false",
         HOST="127.0.0.1",
         PORT=str(port),

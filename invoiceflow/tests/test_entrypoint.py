@@ -78,6 +78,7 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(48),
         ALLOWED_HOSTS="127.0.0.1",
+        EMAIL_PROVIDER="console",
         MEDIA_ROOT=str(tmp_path / "media"),
         **overrides,
     )
