@@ -13,7 +13,7 @@ HADOLINT="${HADOLINT:-.venv/bin/hadolint}"
 env_file="$(mktemp)"
 trap 'rm -f "$env_file"' EXIT
 cat .env.example >"$env_file"
-for name in SECRET_KEY POSTGRES_PASSWORD DB_OWNER_PASSWORD DB_APP_PASSWORD AWS_SECRET_ACCESS_KEY; do
+for name in SECRET_KEY POSTGRES_PASSWORD DB_OWNER_PASSWORD DB_APP_PASSWORD REDIS_PASSWORD AWS_SECRET_ACCESS_KEY; do
   echo "$name=check-config-placeholder-$name" >>"$env_file"
 done
 ENV_FILE="$env_file" docker-compose --env-file "$env_file" -f compose.yaml config --quiet
