@@ -19,7 +19,29 @@ PYTHON="${PYTHON:-python}"
 cd "$APP_DIR"
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-invoiceflow.settings}"
 
-log() { echo "entrypoint: $*" >&2; }
+# One JSON object per line, like the app's, unless LOG_FORMAT=plain (or DEBUG on and no
+# LOG_FORMAT): invoiceflow/script_log.py follows the same rule.
+json_logs() {
+  case "${LOG_FORMAT:-}" in
+    json) return 0 ;;
+    "") case "${DEBUG:-true}" in false | False | FALSE | 0 | no | off) return 0 ;; esac ;;
+  esac
+  return 1
+}
+log() {
+  if json_logs; then
+    local message="$*"
+    message="${message//\\/\\\\}"
+    message="${message//\"/\\\"}"
+    printf '{"time": "%s", "level": "INFO", "logger": "entrypoint", "message": "%s"}\n' \
+      "$(date -u +%Y-%m-%dT%H:%M:%S.%3N+00:00)" "$message" >&2
+  else
+    echo "entrypoint: $*" >&2
+  fi
+}
+# Celery's start-up banner is not a log line: left out when the logs are JSON.
+celery_quiet=()
+if json_logs; then celery_quiet=(--quiet); fi
 
 is_true() {
   case "${1,,}" in
@@ -73,7 +95,7 @@ case "$role" in
     done
     [ -n "$queues" ] || { log "CELERY_WORKER_QUEUES names no queue"; exit 2; }
     log "starting worker on queue(s) $queues with concurrency ${CELERY_WORKER_CONCURRENCY:-2}"
-    exec "$PYTHON" -m celery -A invoiceflow worker \
+    exec "$PYTHON" -m celery -A invoiceflow "${celery_quiet[@]}" worker \
       --loglevel "${LOG_LEVEL:-INFO}" \
       --queues "$queues" \
       --concurrency "${CELERY_WORKER_CONCURRENCY:-2}" \
@@ -83,7 +105,7 @@ case "$role" in
   beat)
     wait_for_services
     # The schedule's state file must be writable by the non-root user: /tmp by default.
-    exec "$PYTHON" -m celery -A invoiceflow beat \
+    exec "$PYTHON" -m celery -A invoiceflow "${celery_quiet[@]}" beat \
       --loglevel "${LOG_LEVEL:-INFO}" \
       --schedule "${CELERY_BEAT_SCHEDULE_FILE:-/tmp/celerybeat-schedule}" \
       "$@"

@@ -20,9 +20,11 @@ MIGRATION_LOCK_KEY = 0x696E76666C6F77
 
 
 def say(message: str, *, error: bool = False) -> None:
-    stream = sys.stderr if error else sys.stdout
-    stream.write(message + "\n")
-    stream.flush()
+    """A line of the container's log: JSON like the app's when LOG_FORMAT says so."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from invoiceflow.script_log import say as log_line
+
+    log_line(message, logger="migrate", error=error)
 
 
 def main() -> int:
@@ -43,18 +45,23 @@ def main() -> int:
     django.setup()
 
     from django.core.management import call_command
+
+    from invoiceflow.script_log import LineLogger
+
+    # migrate's progress lines ("Applying x... OK") in the container's log format.
+    output = LineLogger("migrate")
     from django.db import connection
 
     role = connection.settings_dict.get("USER") or "(default)"
     say(f"migrate: applying migrations on {connection.vendor} as {role}")
     if connection.vendor != "postgresql":
-        call_command("migrate", interactive=False, verbosity=1)
+        call_command("migrate", interactive=False, verbosity=1, stdout=output)
         return 0
     with connection.cursor() as cursor:
         # A session-level lock: it spans the many transactions `migrate` runs on this connection.
         cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
     try:
-        call_command("migrate", interactive=False, verbosity=1)
+        call_command("migrate", interactive=False, verbosity=1, stdout=output)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])

@@ -23,9 +23,11 @@ DEFAULT_TIMEOUT = 60.0
 
 
 def say(message: str, *, error: bool = False) -> None:
-    stream = sys.stderr if error else sys.stdout
-    stream.write(message + "\n")
-    stream.flush()
+    """A line of the container's log: JSON like the app's when LOG_FORMAT says so."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from invoiceflow.script_log import say as log_line
+
+    log_line(message, logger="wait-for-services", error=error)
 
 
 def describe(url: str) -> str:

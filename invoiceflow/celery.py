@@ -7,7 +7,8 @@ from celery import Celery
 from celery.signals import task_postrun, task_prerun, worker_process_init
 
 # Connects the Celery signal handlers: request ids into tasks, Django's logging in the worker;
-# the worker's liveness heartbeat.
+# the worker's liveness heartbeat; its console messages in the log format.
+import invoiceflow.celery_console
 import invoiceflow.logging
 import invoiceflow.worker_health  # noqa: F401
 

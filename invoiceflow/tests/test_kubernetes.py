@@ -251,3 +251,28 @@ def test_the_ingress_has_tls_and_keeps_websockets_open(objects) -> None:
     hosts = ingress["spec"]["tls"][0]["hosts"]
     assert hosts == [rule["host"] for rule in ingress["spec"]["rules"]]
     assert int(ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
+
+
+# Measured with bench/process_footprint.py (docs/kubernetes.md): PSS max and mean, MiB, per pod
+# as configured (web: 2 uvicorn processes; workers: main + 2 pool processes).
+MEASURED_MIB = {
+    "invoiceflow-web": (2 * 151, 2 * 145),
+    "invoiceflow-worker-pdf": (387, 360),
+    "invoiceflow-worker-email": (383, 364),
+    "invoiceflow-worker-webhooks": (349, 344),
+    "invoiceflow-worker-default": (343, 334),
+    "invoiceflow-beat": (115, 111),
+}
+
+
+def mebibytes(quantity: str) -> float:
+    units = {"Mi": 1, "Gi": 1024}
+    return float(quantity[:-2]) * units[quantity[-2:]]
+
+
+def test_memory_requests_and_limits_come_from_the_measured_usage(objects) -> None:
+    deployments = by_kind(objects, "Deployment")
+    for name, (peak, mean) in MEASURED_MIB.items():
+        resources = pod_spec(deployments[name])["containers"][0]["resources"]
+        assert mebibytes(resources["requests"]["memory"]) >= mean, name
+        assert mebibytes(resources["limits"]["memory"]) >= 1.5 * peak, name
