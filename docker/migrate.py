@@ -44,28 +44,32 @@ def main() -> int:
 
     django.setup()
 
-    from django.core.management import call_command
+    from django.db import connection
 
     from invoiceflow.script_log import LineLogger
 
-    # migrate's progress lines ("Applying x... OK") in the container's log format.
-    output = LineLogger("migrate")
-    from django.db import connection
-
     role = connection.settings_dict.get("USER") or "(default)"
     say(f"migrate: applying migrations on {connection.vendor} as {role}")
-    if connection.vendor != "postgresql":
-        call_command("migrate", interactive=False, verbosity=1, stdout=output)
-        return 0
-    with connection.cursor() as cursor:
-        # A session-level lock: it spans the many transactions `migrate` runs on this connection.
-        cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
-    try:
-        call_command("migrate", interactive=False, verbosity=1, stdout=output)
-    finally:
+    # migrate's progress lines ("Applying x... OK") in the container's log format.
+    with LineLogger("migrate") as output:
+        if connection.vendor != "postgresql":
+            run_migrate(output)
+            return 0
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])
+            # A session-level lock: it spans the many transactions `migrate` runs on this connection.
+            cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
+        try:
+            run_migrate(output)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])
     return 0
+
+
+def run_migrate(output: object) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1, stdout=output)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,11 @@ class LineLogger(io.TextIOBase):
         return len(text)
 
     def flush(self) -> None:
+        # Django flushes after "Applying x..." to show progress; its " OK" ends that line later.
+        pass
+
+    def close(self) -> None:
         if self._pending.strip():
             say(self._pending.rstrip(), logger=self.logger)
         self._pending = ""
+        super().close()
