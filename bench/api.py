@@ -233,6 +233,7 @@ def main() -> None:
             "DEBUG": "false",
             "SECRET_KEY": secrets.token_urlsafe(64),
             "ALLOWED_HOSTS": "127.0.0.1",
+            "EMAIL_PROVIDER": "console",
             "SECURE_SSL_REDIRECT": "false",
             "API_RATE_LIMIT": str(10**9),
             "LOG_LEVEL": "WARNING",

@@ -104,6 +104,7 @@ def main() -> None:
 
     from billing import services
     from billing.models import StripeEvent
+    from core.task_queues import task_routes
     from invoiceflow.celery import app as celery_app
 
     setup_test_environment()
@@ -113,7 +114,9 @@ def main() -> None:
     queue = f"bench-webhooks-{uuid.uuid4().hex[:8]}"
     if broker:
         # A queue of its own, deleted afterwards: nothing here is ever processed.
-        celery_app.conf.update(task_always_eager=False, task_default_queue=queue)
+        celery_app.conf.update(
+            task_always_eager=False, task_default_queue=queue, task_routes=task_routes(f"{queue}.")
+        )  # Stripe events go to f"{queue}.default"
     else:
         services._enqueue = lambda row_id: None  # no broker: enqueue is not part of the figure
 
@@ -149,7 +152,7 @@ def main() -> None:
     finally:
         if broker:
             with celery_app.connection_for_write() as conn:
-                conn.default_channel.queue_delete(queue)
+                conn.default_channel.queue_delete(f"{queue}.default")
         if owner:
             _switch_user(connection, owner["USER"], owner.get("PASSWORD", ""))
         connection.creation.destroy_test_db(old_name, verbosity=0)

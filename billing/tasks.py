@@ -23,7 +23,7 @@ def _backoff(retries: int) -> int:
     return base + random.randint(0, base // 4)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+@shared_task(name="billing.tasks.process_stripe_event", bind=True, acks_late=True, max_retries=MAX_RETRIES)
 def process_stripe_event(self, event_row_id: int) -> str:
     """Process one stored Stripe event. Platform-level: the handler enters the tenant's scope."""
     try:
@@ -34,7 +34,7 @@ def process_stripe_event(self, event_row_id: int) -> str:
     return outcome.value
 
 
-@shared_task(acks_late=True)
+@shared_task(name="billing.tasks.requeue_stale_stripe_events", acks_late=True)
 def requeue_stale_stripe_events() -> int:
     """Periodic: events whose queueing was lost (broker down at intake) are queued again."""
     return stripe_events_requeue_stale()
@@ -43,7 +43,7 @@ def requeue_stale_stripe_events() -> int:
 # --- getting paid --------------------------------------------------------------------------------
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+@shared_task(name="billing.tasks.send_payment_receipt", bind=True, acks_late=True, max_retries=MAX_RETRIES)
 @run_in_tenant_scope
 def send_payment_receipt(self, payment_id: int) -> bool:
     """Email the client the receipt of one online payment (once; see billing.receipts)."""
@@ -53,7 +53,7 @@ def send_payment_receipt(self, payment_id: int) -> bool:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
 
 
-@shared_task(acks_late=True)
+@shared_task(name="billing.tasks.reconcile_open_checkouts", acks_late=True)
 def reconcile_open_checkouts() -> int:
     """Periodic: one reconciliation task per tenant with a connected Stripe account."""
     tenant_ids = tenants_to_reconcile()
@@ -62,7 +62,7 @@ def reconcile_open_checkouts() -> int:
     return len(tenant_ids)
 
 
-@shared_task(acks_late=True)
+@shared_task(name="billing.tasks.reconcile_tenant_checkouts", acks_late=True)
 @run_in_tenant_scope
 def reconcile_tenant_checkouts() -> dict[str, int]:
     return checkout_attempts_reconcile()

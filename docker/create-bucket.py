@@ -13,14 +13,17 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 
 DEFAULT_TIMEOUT = 60.0
 
 
 def say(message: str, *, error: bool = False) -> None:
-    stream = sys.stderr if error else sys.stdout
-    stream.write(message + "\n")
-    stream.flush()
+    """A line of the container's log: JSON like the app's when LOG_FORMAT says so."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from invoiceflow.script_log import say as log_line
+
+    log_line(message, logger="create-bucket", error=error)
 
 
 def ensure_bucket(bucket: str, timeout: float) -> str:
@@ -76,7 +79,21 @@ def ensure_bucket(bucket: str, timeout: float) -> str:
         time.sleep(1)
 
 
+def load_secrets_from_files() -> None:
+    """NAME_FILE -> NAME, as the settings do (invoiceflow/secret_files.py): this script runs
+    before Django is set up."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from invoiceflow.secret_files import SecretFileError, load_secret_files
+
+    try:
+        load_secret_files()
+    except SecretFileError as error:
+        sys.stderr.write(f"{error}\n")
+        raise SystemExit(2) from None
+
+
 def main() -> int:
+    load_secrets_from_files()
     bucket = os.environ.get("AWS_STORAGE_BUCKET_NAME", "").strip()
     if not bucket:
         say("create-bucket: AWS_STORAGE_BUCKET_NAME is not set: files stay on local disk")

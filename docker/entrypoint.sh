@@ -19,7 +19,29 @@ PYTHON="${PYTHON:-python}"
 cd "$APP_DIR"
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-invoiceflow.settings}"
 
-log() { echo "entrypoint: $*" >&2; }
+# One JSON object per line, like the app's, unless LOG_FORMAT=plain (or DEBUG on and no
+# LOG_FORMAT): invoiceflow/script_log.py follows the same rule.
+json_logs() {
+  case "${LOG_FORMAT:-}" in
+    json) return 0 ;;
+    "") case "${DEBUG:-true}" in false | False | FALSE | 0 | no | off) return 0 ;; esac ;;
+  esac
+  return 1
+}
+log() {
+  if json_logs; then
+    local message="$*"
+    message="${message//\\/\\\\}"
+    message="${message//\"/\\\"}"
+    printf '{"time": "%s", "level": "INFO", "logger": "entrypoint", "message": "%s"}\n' \
+      "$(date -u +%Y-%m-%dT%H:%M:%S.%3N+00:00)" "$message" >&2
+  else
+    echo "entrypoint: $*" >&2
+  fi
+}
+# Celery's start-up banner is not a log line: left out when the logs are JSON.
+celery_quiet=()
+if json_logs; then celery_quiet=(--quiet); fi
 
 is_true() {
   case "${1,,}" in
@@ -64,8 +86,18 @@ case "$role" in
     ;;
   worker)
     wait_for_services
-    exec "$PYTHON" -m celery -A invoiceflow worker \
+    # The queues this worker consumes (core/task_queues.py), each under the prefix.
+    queues=""
+    IFS=',' read -r -a wanted <<<"${CELERY_WORKER_QUEUES:-pdf,email,webhooks,default}"
+    for queue in "${wanted[@]}"; do
+      queue="${queue// /}"
+      [ -n "$queue" ] && queues="${queues:+$queues,}${CELERY_QUEUE_PREFIX:-}$queue"
+    done
+    [ -n "$queues" ] || { log "CELERY_WORKER_QUEUES names no queue"; exit 2; }
+    log "starting worker on queue(s) $queues with concurrency ${CELERY_WORKER_CONCURRENCY:-2}"
+    exec "$PYTHON" -m celery -A invoiceflow "${celery_quiet[@]}" worker \
       --loglevel "${LOG_LEVEL:-INFO}" \
+      --queues "$queues" \
       --concurrency "${CELERY_WORKER_CONCURRENCY:-2}" \
       --max-tasks-per-child "${CELERY_WORKER_MAX_TASKS_PER_CHILD:-1000}" \
       "$@"
@@ -73,7 +105,7 @@ case "$role" in
   beat)
     wait_for_services
     # The schedule's state file must be writable by the non-root user: /tmp by default.
-    exec "$PYTHON" -m celery -A invoiceflow beat \
+    exec "$PYTHON" -m celery -A invoiceflow "${celery_quiet[@]}" beat \
       --loglevel "${LOG_LEVEL:-INFO}" \
       --schedule "${CELERY_BEAT_SCHEDULE_FILE:-/tmp/celerybeat-schedule}" \
       "$@"

@@ -16,15 +16,18 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
 DEFAULT_TIMEOUT = 60.0
 
 
 def say(message: str, *, error: bool = False) -> None:
-    stream = sys.stderr if error else sys.stdout
-    stream.write(message + "\n")
-    stream.flush()
+    """A line of the container's log: JSON like the app's when LOG_FORMAT says so."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from invoiceflow.script_log import say as log_line
+
+    log_line(message, logger="wait-for-services", error=error)
 
 
 def describe(url: str) -> str:
@@ -97,7 +100,21 @@ def wait_for(services: list[tuple[str, str, Callable]], timeout: float, interval
     ]
 
 
+def load_secrets_from_files() -> None:
+    """NAME_FILE -> NAME, as the settings do (invoiceflow/secret_files.py): this script runs
+    before Django is set up."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from invoiceflow.secret_files import SecretFileError, load_secret_files
+
+    try:
+        load_secret_files()
+    except SecretFileError as error:
+        sys.stderr.write(f"{error}\n")
+        raise SystemExit(2) from None
+
+
 def main(argv: list[str] | None = None) -> int:
+    load_secrets_from_files()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--timeout", type=float, default=float(os.environ.get("WAIT_TIMEOUT", DEFAULT_TIMEOUT))

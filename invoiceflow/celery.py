@@ -6,8 +6,11 @@ from typing import Any
 from celery import Celery
 from celery.signals import task_postrun, task_prerun, worker_process_init
 
-# Connects the Celery signal handlers: request ids into tasks, Django's logging in the worker.
-import invoiceflow.logging  # noqa: F401
+# Connects the Celery signal handlers: request ids into tasks, Django's logging in the worker;
+# the worker's liveness heartbeat; its console messages in the log format.
+import invoiceflow.celery_console
+import invoiceflow.logging
+import invoiceflow.worker_health  # noqa: F401
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "invoiceflow.settings")
 

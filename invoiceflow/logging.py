@@ -125,6 +125,11 @@ _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
 _PLAIN = (str, int, float, bool, type(None), list, tuple, dict)
 
 
+# Python's warnings (a deprecation, a missing directory) go through logging too, so that with
+# JSON logs they are JSON lines like the rest instead of two lines of plain text on stderr.
+logging.captureWarnings(True)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request_id, extras, exception."""
 

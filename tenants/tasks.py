@@ -11,7 +11,12 @@ from tenants.scoping import run_in_tenant_scope
 
 
 @shared_task(
-    acks_late=True, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=8
+    name="tenants.tasks.send_invitation_email",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
 )
 @run_in_tenant_scope
 def send_invitation_email(*, invitation_id: int) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from api.webhooks import services
+from core.task_queues import LONGEST_COUNTDOWN_SECONDS
 from tenants.models import Tenant
 from tenants.scoping import tenant_scope
 
@@ -22,7 +23,9 @@ def deliver_webhook(self, *, tenant_id: int, delivery_id: int) -> str:
     outcome = services.delivery_attempt(tenant=tenant, delivery_id=delivery_id)
     if outcome == "retry" and not self.request.is_eager:
         delay = services.delivery_retry_delay(tenant=tenant, delivery_id=delivery_id)
-        if delay is not None:
+        # A message with a countdown past the broker's visibility timeout would be delivered
+        # twice (core.task_queues): later retries are queued by the per-minute sweep.
+        if delay is not None and delay <= LONGEST_COUNTDOWN_SECONDS:
             deliver_webhook.apply_async(
                 kwargs={"tenant_id": tenant_id, "delivery_id": delivery_id}, countdown=delay
             )

@@ -51,6 +51,7 @@ def test_settings_refuse_to_load_with_a_wildcard(debug: str) -> None:
         DEBUG=debug,
         SECRET_KEY=secrets.token_urlsafe(48),
         ALLOWED_HOSTS="invoices.example.com",
+        EMAIL_HOST="smtp.example.com",
         FORWARDED_ALLOW_IPS="*",
         DJANGO_SETTINGS_MODULE="invoiceflow.settings",
     )

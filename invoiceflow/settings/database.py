@@ -74,6 +74,9 @@ else:
 # Parallel test runs on one server need distinct throwaway databases.
 if env_str("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
+# Behind PgBouncer in transaction mode (deploy/kubernetes/, docs/kubernetes.md): a server-side
+# cursor outlives its transaction's server connection, so querysets' .iterator() must not use one.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False)
 DATABASE_OWNER = dj_database_url.parse(DATABASE_OWNER_URL) if DATABASE_OWNER_URL else None
 # The role the app connects as; migrations grant it data privileges (see tenants.apps).
 DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE") or DATABASES["default"].get("USER") or ""

@@ -28,6 +28,12 @@ if EMAIL_PROVIDER not in {"console", "smtp", "ses"}:
     raise ImproperlyConfigured(f"EMAIL_PROVIDER must be console, smtp or ses, got {EMAIL_PROVIDER!r}")
 if EMAIL_PROVIDER == "smtp" and not EMAIL_HOST:
     raise ImproperlyConfigured("EMAIL_PROVIDER=smtp needs EMAIL_HOST.")
+if not DEBUG and EMAIL_PROVIDER == "console" and not env_str("EMAIL_PROVIDER"):
+    # Production printing password resets and invoices to its log instead of sending them.
+    raise ImproperlyConfigured(
+        "DEBUG is off but no mail server is set: set EMAIL_HOST (or EMAIL_PROVIDER=ses), or "
+        "EMAIL_PROVIDER=console to print emails to the log on purpose."
+    )
 # The tracking webhook's HTTP basic auth ("user:password", in the SNS subscription's URL). Unset:
 # a random value nobody knows, so the webhook refuses every post instead of trusting any.
 ANYMAIL_WEBHOOK_SECRET_SET = bool(env_str("ANYMAIL_WEBHOOK_SECRET"))

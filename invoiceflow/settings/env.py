@@ -7,6 +7,8 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
+from invoiceflow.secret_files import SecretFileError, load_secret_files
+
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -52,3 +54,11 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None or raw.strip() == "":
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+# Secrets may come from files (NAME_FILE=/run/secrets/name; invoiceflow/secret_files.py). Read
+# here, before any other settings module reads the environment.
+try:
+    load_secret_files()
+except SecretFileError as error:
+    raise ImproperlyConfigured(str(error)) from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core import task_queues
+
 from .cache import REDIS_URL
 from .env import env_int, env_str
 
@@ -13,8 +15,17 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Test workers get a queue of their own, so parallel runs on one broker never swap tasks.
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# --- task queues and time limits (core/task_queues.py; deployment: issue #20) ---------
+# One queue per workload (pdf, email, webhooks, default), routed by task name. Tests give each
+# run a queue prefix of its own, so parallel runs on one broker never swap tasks.
+CELERY_QUEUE_PREFIX = env_str("CELERY_QUEUE_PREFIX")
+CELERY_TASK_DEFAULT_QUEUE = task_queues.queue_name(task_queues.DEFAULT, CELERY_QUEUE_PREFIX)
+CELERY_TASK_ROUTES = task_queues.task_routes(CELERY_QUEUE_PREFIX)
+CELERY_TASK_ANNOTATIONS = task_queues.task_annotations()
+CELERY_TASK_SOFT_TIME_LIMIT = task_queues.DEFAULT_TIME_LIMIT.soft
+CELERY_TASK_TIME_LIMIT = task_queues.DEFAULT_TIME_LIMIT.hard
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": task_queues.VISIBILITY_TIMEOUT_SECONDS}
+# --- end of task queues ------------------------------------------------------------------------
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"

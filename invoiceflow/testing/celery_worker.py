@@ -9,8 +9,9 @@ Use the `celery_worker` fixture. It
   row-level security applies in the worker as in production) and the test's storage: the
   `s3_storage` bucket when the test uses that fixture, else a fresh MEDIA_ROOT folder that
   this process's settings point at too;
-- gives the worker a queue of its own and points this process's Celery app at the same
-  broker and queue for the test, so `task.delay()` in the code under test reaches it;
+- gives the worker queues of its own (every queue of core.task_queues, under a prefix
+  of its own) and points this process's Celery app at the same broker and queues for the
+  test, so `task.delay()` in the code under test reaches it;
 - waits until the worker answers a ping, and stops it by its PID afterwards.
 
 The broker: `settings.CELERY_BROKER_URL` (REDIS_URL by default). To run a test on several
@@ -24,7 +25,9 @@ brokers, parametrize indirectly::
 amqp://guest:guest@127.0.0.1:5672//; the test is skipped when RabbitMQ is not listening.
 
 The handle has `.pid`, `.pool_pids()` (the prefork children, e.g. to SIGKILL one),
-`.hostname`, `.queue`, `.broker_url` and `.log_path`.
+`.hostname`, `.prefix` (of its queues' names), `.queue` (its default queue), `.broker_url`
+and `.log_path`. `start_worker(queues=..., prefix=...)` starts workers that share a prefix and
+each consume some of the queues, as deployments run them.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from celery import Celery
 from django.conf import settings
 from django.db import connections
 
+from core import task_queues
 from invoiceflow.testing.processes import port_accepts, start_process, stop_process, tail, wait_until
 
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672//"
@@ -61,7 +65,7 @@ _NOT_INHERITED = (
     "MEDIA_ROOT",
     "CELERY_BROKER_URL",
     "CELERY_RESULT_BACKEND",
-    "CELERY_TASK_DEFAULT_QUEUE",
+    "CELERY_QUEUE_PREFIX",
 )
 
 
@@ -125,10 +129,15 @@ def storage_environ() -> dict[str, str]:
 class CeleryWorker:
     process: subprocess.Popen[bytes]
     hostname: str
-    queue: str
+    prefix: str
     broker_url: str
     log_path: Path
     control: Celery
+
+    @property
+    def queue(self) -> str:
+        """The default queue's name (tasks without a route of their own)."""
+        return task_queues.queue_name(task_queues.DEFAULT, self.prefix)
 
     @property
     def pid(self) -> int:
@@ -155,10 +164,18 @@ class CeleryWorker:
         return tail(self.log_path, lines)
 
 
-def start_worker(*, broker_url: str, log_dir: Path, extra_env: dict[str, str]) -> CeleryWorker:
+def start_worker(
+    *,
+    broker_url: str,
+    log_dir: Path,
+    extra_env: dict[str, str],
+    queues: tuple[str, ...] = task_queues.QUEUES,
+    prefix: str | None = None,
+    concurrency: int = CONCURRENCY,
+) -> CeleryWorker:
     token = secrets.token_hex(4)
     hostname = f"invoiceflow-test-{token}@localhost"
-    queue = f"invoiceflow-test-{token}"
+    prefix = f"invoiceflow-test-{token}." if prefix is None else prefix
     base_dir = Path(settings.BASE_DIR)
     env = {name: value for name, value in os.environ.items() if name not in _NOT_INHERITED}
     env.update(
@@ -166,7 +183,7 @@ def start_worker(*, broker_url: str, log_dir: Path, extra_env: dict[str, str]) -
         PYTHONPATH=os.pathsep.join(filter(None, [str(base_dir), env.get("PYTHONPATH", "")])),
         CELERY_BROKER_URL=broker_url,
         CELERY_RESULT_BACKEND=settings.CELERY_RESULT_BACKEND or "",
-        CELERY_TASK_DEFAULT_QUEUE=queue,
+        CELERY_QUEUE_PREFIX=prefix,
         # No connection kept between tasks: the test's flush (TRUNCATE) never waits on one.
         DATABASE_CONN_MAX_AGE="0",
     )
@@ -181,9 +198,9 @@ def start_worker(*, broker_url: str, log_dir: Path, extra_env: dict[str, str]) -
             "invoiceflow",
             "worker",
             "--pool=prefork",
-            f"--concurrency={CONCURRENCY}",
+            f"--concurrency={concurrency}",
             f"--hostname={hostname}",
-            f"--queues={queue}",
+            "--queues=" + ",".join(task_queues.queue_name(queue, prefix) for queue in queues),
             "--include=invoiceflow.testing.tasks",
             "--loglevel=INFO",
             "--without-gossip",
@@ -195,7 +212,7 @@ def start_worker(*, broker_url: str, log_dir: Path, extra_env: dict[str, str]) -
         cwd=base_dir,
     )
     control = Celery("invoiceflow-test-control", broker=broker_url, set_as_current=False)
-    worker = CeleryWorker(process, hostname, queue, broker_url, log_path, control)
+    worker = CeleryWorker(process, hostname, prefix, broker_url, log_path, control)
     if not wait_until(lambda: process.poll() is not None or worker.ping(), timeout=60, interval=0.2) or (
         process.poll() is not None
     ):
@@ -214,11 +231,17 @@ def stop_worker(worker: CeleryWorker) -> None:
 
 @contextmanager
 def app_sending_to(worker: CeleryWorker) -> Iterator[None]:
-    """Point this process's Celery app (the one `task.delay()` uses) at the worker."""
+    """Point this process's Celery app (the one `task.delay()` uses) at the worker's queues."""
     from invoiceflow.celery import app
 
-    saved = {name: app.conf[name] for name in ("broker_url", "task_always_eager", "task_default_queue")}
-    app.conf.update(broker_url=worker.broker_url, task_always_eager=False, task_default_queue=worker.queue)
+    names = ("broker_url", "task_always_eager", "task_default_queue", "task_routes")
+    saved = {name: app.conf[name] for name in names}
+    app.conf.update(
+        broker_url=worker.broker_url,
+        task_always_eager=False,
+        task_default_queue=worker.queue,
+        task_routes=task_queues.task_routes(worker.prefix),
+    )
     _drop_connections(app)
     try:
         yield

@@ -19,7 +19,16 @@ APPS += ("events", "tenants", "core")
 MAX_LINES = 500
 # Copied for `./dev lint` to run on: the code and its configuration, not the environment.
 _NOT_COPIED = shutil.ignore_patterns(
-    ".git", ".venv", "__pycache__", "*.pyc", ".*_cache", ".hypothesis", "media", "staticfiles", "static"
+    ".git",
+    ".venv",
+    ".venv-*",
+    "__pycache__",
+    "*.pyc",
+    ".*_cache",
+    ".hypothesis",
+    "media",
+    "staticfiles",
+    "static",
 )
 
 

@@ -41,7 +41,7 @@ _SERVICE_VARS = (
     "REDIS_URL",
     "CELERY_BROKER_URL",
     "CELERY_RESULT_BACKEND",
-    "CELERY_TASK_DEFAULT_QUEUE",
+    "CELERY_QUEUE_PREFIX",
     "TEST_DATABASE_NAME",
     "DEBUG",
     "SECRET_KEY",
@@ -78,6 +78,7 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(48),
         ALLOWED_HOSTS="127.0.0.1",
+        EMAIL_PROVIDER="console",
         MEDIA_ROOT=str(tmp_path / "media"),
         **overrides,
     )
@@ -388,7 +389,7 @@ def test_entrypoint_worker_answers_ping_and_logs_the_request_id_of_a_task(
     env = production_env(
         tmp_path,
         REDIS_URL=os.environ["REDIS_URL"],
-        CELERY_TASK_DEFAULT_QUEUE=queue,
+        CELERY_QUEUE_PREFIX=f"{queue}.",
         CELERY_WORKER_CONCURRENCY="1",
     )
     if django_settings.DATABASE_OWNER:
@@ -408,7 +409,7 @@ def test_entrypoint_worker_answers_ping_and_logs_the_request_id_of_a_task(
     # A task published while a request id is set runs in the worker with that id on its logs.
     token = request_id_var.set("entrypoint-task-0001")
     try:
-        result = celery_app.send_task("celery.accumulate", args=(7,), queue=queue)
+        result = celery_app.send_task("celery.accumulate", args=(7,), queue=f"{queue}.default")
     finally:
         request_id_var.reset(token)
     assert result.get(timeout=30) == [7]  # accumulate returns its arguments

@@ -30,12 +30,16 @@ _ABSOLUTE_WORKPLACE = re.compile(r"(?<![\w.])/work/")
 
 
 _CWD_RELATIVE_SUFFIXES = {".sh", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".example"}
+# Kustomize resolves the paths in a kustomization from the file's own folder.
+_FOLDER_RELATIVE_NAMES = {"kustomization.yaml", "kustomization.yml"}
 
 
 def _bases(repo: Path, relative_name: str, text: str) -> list[Path]:
     """Where a relative path in this file starts from: its folder (Python, CSS, Markdown links),
     and for scripts and configuration also the working directory, the repository's root."""
     path = repo / relative_name
+    if path.name in _FOLDER_RELATIVE_NAMES:
+        return [path.parent]
     cwd_relative = path.suffix in _CWD_RELATIVE_SUFFIXES or path.name == "Dockerfile" or text.startswith("#!")
     return [path.parent, repo] if cwd_relative else [path.parent]
 

@@ -59,6 +59,7 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         DEBUG="false",
         SECRET_KEY=real_secret(),
         ALLOWED_HOSTS="invoices.example.com",
+        EMAIL_HOST="smtp.example.com",
         DJANGO_SETTINGS_MODULE="invoiceflow.settings",
     )
     for key, value in overrides.items():
@@ -107,13 +108,15 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
 
 def env_example_as_filled_in() -> dict[str, str]:
     """The environment a newcomer gets from `cp .env.example .env`, filling in only what it marks
-    REQUIRED for the app (a real SECRET_KEY): nothing inherited from this machine's environment."""
+    REQUIRED for the app (a real SECRET_KEY, a mail server): nothing inherited from this
+    machine's environment."""
     shipped = {key: value for key, value in dotenv_values(ENV_EXAMPLE).items() if value is not None}
     return {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/tmp"),  # noqa: S108 (only when HOME is unset)
         **shipped,
         "SECRET_KEY": real_secret(),
+        "EMAIL_HOST": "smtp.example.com",
     }
 
 
