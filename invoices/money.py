@@ -153,7 +153,8 @@ def quantize_money(amount: Decimal, currency: str) -> Decimal:
     reject_float(amount)
     if not isinstance(amount, Decimal):
         raise TypeError(f"quantize_money takes a Decimal, not {type(amount).__name__}.")
-    return amount.quantize(minor_unit(currency), rounding=ROUNDING)
+    rounded = amount.quantize(minor_unit(currency), rounding=ROUNDING)
+    return rounded if rounded else abs(rounded)  # never "-0.00" on an invoice
 
 
 def is_quantized(amount: Decimal, currency: str) -> bool:

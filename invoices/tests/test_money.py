@@ -88,6 +88,7 @@ def test_unknown_currency_is_refused() -> None:
         ("0.0125", "KWD", "0.013"),  # half-even: 0.012
         ("1.0005", "BHD", "1.001"),
         ("10", "KWD", "10.000"),
+        ("-0.001", "EUR", "0.00"),  # never a negative zero
     ],
 )
 def test_quantize_money_rounds_half_up_to_the_minor_unit(amount: str, currency: str, expected: str) -> None:
