@@ -43,6 +43,7 @@ from invoices.calculation.engine import (
     allowance_charge_amount,
     calculate,
     line_amount,
+    rate_groups,
     round_to_increment,
     tax_amount,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "legacy_discount_allowances",
     "legacy_discount_amount",
     "line_amount",
+    "rate_groups",
     "round_to_increment",
     "tax_amount",
 ]

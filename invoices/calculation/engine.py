@@ -24,6 +24,18 @@ def sort_key(key: Hashable) -> str:
     return f"{type(key).__name__}:{key}"
 
 
+def rate_groups(
+    lines: Sequence[tuple[tuple[RateInput, ...], Decimal]],
+) -> list[tuple[tuple[RateInput, ...], Decimal]]:
+    """(rates, amount) pairs summed per rate group, in the canonical order the engine uses."""
+    groups: dict[GroupKey, tuple[tuple[RateInput, ...], Decimal]] = {}
+    for rates, amount in lines:
+        key = group_key(rates)
+        ordered = tuple(sorted(rates, key=lambda rate: sort_key(rate.key)))
+        groups[key] = (ordered, groups.get(key, (ordered, ZERO))[1] + amount)
+    return [groups[key] for key in sorted(groups)]
+
+
 def group_key(rates: tuple[RateInput, ...]) -> GroupKey:
     """Lines, allowances and charges with the same set of tax rates form one rate group."""
     return tuple(sorted(sort_key(rate.key) for rate in rates))
@@ -154,8 +166,11 @@ def calculate(
     amounts = [amount for amount, _ in computed]
 
     groups: dict[GroupKey, _Group] = {}
+    keys_by_id: dict[int, GroupKey] = {}  # lines usually share their rates tuple: key it once
     for index, (line, amount) in enumerate(zip(lines, amounts, strict=True)):
-        key = group_key(line.rates)
+        key = keys_by_id.get(id(line.rates))
+        if key is None:
+            key = keys_by_id[id(line.rates)] = group_key(line.rates)
         if key not in groups:
             groups[key] = _Group(tuple(sorted(line.rates, key=lambda rate: sort_key(rate.key))))
         groups[key].line_amounts.append((index, amount))
@@ -163,7 +178,7 @@ def calculate(
     document: list[AllowanceCharge] = []
     if discount_amount is not None or discount_percent is not None:
         document += legacy_discount_allowances(
-            [(line.rates, amount) for line, amount in zip(lines, amounts, strict=True)],
+            [(groups[key].rates, groups[key].line_sum) for key in sorted(groups)],
             currency,
             amount=discount_amount,
             percent=discount_percent,

@@ -32,7 +32,7 @@ def legacy_discount_amount(
 
 
 def legacy_discount_allowances(
-    lines: Sequence[tuple[tuple[RateInput, ...], Decimal]],
+    groups: Sequence[tuple[tuple[RateInput, ...], Decimal]],
     currency: str,
     *,
     amount: Decimal | None = None,
@@ -40,22 +40,13 @@ def legacy_discount_allowances(
 ) -> list[AllowanceCharge]:
     """One "Discount" allowance per rate group carrying a share of today's discount.
 
-    `lines` are (rates, line amount) pairs. Refuses a discount below zero or above the
+    `groups` are (rates, sum of the group's line amounts) in the engine's canonical order
+    (`engine.rate_groups` makes them from lines). Refuses a discount below zero or above the
     subtotal, as before.
     """
-    from invoices.calculation.engine import group_key, sort_key
-
-    subtotal = sum((line_amount for _, line_amount in lines), ZERO)
+    subtotal = sum((group_amount for _, group_amount in groups), ZERO)
     total = legacy_discount_amount(subtotal, currency, amount=amount, percent=percent)
     if total < ZERO or total > subtotal:
         raise CalculationError("The discount cannot exceed the subtotal.", field="discount")
-    groups: dict[tuple[str, ...], tuple[tuple[RateInput, ...], Decimal]] = {}
-    for rates, line_amount in lines:
-        key = group_key(rates)
-        ordered = tuple(sorted(rates, key=lambda rate: sort_key(rate.key)))
-        groups[key] = (ordered, groups.get(key, (ordered, ZERO))[1] + line_amount)
-    ordered_groups = sorted(groups.items())
-    shares = allocate(total, [max(group_amount, ZERO) for _, (_, group_amount) in ordered_groups], currency)
-    return [
-        discount(share, rates) for (_, (rates, _)), share in zip(ordered_groups, shares, strict=True) if share
-    ]
+    shares = allocate(total, [max(group_amount, ZERO) for _, group_amount in groups], currency)
+    return [discount(share, rates) for (rates, _), share in zip(groups, shares, strict=True) if share]
