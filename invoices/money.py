@@ -3,23 +3,36 @@
 Rules:
 - Amounts are `Decimal`, always with their currency beside them. A `float` is refused with a
   `TypeError` wherever it could enter: binary floating point cannot represent 0.10.
-- Each currency's number of decimals (its ISO 4217 minor unit: JPY 0, EUR 2, KWD 3) comes
-  from Babel's CLDR data (`babel.numbers.get_currency_precision`), never from a table here.
+- Each currency's number of decimals (its ISO 4217 minor unit: JPY 0, EUR 2, KWD 3, RSD 2,
+  IQD 3) comes from ISO 4217 itself: SIX's official list (list_one.xml) as shipped by the
+  `iso4217` package, whose publication date is `ISO4217_PUBLISHED`. Not Babel: CLDR's
+  "cash" digits differ (RSD 0, IQD 0) and CLDR knows withdrawn codes (DEM). Only codes on
+  the current list with a numeric minor unit are currencies here: the funds codes (CLF,
+  UYW, CHE, USN...) are, the "N.A." codes are not (metals XAU/XAG/XPD/XPT, XDR, XSU,
+  XUA, the bond units XBA-XBD, XTS for tests and XXX for "no currency"): nothing can be
+  invoiced in them, they have no smallest unit to round to.
 - Rounding to the minor unit happens in one function, `quantize_money`, with one explicit
   mode: ROUND_HALF_UP ("commercial rounding": 0.005 EUR -> 0.01 EUR, -0.005 -> -0.01), the
   mode tax authorities and EN 16931 examples use. Banker's rounding (Python's default,
   ROUND_HALF_EVEN) would surprise people reading an invoice.
-- User input is parsed by `parse_amount` / `parse_quantity` / `parse_percentage`, which raise
-  `ApplicationError` naming the field for non-numeric, over-precise or too-long numbers.
+- User input is parsed by `parse_amount` / `parse_unit_price` / `parse_quantity` /
+  `parse_percentage`, which raise `ApplicationError` naming the field for non-numeric,
+  over-precise or too-long numbers. Text is accepted only in the API's published
+  decimal-string form, `^-?[0-9]+(\\.[0-9]+)?$` in ASCII: no exponent ("1e3"), separator
+  ("1_000", "1,000"), sign "+", bare point (".5", "5."), spaces or non-ASCII digits, all
+  of which `Decimal()` itself would take.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import copy
+import re
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
+import iso4217
 from babel import Locale
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import NumberPattern
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
@@ -32,6 +45,9 @@ MONEY_MAX_DIGITS = 16
 MONEY_DECIMAL_PLACES = 4
 MONEY_MAX_WHOLE_DIGITS = MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES
 
+# Net unit prices (EN 16931 BT-146) may be finer than the currency: 0.00880 EUR per kWh.
+UNIT_PRICE_DECIMAL_PLACES = 6
+
 # Quantities: up to 8 digits before the point, 4 after it (0.25 h, 1.5 kg, 0.3333 days).
 QUANTITY_MAX_DIGITS = 12
 QUANTITY_DECIMAL_PLACES = 4
@@ -43,6 +59,25 @@ PERCENT_DECIMAL_PLACES = 4
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 
+# The only text an amount, quantity, price or percentage may be: the API's published pattern.
+DECIMAL_STRING = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)
+
+# The date SIX published the ISO 4217 list in use (list_one.xml's Pblshd attribute).
+ISO4217_PUBLISHED = iso4217.__published__
+
+
+def _iso4217_minor_units() -> dict[str, int]:
+    """Code -> minor unit for every current ISO 4217 code that has one (see the docstring)."""
+    table = {}
+    for code, entry in iso4217.raw_table.items():
+        digits = entry.get("CcyMnrUnts") or ""
+        if code and len(code) == 3 and digits.isdigit():
+            table[code] = int(digits)
+    return table
+
+
+_MINOR_UNITS = _iso4217_minor_units()
+
 
 def reject_float(value: object) -> None:
     """Raise TypeError if `value` is a float: floats never enter money code."""
@@ -53,8 +88,8 @@ def reject_float(value: object) -> None:
 def to_decimal(value: Decimal | int | str) -> Decimal:
     """A Decimal from a Decimal, an int or a numeric string. Floats raise TypeError.
 
-    A non-numeric string raises `decimal.InvalidOperation`; user input goes through the
-    `parse_*` functions instead, which turn that into a field-level ApplicationError.
+    A string that is not a strict decimal string raises ValueError; user input goes through
+    the `parse_*` functions instead, which turn that into a field-level ApplicationError.
     """
     reject_float(value)
     if isinstance(value, bool):
@@ -64,17 +99,28 @@ def to_decimal(value: Decimal | int | str) -> Decimal:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, str):
-        return Decimal(value.strip())
+        return parse_decimal_string(value)
     raise TypeError(f"Cannot use {type(value).__name__} as an amount.")
 
 
-@lru_cache(maxsize=512)
-def _known_currencies() -> frozenset[str]:
-    return frozenset(Locale("en").currencies)
+def parse_decimal_string(text: str) -> Decimal:
+    """The Decimal a strict decimal string stands for; ValueError for anything else.
+
+    Only `^-?[0-9]+(\\.[0-9]+)?$`, ASCII digits. `Decimal()` alone would also take "1e3",
+    "1_000", "+12", ".5", " 7 ", "NaN" and "١٢" (Arabic-Indic digits).
+    """
+    if not isinstance(text, str) or DECIMAL_STRING.fullmatch(text) is None:
+        raise ValueError(f"{str(text)[:40]!r} is not a decimal string.")
+    return Decimal(text)
+
+
+def currencies() -> frozenset[str]:
+    """Every code `is_currency` accepts."""
+    return frozenset(_MINOR_UNITS)
 
 
 def is_currency(code: str) -> bool:
-    return isinstance(code, str) and len(code) == 3 and code in _known_currencies()
+    return isinstance(code, str) and code in _MINOR_UNITS
 
 
 def check_currency(currency: str) -> str:
@@ -87,10 +133,10 @@ def check_currency(currency: str) -> str:
 
 
 def minor_units(currency: str) -> int:
-    """Number of decimals of `currency` (JPY 0, EUR 2, KWD 3), from ISO 4217 via Babel."""
+    """Number of decimals of `currency` (JPY 0, EUR 2, KWD 3), from ISO 4217 itself."""
     if not is_currency(currency):
         raise ValueError(f"Unknown currency {currency!r}")
-    return get_currency_precision(currency)
+    return _MINOR_UNITS[currency]
 
 
 def minor_unit(currency: str) -> Decimal:
@@ -107,7 +153,8 @@ def quantize_money(amount: Decimal, currency: str) -> Decimal:
     reject_float(amount)
     if not isinstance(amount, Decimal):
         raise TypeError(f"quantize_money takes a Decimal, not {type(amount).__name__}.")
-    return amount.quantize(minor_unit(currency), rounding=ROUNDING)
+    rounded = amount.quantize(minor_unit(currency), rounding=ROUNDING)
+    return rounded if rounded else abs(rounded)  # never "-0.00" on an invoice
 
 
 def is_quantized(amount: Decimal, currency: str) -> bool:
@@ -141,7 +188,7 @@ def _parse(
         raise ApplicationError(_("Enter %(label)s.") % {"label": label}, field=field)
     try:
         value = to_decimal(raw)
-    except (InvalidOperation, TypeError):
+    except (ValueError, TypeError):
         raise ApplicationError(
             _("“%(raw)s” is not a number.") % {"raw": str(raw)[:40]}, field=field
         ) from None
@@ -194,14 +241,32 @@ def parse_amount(
     )
 
 
-def parse_quantity(raw: Decimal | int | str | None, *, field: str = "quantity") -> Decimal:
-    """A non-negative quantity with at most 4 decimals and 8 digits before the point."""
+def parse_unit_price(raw: Decimal | int | str | None, *, currency: str, field: str = "unit_price") -> Decimal:
+    """A net unit price (EN 16931 BT-146): never negative (BR-27), up to 6 decimals whatever
+    the currency ("0.00880" EUR per kWh), at most 12 digits before the point."""
+    check_currency(currency)
+    return _parse(
+        raw,
+        field=field,
+        decimals=UNIT_PRICE_DECIMAL_PLACES,
+        whole_digits=MONEY_MAX_WHOLE_DIGITS,
+        allow_negative=False,
+        allow_blank_as_zero=False,
+        label=_("the unit price"),
+    )
+
+
+def parse_quantity(
+    raw: Decimal | int | str | None, *, field: str = "quantity", allow_negative: bool = False
+) -> Decimal:
+    """A quantity with at most 4 decimals and 8 digits before the point; negative only where
+    allowed (a returned item is a line with a negative quantity, EN 16931 BT-129)."""
     return _parse(
         raw,
         field=field,
         decimals=QUANTITY_DECIMAL_PLACES,
         whole_digits=QUANTITY_MAX_DIGITS - QUANTITY_DECIMAL_PLACES,
-        allow_negative=False,
+        allow_negative=allow_negative,
         allow_blank_as_zero=False,
         label=_("the quantity"),
     )
@@ -237,15 +302,24 @@ def check_fits(amount: Decimal, *, field: str) -> Decimal:
 def format_money(amount: Decimal, currency: str, locale: str = "en") -> str:
     """`amount` for people, in `locale`'s conventions: "€1,234.50", "1 234,500 KWD", "¥1,500".
 
-    Shows exactly the currency's minor unit (Babel's `currency_digits=True`).
+    Babel gives the locale's pattern and symbols; the number of decimals is the ISO 4217
+    minor unit (Babel's own `currency_digits` are CLDR's: "RSD 100" for 99.99 RSD).
     """
     reject_float(amount)
-    return format_currency(
+    digits = minor_units(currency)
+    return _currency_pattern(locale.replace("-", "_") or "en", digits).apply(
         quantize_money(amount, currency),
-        currency,
-        locale=locale.replace("-", "_") or "en",
-        currency_digits=True,
+        Locale.parse(locale.replace("-", "_") or "en"),
+        currency=currency,
+        currency_digits=False,
     )
+
+
+@lru_cache(maxsize=256)
+def _currency_pattern(locale: str, digits: int) -> NumberPattern:
+    pattern = copy.copy(Locale.parse(locale).currency_formats["standard"])
+    pattern.frac_prec = (digits, digits)
+    return pattern
 
 
 def to_minor_units(amount: Decimal, currency: str) -> int:

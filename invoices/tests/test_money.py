@@ -30,10 +30,42 @@ def test_minor_units_come_from_iso_4217(currency: str, digits: int) -> None:
     assert minor_units(currency) == digits
 
 
-def test_minor_units_are_not_a_hand_written_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    # If the data source says otherwise, so does the module: it holds no table of its own.
-    monkeypatch.setattr(money, "get_currency_precision", lambda code: 5)
-    assert minor_units("EUR") == 5
+def test_minor_units_are_iso_4217s_own_list() -> None:
+    # Every code and minor unit comes from SIX's list as published, not a table written here.
+    import iso4217
+
+    listed = {
+        code: int(entry["CcyMnrUnts"])
+        for code, entry in iso4217.raw_table.items()
+        if (entry["CcyMnrUnts"] or "").isdigit()
+    }
+    assert {code: minor_units(code) for code in money.currencies()} == listed
+    assert money.ISO4217_PUBLISHED.year >= 2026
+
+
+@pytest.mark.parametrize(("currency", "digits"), [("RSD", 2), ("IQD", 3), ("LYD", 3), ("UYW", 4), ("ISK", 0)])
+def test_minor_units_differ_from_cldr_where_iso_says_so(currency: str, digits: int) -> None:
+    # CLDR (Babel) says RSD 0 and IQD 0: "99.99 RSD" and "1.500 IQD" were refused.
+    assert minor_units(currency) == digits
+
+
+def test_amounts_of_rsd_and_iqd_are_taken_and_shown_at_iso_precision() -> None:
+    assert parse_amount("99.99", currency="RSD") == Decimal("99.99")
+    assert parse_amount("1.500", currency="IQD") == Decimal("1.500")
+    assert format_money(Decimal("99.99"), "RSD") == "RSD99.99"
+    assert format_money(Decimal("1.5"), "IQD", "de") == "1,500\xa0IQD"
+
+
+@pytest.mark.parametrize(
+    "code", ["DEM", "FRF", "XTS", "XXX", "XAU", "XAG", "XDR", "XBA", "VEF", "eur", "EURO"]
+)
+def test_withdrawn_and_non_currency_codes_are_refused(code: str) -> None:
+    # DEM and FRF left ISO 4217 in 2002; XTS/XXX/metals/SDR/bond units have no minor unit:
+    # nothing is invoiced in them.
+    assert not money.is_currency(code)
+    with pytest.raises(ApplicationError) as error:
+        money.check_currency(code)
+    assert error.value.field == "currency"
 
 
 def test_unknown_currency_is_refused() -> None:
@@ -56,6 +88,7 @@ def test_unknown_currency_is_refused() -> None:
         ("0.0125", "KWD", "0.013"),  # half-even: 0.012
         ("1.0005", "BHD", "1.001"),
         ("10", "KWD", "10.000"),
+        ("-0.001", "EUR", "0.00"),  # never a negative zero
     ],
 )
 def test_quantize_money_rounds_half_up_to_the_minor_unit(amount: str, currency: str, expected: str) -> None:
@@ -83,7 +116,7 @@ def test_no_float_ever_enters(value: float) -> None:
     ("raw", "currency", "expected"),
     [
         ("12.5", "EUR", "12.50"),
-        (" 12.50 ", "EUR", "12.50"),
+        ("0.5", "EUR", "0.50"),
         ("1500", "JPY", "1500"),
         ("1.250", "KWD", "1.250"),
         (Decimal("3.10"), "USD", "3.10"),
@@ -108,6 +141,18 @@ def test_parse_amount_accepts_exact_amounts(raw: object, currency: str, expected
         ("1.0001", "KWD", "at most 3 decimals"),
         ("1000000000000", "EUR", "too many digits"),
         ("-1", "EUR", "cannot be negative"),
+        # Decimal() takes all of these; the API's published pattern takes none.
+        ("1e3", "EUR", "is not a number"),
+        ("1E3", "EUR", "is not a number"),
+        ("1_000", "EUR", "is not a number"),
+        ("+12", "EUR", "is not a number"),
+        (".5", "EUR", "is not a number"),
+        ("5.", "EUR", "is not a number"),
+        (" 12.50 ", "EUR", "is not a number"),
+        ("\u0661\u0662", "EUR", "is not a number"),  # Arabic-Indic digits
+        ("\uff11\uff12", "EUR", "is not a number"),  # full-width digits
+        ("12\n", "EUR", "is not a number"),
+        ("--1", "EUR", "is not a number"),
     ],
 )
 def test_parse_amount_refuses_bad_input_with_a_field_level_message(
@@ -132,6 +177,36 @@ def test_quantities_take_four_decimals_and_eight_digits() -> None:
         parse_quantity("123456789")
     with pytest.raises(ApplicationError, match="cannot be negative"):
         parse_quantity("-1")
+
+
+def test_negative_quantities_are_taken_only_where_allowed() -> None:
+    assert parse_quantity("-2.5", allow_negative=True) == Decimal("-2.5000")
+    with pytest.raises(ApplicationError, match="cannot be negative"):
+        parse_quantity("-2.5")
+
+
+def test_unit_prices_take_six_decimals_whatever_the_currency() -> None:
+    assert money.parse_unit_price("0.00880", currency="EUR") == Decimal("0.008800")
+    assert money.parse_unit_price("0.123456", currency="JPY") == Decimal("0.123456")
+    with pytest.raises(ApplicationError, match="at most 6 decimals"):
+        money.parse_unit_price("0.1234567", currency="EUR")
+    with pytest.raises(ApplicationError, match="cannot be negative"):
+        money.parse_unit_price("-1", currency="EUR")  # EN 16931 BR-27
+    with pytest.raises(ApplicationError, match="is not a number"):
+        money.parse_unit_price("1e-3", currency="EUR")
+
+
+@given(st.text(max_size=12))
+def test_only_strict_decimal_strings_parse(text: str) -> None:
+    import re
+
+    strict = re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text, re.ASCII) is not None
+    try:
+        money.parse_decimal_string(text)
+    except ValueError:
+        assert not strict
+    else:
+        assert strict
 
 
 def test_percentages_are_bounded() -> None:

@@ -1,4 +1,7 @@
-"""Invoice totals: a pure function from lines, tax rates and the invoice discount.
+"""The engine as it was before EN 16931 (commit d78e04e), kept as the baseline the new one is
+compared with: its totals for invoices without inclusive rates (tests) and its speed (bench).
+
+Invoice totals: a pure function from lines, tax rates and the invoice discount.
 
 No database, no floats, no rounding but `money.quantize_money`. The services store what
 `calculate()` returns; the builder shows it live; the PDF and the API read the stored result.
