@@ -139,6 +139,8 @@ INSTALLED_APPS = [
     "invoices",
     "billing",
     "api",
+    # E-invoices: EN 16931 as UBL, CII, Factur-X and XRechnung, validated before they leave.
+    "einvoicing",
     # Outgoing webhooks: signed invoice events POSTed to tenants' endpoints (api/webhooks/).
     "api.webhooks",
     "rest_framework_simplejwt",
