@@ -104,13 +104,14 @@ def make_line(
     adjustments = sum((ac.signed_amount for ac in allowances), ZERO)
     net_amount = money(qty * net_price / (base or D(1)) + adjustments, currency)
     gross = D(gross_price) if gross_price is not None else None
+    item = extra.pop("item", None) or Item(name=name or f"Item {line_id}")
     return Line(
         id=line_id,
         quantity=qty,
         unit_code=unit,
         net_amount=net_amount,
         net_price=net_price,
-        item=Item(name=name or f"Item {line_id}"),
+        item=item,  # type: ignore[arg-type]
         vat_category=category,
         vat_rate=D(rate) if rate is not None else None,
         allowances_charges=allowances,
@@ -171,6 +172,8 @@ def make_invoice(
     rounding: str | None = None,
     seller: Party = SELLER,
     buyer: Party = BUYER,
+    tax_currency: str = "",
+    exchange_rate: str = "0.92",
     **extra: object,
 ) -> Invoice:
     """An invoice whose VAT breakdown and totals are computed from its lines."""
@@ -230,6 +233,10 @@ def make_invoice(
             prepaid=prepaid_amount,
             rounding=rounding_amount,
             payable=payable,
+            tax_total_in_accounting_currency=(
+                money(tax_total * D(exchange_rate), tax_currency) if tax_currency else None
+            ),
         ),
+        tax_currency=tax_currency,
         **defaults,  # type: ignore[arg-type]
     )
