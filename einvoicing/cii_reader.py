@@ -56,7 +56,9 @@ def _decimal(node: etree._Element | None, path: str) -> Decimal | None:
     try:
         return Decimal(value)
     except InvalidOperation as error:
-        raise EInvoiceRejected(f"{path.split('/')[-1]} holds '{value[:40]}', which is not a number.") from error
+        raise EInvoiceRejected(
+            f"{path.split('/')[-1]} holds '{value[:40]}', which is not a number."
+        ) from error
 
 
 def _amount(node: etree._Element | None, path: str) -> Decimal:
@@ -102,7 +104,9 @@ def _party(node: etree._Element | None) -> Party:
     contact = _el(node, "ram:DefinedTradeContact")
     uri = _el(node, "ram:URIUniversalCommunication/ram:URIID")
     identifiers = [Identifier((e.text or "").strip()) for e in _all(node, "ram:ID")]
-    identifiers += [Identifier((e.text or "").strip(), e.get("schemeID", "")) for e in _all(node, "ram:GlobalID")]
+    identifiers += [
+        Identifier((e.text or "").strip(), e.get("schemeID", "")) for e in _all(node, "ram:GlobalID")
+    ]
     return Party(
         name=_text(node, "ram:Name"),
         trading_name=_text(node, "ram:SpecifiedLegalOrganization/ram:TradingBusinessName"),
@@ -112,7 +116,9 @@ def _party(node: etree._Element | None) -> Party:
         vat_id=vat_id,
         tax_registration_id=tax_registration_id,
         legal_info=_text(node, "ram:Description"),
-        electronic_address=ElectronicAddress((uri.text or "").strip(), uri.get("schemeID", "")) if uri is not None else None,
+        electronic_address=ElectronicAddress((uri.text or "").strip(), uri.get("schemeID", ""))
+        if uri is not None
+        else None,
         contact=(
             Contact(
                 name=_text(contact, "ram:PersonName"),
@@ -150,7 +156,9 @@ def _period(node: etree._Element | None) -> Period | None:
 def _object_reference(references: list[etree._Element]) -> Identifier | None:
     for reference in references:
         if _text(reference, "ram:TypeCode") == "130":
-            return Identifier(_text(reference, "ram:IssuerAssignedID"), _text(reference, "ram:ReferenceTypeCode"))
+            return Identifier(
+                _text(reference, "ram:IssuerAssignedID"), _text(reference, "ram:ReferenceTypeCode")
+            )
     return None
 
 
@@ -172,7 +180,9 @@ def _line(node: etree._Element) -> Line:
         id=_text(node, "ram:AssociatedDocumentLineDocument/ram:LineID"),
         quantity=quantity_value,
         unit_code=quantity.get("unitCode", "") if quantity is not None else "",
-        net_amount=_amount(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount"),
+        net_amount=_amount(
+            settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount"
+        ),
         net_price=_amount(net, "ram:ChargeAmount"),
         item=Item(
             name=_text(product, "ram:Name"),
@@ -197,10 +207,14 @@ def _line(node: etree._Element) -> Line:
         order_line_reference=_text(agreement, "ram:BuyerOrderReferencedDocument/ram:LineID"),
         buyer_accounting_reference=_text(settlement, "ram:ReceivableSpecifiedTradeAccountingAccount/ram:ID"),
         period=_period(_el(settlement, "ram:BillingSpecifiedPeriod")),
-        allowances_charges=tuple(_allowance_charge(e) for e in _all(settlement, "ram:SpecifiedTradeAllowanceCharge")),
+        allowances_charges=tuple(
+            _allowance_charge(e) for e in _all(settlement, "ram:SpecifiedTradeAllowanceCharge")
+        ),
         gross_price=_decimal(gross, "ram:ChargeAmount"),
         price_discount=_decimal(gross, "ram:AppliedTradeAllowanceCharge/ram:ActualAmount"),
-        base_quantity=Decimal(basis.text.strip()) if basis is not None and (basis.text or "").strip() else None,
+        base_quantity=Decimal(basis.text.strip())
+        if basis is not None and (basis.text or "").strip()
+        else None,
         base_quantity_unit_code=basis.get("unitCode", "") if basis is not None else "",
     )
 
@@ -220,7 +234,9 @@ def _payment(settlement: etree._Element | None) -> PaymentInstructions | None:
                 CreditTransfer(
                     account_id=_text(account, "ram:IBANID") or _text(account, "ram:ProprietaryID"),
                     account_name=_text(account, "ram:AccountName"),
-                    service_provider_id=_text(means, "ram:PayeeSpecifiedCreditorFinancialInstitution/ram:BICID"),
+                    service_provider_id=_text(
+                        means, "ram:PayeeSpecifiedCreditorFinancialInstitution/ram:BICID"
+                    ),
                 )
             )
     return PaymentInstructions(
@@ -231,7 +247,9 @@ def _payment(settlement: etree._Element | None) -> PaymentInstructions | None:
         card_account_number=_text(first, "ram:ApplicableTradeSettlementFinancialCard/ram:ID"),
         card_holder_name=_text(first, "ram:ApplicableTradeSettlementFinancialCard/ram:CardholderName"),
         direct_debit=(
-            DirectDebit(mandate, _text(settlement, "ram:CreditorReferenceID"), debited) if mandate or debited else None
+            DirectDebit(mandate, _text(settlement, "ram:CreditorReferenceID"), debited)
+            if mandate or debited
+            else None
         ),
     )
 
@@ -265,7 +283,9 @@ def read_cii(root: etree._Element) -> Invoice:
         if _text(reference, "ram:TypeCode") == "50":
             tender = _text(reference, "ram:IssuerAssignedID")
     ship_to = _el(delivery, "ram:ShipToTradeParty")
-    delivery_date = _date(delivery, "ram:ActualDeliverySupplyChainEvent/ram:OccurrenceDateTime/udt:DateTimeString")
+    delivery_date = _date(
+        delivery, "ram:ActualDeliverySupplyChainEvent/ram:OccurrenceDateTime/udt:DateTimeString"
+    )
     payee = _el(settlement, "ram:PayeeTradeParty")
     terms = _el(settlement, "ram:SpecifiedTradePaymentTerms")
     return Invoice(
@@ -280,8 +300,12 @@ def read_cii(root: etree._Element) -> Invoice:
         contract_reference=_text(agreement, "ram:ContractReferencedDocument/ram:IssuerAssignedID"),
         purchase_order_reference=_text(agreement, "ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID"),
         sales_order_reference=_text(agreement, "ram:SellerOrderReferencedDocument/ram:IssuerAssignedID"),
-        receiving_advice_reference=_text(delivery, "ram:ReceivingAdviceReferencedDocument/ram:IssuerAssignedID"),
-        despatch_advice_reference=_text(delivery, "ram:DespatchAdviceReferencedDocument/ram:IssuerAssignedID"),
+        receiving_advice_reference=_text(
+            delivery, "ram:ReceivingAdviceReferencedDocument/ram:IssuerAssignedID"
+        ),
+        despatch_advice_reference=_text(
+            delivery, "ram:DespatchAdviceReferencedDocument/ram:IssuerAssignedID"
+        ),
         tender_reference=tender,
         invoiced_object=invoiced_object,
         buyer_accounting_reference=_text(settlement, "ram:ReceivableSpecifiedTradeAccountingAccount/ram:ID"),
@@ -324,7 +348,9 @@ def read_cii(root: etree._Element) -> Invoice:
         ),
         invoicing_period=_period(_el(settlement, "ram:BillingSpecifiedPeriod")),
         payment=_payment(settlement),
-        allowances_charges=tuple(_allowance_charge(e) for e in _all(settlement, "ram:SpecifiedTradeAllowanceCharge")),
+        allowances_charges=tuple(
+            _allowance_charge(e) for e in _all(settlement, "ram:SpecifiedTradeAllowanceCharge")
+        ),
         lines=tuple(_line(e) for e in _all(transaction, "ram:IncludedSupplyChainTradeLineItem")),
         vat_breakdown=tuple(
             VatBreakdown(

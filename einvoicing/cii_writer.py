@@ -212,13 +212,21 @@ def _settlement(element: etree._Element, invoice: Invoice) -> None:
                 _ram(card, "ID", payment.card_account_number)
                 _opt(card, "CardholderName", payment.card_holder_name)
             if index == 0 and payment.direct_debit:
-                _ram(_ram(means, "PayerPartyDebtorFinancialAccount"), "IBANID", payment.direct_debit.debited_account_id)
+                _ram(
+                    _ram(means, "PayerPartyDebtorFinancialAccount"),
+                    "IBANID",
+                    payment.direct_debit.debited_account_id,
+                )
             if account is not None:
                 creditor = _ram(means, "PayeePartyCreditorFinancialAccount")
                 _ram(creditor, "IBANID", account.account_id)
                 _opt(creditor, "AccountName", account.account_name)
                 if account.service_provider_id:
-                    _ram(_ram(means, "PayeeSpecifiedCreditorFinancialInstitution"), "BICID", account.service_provider_id)
+                    _ram(
+                        _ram(means, "PayeeSpecifiedCreditorFinancialInstitution"),
+                        "BICID",
+                        account.service_provider_id,
+                    )
     for breakdown in invoice.vat_breakdown:
         tax = _ram(element, "ApplicableTradeTax")
         _ram(tax, "CalculatedAmount", breakdown.tax_amount)
@@ -250,7 +258,12 @@ def _settlement(element: etree._Element, invoice: Invoice) -> None:
     _ram(summation, "TaxBasisTotalAmount", totals.tax_exclusive)
     _ram(summation, "TaxTotalAmount", totals.tax_total, currencyID=invoice.currency)
     if invoice.tax_currency and totals.tax_total_in_accounting_currency is not None:
-        _ram(summation, "TaxTotalAmount", totals.tax_total_in_accounting_currency, currencyID=invoice.tax_currency)
+        _ram(
+            summation,
+            "TaxTotalAmount",
+            totals.tax_total_in_accounting_currency,
+            currencyID=invoice.tax_currency,
+        )
     _opt(summation, "RoundingAmount", totals.rounding)
     _ram(summation, "GrandTotalAmount", totals.tax_inclusive)
     _opt(summation, "TotalPrepaidAmount", totals.prepaid)
@@ -260,11 +273,17 @@ def _settlement(element: etree._Element, invoice: Invoice) -> None:
         _ram(reference, "IssuerAssignedID", preceding.number)
         if preceding.issue_date:
             formatted = _ram(reference, "FormattedIssueDateTime")
-            stamp = etree.SubElement(formatted, "{urn:un:unece:uncefact:data:standard:QualifiedDataType:100}DateTimeString")
+            stamp = etree.SubElement(
+                formatted, "{urn:un:unece:uncefact:data:standard:QualifiedDataType:100}DateTimeString"
+            )
             stamp.set("format", "102")
             stamp.text = preceding.issue_date.strftime("%Y%m%d")
     if invoice.buyer_accounting_reference:
-        _ram(_ram(element, "ReceivableSpecifiedTradeAccountingAccount"), "ID", invoice.buyer_accounting_reference)
+        _ram(
+            _ram(element, "ReceivableSpecifiedTradeAccountingAccount"),
+            "ID",
+            invoice.buyer_accounting_reference,
+        )
 
 
 def _line(transaction: etree._Element, line: Line) -> None:
@@ -287,7 +306,12 @@ def _line(transaction: etree._Element, line: Line) -> None:
         _ram(characteristic, "Description", attribute.name)
         _ram(characteristic, "Value", attribute.value)
     for classification in item.classifications:
-        _ram(_ram(product, "DesignatedProductClassification"), "ClassCode", classification.value, listID=classification.scheme)
+        _ram(
+            _ram(product, "DesignatedProductClassification"),
+            "ClassCode",
+            classification.value,
+            listID=classification.scheme,
+        )
     if item.origin_country:
         _ram(_ram(product, "OriginTradeCountry"), "ID", item.origin_country)
 
@@ -308,7 +332,9 @@ def _line(transaction: etree._Element, line: Line) -> None:
     if line.base_quantity is not None:
         _ram(net, "BasisQuantity", line.base_quantity, unitCode=line.base_quantity_unit_code)
 
-    _ram(_ram(element, "SpecifiedLineTradeDelivery"), "BilledQuantity", line.quantity, unitCode=line.unit_code)
+    _ram(
+        _ram(element, "SpecifiedLineTradeDelivery"), "BilledQuantity", line.quantity, unitCode=line.unit_code
+    )
 
     settlement = _ram(element, "SpecifiedLineTradeSettlement")
     tax = _ram(settlement, "ApplicableTradeTax")
@@ -321,11 +347,17 @@ def _line(transaction: etree._Element, line: Line) -> None:
         _date(period, "EndDateTime", line.period.end)
     for allowance_charge in line.allowances_charges:
         _trade_allowance_charge(settlement, allowance_charge, with_tax=False)
-    _ram(_ram(settlement, "SpecifiedTradeSettlementLineMonetarySummation"), "LineTotalAmount", line.net_amount)
+    _ram(
+        _ram(settlement, "SpecifiedTradeSettlementLineMonetarySummation"), "LineTotalAmount", line.net_amount
+    )
     if line.object_id:
         reference = _ram(settlement, "AdditionalReferencedDocument")
         _ram(reference, "IssuerAssignedID", line.object_id.value)
         _ram(reference, "TypeCode", "130")
         _opt(reference, "ReferenceTypeCode", line.object_id.scheme)
     if line.buyer_accounting_reference:
-        _ram(_ram(settlement, "ReceivableSpecifiedTradeAccountingAccount"), "ID", line.buyer_accounting_reference)
+        _ram(
+            _ram(settlement, "ReceivableSpecifiedTradeAccountingAccount"),
+            "ID",
+            line.buyer_accounting_reference,
+        )

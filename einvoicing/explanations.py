@@ -41,7 +41,10 @@ EXPLANATIONS: dict[str, tuple[str, str]] = {
         "client: Peppol participant id",
     ),
     "BR-62": ("Your electronic address needs its scheme (e.g. 0088, 9930, EM).", "workspace: Peppol scheme"),
-    "BR-63": ("The client's electronic address needs its scheme (e.g. 0088, 9930, EM).", "client: Peppol scheme"),
+    "BR-63": (
+        "The client's electronic address needs its scheme (e.g. 0088, 9930, EM).",
+        "client: Peppol scheme",
+    ),
     # Buyer
     "BR-07": ("The client's name is missing.", "client: name"),
     "BR-10": ("The client's address is missing.", "client: address"),
@@ -61,7 +64,7 @@ EXPLANATIONS: dict[str, tuple[str, str]] = {
     "BR-CO-16": ("The amount due is not the total minus what was prepaid plus rounding.", "totals"),
     "BR-CO-17": ("A VAT amount is not its base times its rate.", "tax rates"),
     "BR-S-08": ("The standard-rated lines do not add up to their VAT base.", "lines"),
-    "PEPPOL-EN16931-R120": ("A line's amount is not quantity × unit price ± its discounts.", "line: amount"),
+    "PEPPOL-EN16931-R120": ("A line's amount is not quantity x unit price ± its discounts.", "line: amount"),
     "BR-33": ("A discount needs a reason or a reason code.", "discount: reason"),
     "BR-38": ("A charge needs a reason or a reason code.", "charge: reason"),
     "BR-41": ("A line discount needs a reason or a reason code.", "line discount: reason"),
@@ -94,7 +97,10 @@ EXPLANATIONS: dict[str, tuple[str, str]] = {
         "An intra-community supply needs a delivery date or an invoicing period.",
         "delivery date or service period",
     ),
-    "BR-IC-12": ("An intra-community supply needs the country it was delivered to.", "delivery address: country"),
+    "BR-IC-12": (
+        "An intra-community supply needs the country it was delivered to.",
+        "delivery address: country",
+    ),
     "BR-Z-10": ("A zero-rated sale must not carry an exemption reason.", "tax rate: exemption reason"),
     "BR-S-10": ("A standard-rated sale must not carry an exemption reason.", "tax rate: exemption reason"),
     # Payment

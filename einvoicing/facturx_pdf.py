@@ -54,7 +54,9 @@ def facturx_xmp(conformance_level: str = "EN 16931", version: str = "1.0") -> by
         {f"{{{RDF_NS}}}about": ""},
         nsmap={"pdfaExtension": PDFA_EXTENSION, "pdfaSchema": PDFA_SCHEMA, "pdfaProperty": PDFA_PROPERTY},
     )
-    bag = etree.SubElement(etree.SubElement(schema_description, f"{{{PDFA_EXTENSION}}}schemas"), f"{{{RDF_NS}}}Bag")
+    bag = etree.SubElement(
+        etree.SubElement(schema_description, f"{{{PDFA_EXTENSION}}}schemas"), f"{{{RDF_NS}}}Bag"
+    )
     schema = etree.SubElement(bag, f"{{{RDF_NS}}}li", {f"{{{RDF_NS}}}parseType": "Resource"})
     etree.SubElement(schema, f"{{{PDFA_SCHEMA}}}schema").text = "Factur-X PDFA Extension Schema"
     etree.SubElement(schema, f"{{{PDFA_SCHEMA}}}namespaceURI").text = FX_NS
@@ -66,7 +68,9 @@ def facturx_xmp(conformance_level: str = "EN 16931", version: str = "1.0") -> by
         etree.SubElement(prop, f"{{{PDFA_PROPERTY}}}valueType").text = "Text"
         etree.SubElement(prop, f"{{{PDFA_PROPERTY}}}category").text = "external"
         etree.SubElement(prop, f"{{{PDFA_PROPERTY}}}description").text = description
-    values = etree.SubElement(rdf, f"{{{RDF_NS}}}Description", {f"{{{RDF_NS}}}about": ""}, nsmap={"fx": FX_NS})
+    values = etree.SubElement(
+        rdf, f"{{{RDF_NS}}}Description", {f"{{{RDF_NS}}}about": ""}, nsmap={"fx": FX_NS}
+    )
     etree.SubElement(values, f"{{{FX_NS}}}DocumentType").text = "INVOICE"
     etree.SubElement(values, f"{{{FX_NS}}}DocumentFileName").text = FACTURX_FILENAME
     etree.SubElement(values, f"{{{FX_NS}}}Version").text = version
@@ -118,4 +122,6 @@ def render_model_html(invoice: Invoice) -> str:
     of a Factur-X built straight from a model (tests, the benchmark)."""
     title = "Credit note" if invoice.is_credit_note else "Invoice"
     parties = (("Seller", invoice.seller), ("Buyer", invoice.buyer))
-    return render_to_string("einvoicing/invoice.html", {"invoice": invoice, "title": title, "parties": parties})
+    return render_to_string(
+        "einvoicing/invoice.html", {"invoice": invoice, "title": title, "parties": parties}
+    )

@@ -222,7 +222,7 @@ class Line:
     period: Period | None = None  # BG-26
     allowances_charges: tuple[AllowanceCharge, ...] = ()  # BG-27 / BG-28
     gross_price: Decimal | None = None  # BT-148
-    price_discount: Decimal | None = None  # BT-147 (gross − net, per base quantity)
+    price_discount: Decimal | None = None  # BT-147 (gross - net, per base quantity)
     base_quantity: Decimal | None = None  # BT-149
     base_quantity_unit_code: str = ""  # BT-150
 
@@ -244,9 +244,9 @@ class Totals:
     """BG-22 document totals."""
 
     line_total: Decimal  # BT-106: Σ BT-131
-    tax_exclusive: Decimal  # BT-109: BT-106 − BT-107 + BT-108
+    tax_exclusive: Decimal  # BT-109: BT-106 - BT-107 + BT-108
     tax_inclusive: Decimal  # BT-112: BT-109 + BT-110
-    payable: Decimal  # BT-115: BT-112 − BT-113 + BT-114
+    payable: Decimal  # BT-115: BT-112 - BT-113 + BT-114
     tax_total: Decimal  # BT-110: Σ BT-117
     allowance_total: Decimal | None = None  # BT-107: Σ BT-92
     charge_total: Decimal | None = None  # BT-108: Σ BT-99

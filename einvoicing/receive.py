@@ -20,7 +20,14 @@ from einvoicing.cii_reader import read_cii
 from einvoicing.model import Invoice
 from einvoicing.syntax import CII_NSMAP, EN16931, UBL_CREDIT_NOTE, UBL_INVOICE, Format
 from einvoicing.ubl_reader import read_ubl
-from einvoicing.validation import CEN_UBL, RULE_SETS, RuleSet, ValidationReport, validate_schema, validate_rules
+from einvoicing.validation import (
+    CEN_UBL,
+    RULE_SETS,
+    RuleSet,
+    ValidationReport,
+    validate_rules,
+    validate_schema,
+)
 from einvoicing.xmlsafe import MAX_PDF_BYTES, EInvoiceRejected, parse_untrusted_xml
 
 logger = logging.getLogger(__name__)
@@ -51,17 +58,25 @@ def read_received(data: bytes, filename: str = "") -> ReceivedInvoice:
 def _classify(tree: etree._Element, *, from_pdf: bool) -> tuple[Format, tuple[RuleSet, ...]]:
     namespace = etree.QName(tree).namespace
     if namespace == CII_NSMAP["rsm"]:
-        guideline = tree.findtext(
-            "rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID",
-            namespaces=CII_NSMAP,
-        ) or ""
+        guideline = (
+            tree.findtext(
+                "rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID",
+                namespaces=CII_NSMAP,
+            )
+            or ""
+        )
         if "xrechnung" in guideline:
             return Format.XRECHNUNG_CII, RULE_SETS[Format.XRECHNUNG_CII]
         if from_pdf and guideline.strip() == EN16931:
             return Format.FACTURX, RULE_SETS[Format.FACTURX]
         return Format.CII, RULE_SETS[Format.CII]
     if namespace in (UBL_INVOICE, UBL_CREDIT_NOTE):
-        customization = tree.findtext("{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}CustomizationID") or ""
+        customization = (
+            tree.findtext(
+                "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}CustomizationID"
+            )
+            or ""
+        )
         if "xrechnung" in customization:
             return Format.XRECHNUNG_UBL, RULE_SETS[Format.XRECHNUNG_UBL]
         if "peppol" in customization:
@@ -79,7 +94,9 @@ def _read_xml(tree: etree._Element, data: bytes, *, from_pdf: bool = False) -> R
     results = validate_schema(tree, fmt)
     if not results:
         results = validate_rules(etree.tostring(tree, encoding="unicode"), rule_sets)
-    report = ValidationReport(format=fmt, results=tuple(results), rule_sets=tuple(rs.label for rs in rule_sets))
+    report = ValidationReport(
+        format=fmt, results=tuple(results), rule_sets=tuple(rs.label for rs in rule_sets)
+    )
     invoice = read_ubl(tree) if fmt.syntax == "ubl" else read_cii(tree)
     return ReceivedInvoice(invoice=invoice, format=fmt, report=report, xml=data, from_pdf=from_pdf)
 
@@ -165,7 +182,9 @@ def compare_visible_text(text: str, invoice: Invoice) -> list[str]:
         return ["The PDF has no readable text to compare with its XML."]
     problems = []
     if invoice.number and invoice.number not in text:
-        problems.append(f"The PDF's text does not show the invoice number {invoice.number} that its XML states.")
+        problems.append(
+            f"The PDF's text does not show the invoice number {invoice.number} that its XML states."
+        )
     if invoice.totals.payable not in _amounts_in(text):
         problems.append(
             f"The PDF's text does not show the amount due {invoice.totals.payable} {invoice.currency} "

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from einvoicing.model import Invoice, TotalsIssue
 
 ZERO = Decimal(0)
-# The official rules accept a line amount within 0.02 of quantity × price (PEPPOL-EN16931-R120)
-# and a VAT amount within one currency unit of base × rate (BR-CO-17), which leaves room for
+# The official rules accept a line amount within 0.02 of quantity x price (PEPPOL-EN16931-R120)
+# and a VAT amount within one currency unit of base x rate (BR-CO-17), which leaves room for
 # a money engine that rounds per line.
 LINE_SLACK = Decimal("0.02")
 VAT_SLACK = Decimal(1)
@@ -51,7 +51,12 @@ def check_totals(invoice: Invoice) -> list[TotalsIssue]:
     expect("BR-CO-13", totals.tax_exclusive, tax_exclusive, "The total without VAT (BT-109)")
     vat_sum = _sum(b.tax_amount for b in invoice.vat_breakdown)
     expect("BR-CO-14", totals.tax_total, vat_sum, "The VAT total (BT-110)")
-    expect("BR-CO-15", totals.tax_inclusive, totals.tax_exclusive + totals.tax_total, "The total with VAT (BT-112)")
+    expect(
+        "BR-CO-15",
+        totals.tax_inclusive,
+        totals.tax_exclusive + totals.tax_total,
+        "The total with VAT (BT-112)",
+    )
     payable = totals.tax_inclusive - (totals.prepaid or ZERO) + (totals.rounding or ZERO)
     expect("BR-CO-16", totals.payable, payable, "The amount due (BT-115)")
     if not invoice.vat_breakdown:
@@ -59,13 +64,15 @@ def check_totals(invoice: Invoice) -> list[TotalsIssue]:
 
     for line in invoice.lines:
         base = line.base_quantity or Decimal(1)
-        expected = line.quantity * line.net_price / base + _sum(ac.signed_amount for ac in line.allowances_charges)
+        expected = line.quantity * line.net_price / base + _sum(
+            ac.signed_amount for ac in line.allowances_charges
+        )
         if abs(line.net_amount - expected) > LINE_SLACK:
             issues.append(
                 TotalsIssue(
                     "PEPPOL-EN16931-R120",
                     f"Line {line.id}: its net amount (BT-131) is {line.net_amount}, "
-                    f"quantity × price ± its allowances and charges give {expected}.",
+                    f"quantity x price ± its allowances and charges give {expected}.",
                 )
             )
 
@@ -74,7 +81,9 @@ def check_totals(invoice: Invoice) -> list[TotalsIssue]:
             expected = _round(ac.base_amount * ac.percentage / 100, 2)
             if ac.amount != expected:
                 rule = "PEPPOL-EN16931-R041" if ac.is_charge else "PEPPOL-EN16931-R040"
-                issues.append(TotalsIssue(rule, f"{ac.reason or ac.reason_code}: {ac.amount} is not {expected}."))
+                issues.append(
+                    TotalsIssue(rule, f"{ac.reason or ac.reason_code}: {ac.amount} is not {expected}.")
+                )
 
     # BR-S-08, BR-Z-08, BR-E-08, BR-AE-08, BR-IC-08, BR-G-08, BR-O-08: each breakdown's base is
     # the sum of its lines and document allowances/charges of that category and rate.
@@ -106,7 +115,7 @@ def check_totals(invoice: Invoice) -> list[TotalsIssue]:
                 TotalsIssue(
                     "BR-CO-17",
                     f"The VAT for category {breakdown.category} at {breakdown.rate}% is "
-                    f"{breakdown.tax_amount}, its base × rate gives {expected}.",
+                    f"{breakdown.tax_amount}, its base x rate gives {expected}.",
                 )
             )
     return issues

@@ -57,7 +57,9 @@ def _decimal(node: etree._Element | None, path: str) -> Decimal | None:
     try:
         return Decimal(value)
     except InvalidOperation as error:
-        raise EInvoiceRejected(f"{path.split('/')[-1]} holds '{value[:40]}', which is not a number.") from error
+        raise EInvoiceRejected(
+            f"{path.split('/')[-1]} holds '{value[:40]}', which is not a number."
+        ) from error
 
 
 def _required_decimal(node: etree._Element | None, path: str) -> Decimal:
@@ -348,7 +350,9 @@ def read_ubl(root: etree._Element) -> Invoice:
                 party_name=_text(delivery_node, "cac:DeliveryParty/cac:PartyName/cbc:Name"),
                 location_id=_identifier(location, "cbc:ID"),
                 actual_date=_date(delivery_node, "cbc:ActualDeliveryDate"),
-                address=_address(_el(location, "cac:Address")) if _el(location, "cac:Address") is not None else None,
+                address=_address(_el(location, "cac:Address"))
+                if _el(location, "cac:Address") is not None
+                else None,
             )
             if delivery_node is not None
             else None
@@ -356,7 +360,10 @@ def read_ubl(root: etree._Element) -> Invoice:
         invoicing_period=_period(_el(root, "cac:InvoicePeriod")),
         payment=_payment(root),
         allowances_charges=tuple(_allowance_charge(ac) for ac in root.findall("cac:AllowanceCharge", NS)),
-        lines=tuple(_line(node, credit) for node in root.findall("cac:CreditNoteLine" if credit else "cac:InvoiceLine", NS)),
+        lines=tuple(
+            _line(node, credit)
+            for node in root.findall("cac:CreditNoteLine" if credit else "cac:InvoiceLine", NS)
+        ),
         vat_breakdown=tuple(breakdown),
         totals=Totals(
             line_total=_required_decimal(monetary, "cbc:LineExtensionAmount"),

@@ -58,7 +58,9 @@ def write_ubl(invoice: Invoice, fmt: Format = Format.UBL) -> bytes:
 def build_ubl(invoice: Invoice, fmt: Format = Format.UBL) -> etree._Element:
     credit = invoice.is_credit_note
     root_ns = UBL_CREDIT_NOTE if credit else UBL_INVOICE
-    root = etree.Element(f"{{{root_ns}}}{'CreditNote' if credit else 'Invoice'}", nsmap={None: root_ns, **UBL_NSMAP})
+    root = etree.Element(
+        f"{{{root_ns}}}{'CreditNote' if credit else 'Invoice'}", nsmap={None: root_ns, **UBL_NSMAP}
+    )
     cur = invoice.currency
 
     _cbc(root, "CustomizationID", CUSTOMIZATION[fmt])
@@ -292,7 +294,9 @@ def _line(root: etree._Element, line: Line, cur: str, credit: bool) -> None:
     element = _cac(root, "CreditNoteLine" if credit else "InvoiceLine")
     _cbc(element, "ID", line.id)
     _cbc(element, "Note", line.note)
-    _cbc(element, "CreditedQuantity" if credit else "InvoicedQuantity", line.quantity, unitCode=line.unit_code)
+    _cbc(
+        element, "CreditedQuantity" if credit else "InvoicedQuantity", line.quantity, unitCode=line.unit_code
+    )
     _cbc(element, "LineExtensionAmount", line.net_amount, currencyID=cur)
     _cbc(element, "AccountingCost", line.buyer_accounting_reference)
     if line.period:

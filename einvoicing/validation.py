@@ -21,7 +21,7 @@ from pathlib import Path
 from lxml import etree
 
 from einvoicing.explanations import explain
-from einvoicing.syntax import CII_NSMAP, UBL_CREDIT_NOTE, Format
+from einvoicing.syntax import UBL_CREDIT_NOTE, Format
 from einvoicing.xmlsafe import parse_untrusted_xml
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
@@ -104,7 +104,9 @@ class EInvoiceInvalid(ValueError):
     def __init__(self, report: ValidationReport) -> None:
         self.report = report
         lines = [f"{r.rule_id}: {r.explanation or r.message}" for r in report.fatal]
-        super().__init__(f"The {report.format.label} document breaks {len(lines)} rule(s): " + "; ".join(lines))
+        super().__init__(
+            f"The {report.format.label} document breaks {len(lines)} rule(s): " + "; ".join(lines)
+        )
 
 
 # --- compiled artefacts, once per process, cloned per thread ---------------------------------
@@ -151,7 +153,7 @@ def warm_up() -> None:
         _schema(path)
 
 
-def _executable(rule_set: RuleSet):  # noqa: ANN202 - saxonche has no type stubs
+def _executable(rule_set: RuleSet):
     compiled, executables = _thread_artefacts()
     executable = executables.get(rule_set.key)
     if executable is None:
@@ -244,16 +246,3 @@ def validate_tree(tree: etree._Element, fmt: Format) -> ValidationReport:
 
 def validate_xml(data: bytes, fmt: Format) -> ValidationReport:
     return validate_tree(parse_untrusted_xml(data), fmt)
-
-
-def detect_format(tree: etree._Element) -> Format:
-    """Which format a received document claims to be, from its root and BT-24."""
-    namespace = etree.QName(tree).namespace
-    if namespace == CII_NSMAP["rsm"]:
-        guideline = tree.findtext(
-            "rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID",
-            namespaces=CII_NSMAP,
-        )
-        return Format.XRECHNUNG_CII if "xrechnung" in (guideline or "") else Format.CII
-    customization = tree.findtext("{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}CustomizationID")
-    return Format.XRECHNUNG_UBL if "xrechnung" in (customization or "") else Format.UBL

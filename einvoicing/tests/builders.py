@@ -1,9 +1,9 @@
 """Model instances for the tests, with their totals computed here, to the cent.
 
 `make_line` and `make_invoice` do what the money engine will do in the integration step: each
-line's net amount is quantity × price / base quantity ± its allowances and charges, rounded to
+line's net amount is quantity x price / base quantity ± its allowances and charges, rounded to
 the currency's minor unit; each VAT breakdown is the sum of its lines and document allowances
-and charges, its VAT the base × rate rounded; the totals follow BR-CO-10…16.
+and charges, its VAT the base x rate rounded; the totals follow BR-CO-10…16.
 """
 
 from __future__ import annotations
@@ -136,7 +136,8 @@ def doc_allowance(
     code: str = "",
 ) -> AllowanceCharge:
     if amount is None:
-        assert base is not None and percent is not None
+        assert base is not None
+        assert percent is not None
         value = money(D(base) * D(percent) / 100, currency)
     else:
         value = D(amount)

@@ -41,7 +41,9 @@ FRENCH_BUYER = replace(
 US_BUYER = replace(
     BUYER,
     name="Lakeside Analytics Inc.",
-    address=Address(country_code="US", line1="1 Main Street", city="Chicago", postal_code="60601", subdivision="IL"),
+    address=Address(
+        country_code="US", line1="1 Main Street", city="Chicago", postal_code="60601", subdivision="IL"
+    ),
     vat_id="",
     electronic_address=ElectronicAddress("123456789", "0060"),
 )
@@ -60,7 +62,9 @@ HUNGARIAN_BUYER = replace(
 
 
 def _lines(count: int, *, currency: str = "EUR", price: str = "12.34", rate: str = "19") -> list:
-    return [make_line(str(i), str(1 + i % 7), price, currency=currency, rate=rate) for i in range(1, count + 1)]
+    return [
+        make_line(str(i), str(1 + i % 7), price, currency=currency, rate=rate) for i in range(1, count + 1)
+    ]
 
 
 def _all() -> dict[str, Invoice]:
@@ -97,7 +101,11 @@ def _all() -> dict[str, Invoice]:
             ),
         ),
         "zero-rated": make_invoice(
-            "MX-05", [make_line("1", "4", "99.00", category="Z", rate="0"), make_line("2", "1", "5.00", category="Z", rate="0")]
+            "MX-05",
+            [
+                make_line("1", "4", "99.00", category="Z", rate="0"),
+                make_line("2", "1", "5.00", category="Z", rate="0"),
+            ],
         ),
         "exempt-vatex": make_invoice(
             "MX-06",
@@ -109,12 +117,17 @@ def _all() -> dict[str, Invoice]:
         ),
         "intra-community-supply": make_invoice(
             "MX-08",
-            [make_line("1", "50", "18.00", category="K", rate="0"), make_line("2", "5", "120.00", category="K", rate="0")],
+            [
+                make_line("1", "50", "18.00", category="K", rate="0"),
+                make_line("2", "5", "120.00", category="K", rate="0"),
+            ],
             buyer=FRENCH_BUYER,
             delivery=Delivery(
-                party_name="Atelier Lumière – entrepôt",
+                party_name="Atelier Lumière - entrepôt",
                 actual_date=date(2026, 11, 28),
-                address=Address(country_code="FR", line1="5 quai de Seine", city="Rouen", postal_code="76000"),
+                address=Address(
+                    country_code="FR", line1="5 quai de Seine", city="Rouen", postal_code="76000"
+                ),
             ),
         ),
         "export-outside-eu": make_invoice(
@@ -134,7 +147,9 @@ def _all() -> dict[str, Invoice]:
         "partially-prepaid": make_invoice(
             "MX-11", [make_line("1", "1", "2400.00"), make_line("2", "6", "150.00")], prepaid="1000.00"
         ),
-        "rounding-amount": make_invoice("MX-12", [make_line("1", "3", "3.33"), make_line("2", "1", "0.99")], rounding="0.01"),
+        "rounding-amount": make_invoice(
+            "MX-12", [make_line("1", "3", "3.33"), make_line("2", "1", "0.99")], rounding="0.01"
+        ),
         "sub-cent-unit-prices": make_invoice(
             "MX-13",
             [
@@ -145,13 +160,19 @@ def _all() -> dict[str, Invoice]:
         ),
         "jpy": make_invoice(
             "MX-14",
-            [make_line("1", "3", "1200", currency="JPY", rate="10"), make_line("2", "7", "333", currency="JPY", rate="8")],
+            [
+                make_line("1", "3", "1200", currency="JPY", rate="10"),
+                make_line("2", "7", "333", currency="JPY", rate="8"),
+            ],
             currency="JPY",
             buyer=JAPANESE_BUYER,
         ),
         "huf": make_invoice(
             "MX-15",
-            [make_line("1", "4", "12500.00", currency="HUF", rate="27"), make_line("2", "1", "999.50", currency="HUF", rate="5")],
+            [
+                make_line("1", "4", "12500.00", currency="HUF", rate="27"),
+                make_line("2", "1", "999.50", currency="HUF", rate="5"),
+            ],
             currency="HUF",
             buyer=HUNGARIAN_BUYER,
         ),
@@ -240,7 +261,11 @@ def matrix() -> dict[str, Invoice]:
 
 def small_invoice(lines: int = 12) -> Invoice:
     """An n-line invoice for the benchmark and the fast tests."""
-    return make_invoice(f"BENCH-{lines}", _lines(lines, price="17.25"), invoicing_period=Period(date(2026, 11, 1), date(2026, 11, 30)))
+    return make_invoice(
+        f"BENCH-{lines}",
+        _lines(lines, price="17.25"),
+        invoicing_period=Period(date(2026, 11, 1), date(2026, 11, 30)),
+    )
 
 
 __all__ = ["D", "matrix", "small_invoice"]

@@ -10,10 +10,10 @@ from lxml import etree
 
 from einvoicing.cii_reader import read_cii
 from einvoicing.generate import build_tree, generate_validated
+from einvoicing.model import Invoice
 from einvoicing.syntax import Format
 from einvoicing.tests.matrix import matrix
 from einvoicing.ubl_reader import read_ubl
-from einvoicing.model import Invoice
 from einvoicing.validation import (
     CEN_CII,
     CEN_UBL,
@@ -45,7 +45,9 @@ def test_the_matrix_covers_what_the_issue_asks() -> None:
     assert any(line.net_price.as_tuple().exponent < -2 for i in invoices.values() for line in i.lines)
     assert any(line.allowances_charges for i in invoices.values() for line in i.lines)
     assert any(i.allowances_charges for i in invoices.values())
-    assert any(b.exemption_reason_code.startswith("VATEX") for i in invoices.values() for b in i.vat_breakdown)
+    assert any(
+        b.exemption_reason_code.startswith("VATEX") for i in invoices.values() for b in i.vat_breakdown
+    )
 
 
 @pytest.mark.parametrize("name", list(matrix()))
@@ -74,13 +76,20 @@ RULE_SET_PROBES = [
     (CEN_UBL, Format.UBL, _broken_payable, "BR-CO-16"),
     (CEN_CII, Format.CII, _broken_payable, "BR-CO-16"),
     (FACTURX_EN16931, Format.FACTURX, _broken_payable, "BR-CO-16"),
-    (PEPPOL, Format.UBL, lambda i: replace(i, buyer=replace(i.buyer, electronic_address=None)), "PEPPOL-EN16931-R010"),
+    (
+        PEPPOL,
+        Format.UBL,
+        lambda i: replace(i, buyer=replace(i.buyer, electronic_address=None)),
+        "PEPPOL-EN16931-R010",
+    ),
     (XRECHNUNG_UBL, Format.XRECHNUNG_UBL, lambda i: replace(i, buyer_reference=""), "BR-DE-15"),
     (XRECHNUNG_CII, Format.XRECHNUNG_CII, lambda i: replace(i, buyer_reference=""), "BR-DE-15"),
 ]
 
 
-@pytest.mark.parametrize(("rule_set", "fmt", "break_it", "rule_id"), RULE_SET_PROBES, ids=lambda p: getattr(p, "key", None))
+@pytest.mark.parametrize(
+    ("rule_set", "fmt", "break_it", "rule_id"), RULE_SET_PROBES, ids=lambda p: getattr(p, "key", None)
+)
 def test_each_rule_set_runs(rule_set: RuleSet, fmt: Format, break_it, rule_id: str) -> None:
     invoice = matrix()["standard-rate"]
     good = etree.tostring(build_tree(invoice, fmt), encoding="unicode")
@@ -95,7 +104,9 @@ def test_each_rule_set_runs(rule_set: RuleSet, fmt: Format, break_it, rule_id: s
 def test_a_fatal_assertion_is_never_offered() -> None:
     invoice = matrix()["standard-rate"]
     with pytest.raises(EInvoiceInvalid) as caught:
-        generate_validated(replace(invoice, seller=replace(invoice.seller, contact=None)), Format.XRECHNUNG_UBL)
+        generate_validated(
+            replace(invoice, seller=replace(invoice.seller, contact=None)), Format.XRECHNUNG_UBL
+        )
 
     fatal = {r.rule_id: r for r in caught.value.report.fatal}
     assert fatal["BR-DE-2"].field == "workspace: contact"
@@ -104,7 +115,9 @@ def test_a_fatal_assertion_is_never_offered() -> None:
 
 def test_schema_errors_are_reported_before_the_rules() -> None:
     tree = build_tree(matrix()["standard-rate"], Format.UBL)
-    tree.insert(0, etree.Element("{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}Bogus"))
+    tree.insert(
+        0, etree.Element("{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}Bogus")
+    )
     report = validate_tree(tree, Format.UBL)
 
     assert not report.is_valid

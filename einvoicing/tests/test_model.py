@@ -22,7 +22,9 @@ def _first_line(invoice: Invoice, **changes: object) -> Invoice:
 
 
 def _first_breakdown(invoice: Invoice, **changes: object) -> Invoice:
-    return replace(invoice, vat_breakdown=(replace(invoice.vat_breakdown[0], **changes), *invoice.vat_breakdown[1:]))
+    return replace(
+        invoice, vat_breakdown=(replace(invoice.vat_breakdown[0], **changes), *invoice.vat_breakdown[1:])
+    )
 
 
 def _first_allowance(invoice: Invoice, **changes: object) -> Invoice:
