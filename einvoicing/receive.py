@@ -55,6 +55,13 @@ def read_received(data: bytes, filename: str = "") -> ReceivedInvoice:
     return _read_xml(parse_untrusted_xml(data), data)
 
 
+def read_model(xml: bytes) -> Invoice:
+    """Just the model from e-invoice XML we already checked (a stored received invoice)."""
+    tree = parse_untrusted_xml(xml)
+    fmt, _ = _classify(tree, from_pdf=False)
+    return read_ubl(tree) if fmt.syntax == "ubl" else read_cii(tree)
+
+
 def _classify(tree: etree._Element, *, from_pdf: bool) -> tuple[Format, tuple[RuleSet, ...]]:
     namespace = etree.QName(tree).namespace
     if namespace == CII_NSMAP["rsm"]:
