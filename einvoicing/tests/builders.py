@@ -72,7 +72,7 @@ BUYER = Party(
     address=Address(country_code="DE", line1="Beispielweg 1", city="Bonn", postal_code="53113"),
     vat_id="DE987654321",
     identifiers=(Identifier("BUYER-42"),),
-    electronic_address=ElectronicAddress("991-12345-67", "0204"),
+    electronic_address=ElectronicAddress("04011000-1234512345-06", "0204"),
     contact=Contact(name="Max Muster", phone="+49 228 99999", email="rechnung@bfb.example"),
 )
 
@@ -210,7 +210,7 @@ def make_invoice(
     defaults: dict[str, object] = {
         "due_date": date(2026, 12, 31),
         "payment_terms": "Payable within 30 days, no deduction.",
-        "buyer_reference": "991-12345-67",
+        "buyer_reference": "04011000-1234512345-06",
         "payment": replace(PAYMENT, remittance_information=number),
     }
     defaults.update(extra)

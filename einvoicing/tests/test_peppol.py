@@ -20,7 +20,7 @@ from einvoicing.validation import EInvoiceInvalid
     [
         ("0088:5790000435975", ParticipantId("0088", "5790000435975")),
         ("iso6523-actorid-upis::9930:DE123456789", ParticipantId("9930", "DE123456789")),
-        ("  0204:991-12345-67 ", ParticipantId("0204", "991-12345-67")),
+        ("  0204:04011000-1234512345-06 ", ParticipantId("0204", "04011000-1234512345-06")),
     ],
 )
 def test_participant_ids_parse(text: str, expected: ParticipantId) -> None:
@@ -56,7 +56,7 @@ def test_send_hands_the_validated_ubl_to_the_access_point(name: str) -> None:
 
     assert submission.status == SubmissionStatus.ACCEPTED
     [(document, recipient)] = fake.sent
-    assert recipient == ParticipantId("0204", "991-12345-67")
+    assert recipient == ParticipantId("0204", "04011000-1234512345-06")
     assert document.sender == ParticipantId("9930", "DE123456789")
     assert document.xml == generate_validated(invoice, Format.UBL)[0]
     root = "CreditNote" if invoice.is_credit_note else "Invoice"
