@@ -22,14 +22,34 @@ class DocumentType(StrEnum):
 
     COMMERCIAL_INVOICE = "380"
     CREDIT_NOTE = "381"
+    DEBIT_NOTE = "383"
     CORRECTED_INVOICE = "384"
-    SELF_BILLED_INVOICE = "389"
     PREPAYMENT_INVOICE = "386"
+    SELF_BILLED_INVOICE = "389"
+    FACTORED_INVOICE = "393"
     PARTIAL_INVOICE = "326"
+    PARTIAL_CONSTRUCTION_INVOICE = "875"
+    PARTIAL_FINAL_CONSTRUCTION_INVOICE = "876"
+    FINAL_CONSTRUCTION_INVOICE = "877"
+    ACCOUNTING_INFORMATION = "751"
+    GOODS_SERVICES_CREDIT_NOTE = "81"
+    SELF_BILLED_CREDIT_NOTE = "261"
+    FACTORED_CREDIT_NOTE = "396"
 
     @property
     def is_credit_note(self) -> bool:
-        return self is DocumentType.CREDIT_NOTE
+        # Written as a UBL CreditNote; every other code is a UBL Invoice.
+        return self in _CREDIT_NOTES
+
+
+_CREDIT_NOTES = frozenset(
+    {
+        DocumentType.CREDIT_NOTE,
+        DocumentType.GOODS_SERVICES_CREDIT_NOTE,
+        DocumentType.SELF_BILLED_CREDIT_NOTE,
+        DocumentType.FACTORED_CREDIT_NOTE,
+    }
+)
 
 
 class VatCategory(StrEnum):

@@ -44,7 +44,8 @@ def parse_untrusted_xml(data: bytes) -> etree._Element:
             "The file declares a DOCTYPE or entities. E-invoices never do, and such declarations "
             "can hide external references or expansion bombs, so the file was not read."
         )
-    if not head.startswith(b"<"):
+    # UTF-16/32 documents start with a byte order mark, not "<"; the parser reads them.
+    if not head.startswith((b"<", b"\xff\xfe", b"\xfe\xff")):
         raise EInvoiceRejected("The file is not XML (it does not start with a tag).")
     try:
         tree = etree.fromstring(data, parser=_PARSER)

@@ -134,3 +134,20 @@ HOSTILE = [
 def test_hostile_files_are_refused_with_their_message(case: str, make, message: str) -> None:
     with pytest.raises(EInvoiceRejected, match=message):
         read_received(make(), f"{case}.bin")
+
+
+def test_a_utf16_document_is_read() -> None:
+    text = (
+        (DATA / "ubl-tc434-example9.xml").read_text("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    )
+    received = read_received(text.encode("utf-16"), "example9.xml")
+    assert received.invoice.totals.payable == Decimal("177.87")
+
+
+def test_a_debit_note_type_is_read() -> None:
+    data = (
+        (DATA / "ubl-tc434-example9.xml")
+        .read_bytes()
+        .replace(b"<cbc:InvoiceTypeCode>380<", b"<cbc:InvoiceTypeCode>383<")
+    )
+    assert read_received(data, "debit.xml").invoice.type_code == "383"
