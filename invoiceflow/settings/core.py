@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     # The transactional outbox: events recorded with a change, delivered to subscribers (events/).
     "events",
     "invoices",
+    # E-invoices: EN 16931 as UBL, CII, Factur-X and XRechnung, validated before they leave.
+    "einvoicing",
     # Invoices rendered into files: PDF, XLSX/CSV, bulk ZIP, live status (documents/).
     "documents",
     # Everything that reaches the client by email: sending, bounces, reminders, recurring (delivery/).

@@ -15,7 +15,7 @@ from django.conf import settings
 
 REPO = Path(settings.BASE_DIR)
 APPS = ("invoiceflow", "api", "website", "delivery", "portal", "plans", "billing", "documents", "invoices")
-APPS += ("events", "tenants", "core")
+APPS += ("einvoicing", "events", "tenants", "core")
 MAX_LINES = 500
 # Copied for `./dev lint` to run on: the code and its configuration, not the environment.
 _NOT_COPIED = shutil.ignore_patterns(
