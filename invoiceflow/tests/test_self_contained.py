@@ -29,6 +29,7 @@ _ABOVE_ROOT = re.compile(r"\b(?:REPO|REPO_ROOT|BASE_DIR|ROOT)\.parent\b")
 _ABSOLUTE_WORKPLACE = re.compile(r"(?<![\w.])/work/")
 
 
+_XPATH_SUFFIXES = {".xslt", ".xsl", ".sch"}
 _CWD_RELATIVE_SUFFIXES = {".sh", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".example"}
 # Kustomize resolves the paths in a kustomization from the file's own folder.
 _FOLDER_RELATIVE_NAMES = {"kustomization.yaml", "kustomization.yml"}
@@ -49,7 +50,9 @@ def references_outside(repo: Path, relative_name: str, text: str) -> list[str]:
     root = repo.resolve()
     bases = _bases(repo, relative_name, text)
     found = []
-    for match in _RELATIVE.finditer(text):
+    # In XSLT and Schematron "../" is XPath's parent axis (`../../ram:Name`), not a file path.
+    relative = [] if Path(relative_name).suffix in _XPATH_SUFFIXES else _RELATIVE.finditer(text)
+    for match in relative:
         targets = [(base / match.group(1) / match.group(2)).resolve() for base in bases]
         if not all(target.is_relative_to(root) for target in targets):
             found.append(match.group(0))
@@ -109,6 +112,7 @@ def test_the_check_catches_each_kind_of_reference(name: str, line: str) -> None:
         (".ci/run", 'cd "$(dirname "$0")/.."'),
         ("billing/tests/stripe_standin/objects.py", "REPO_ROOT = Path(__file__).resolve().parents[3]"),
         ("docs/operations.md", "See [the architecture](../README.md)."),
+        ("einvoicing/rules/cii.xslt", '<xsl:value-of select="../../../../ram:TypeCode"/>'),
         ("invoices/tests/test_x.py", 'FIXTURES = Path(__file__).parent / "../fixtures/a.xml"'),
     ],
 )
