@@ -11,40 +11,10 @@ from __future__ import annotations
 
 import re
 
+from core.countries import EU_MEMBER_STATES
 from einvoicing.model import Invoice
 from einvoicing.syntax import Format
 
-EU_COUNTRIES = frozenset(
-    [
-        "AT",
-        "BE",
-        "BG",
-        "CY",
-        "CZ",
-        "DE",
-        "DK",
-        "EE",
-        "ES",
-        "FI",
-        "FR",
-        "GR",
-        "HR",
-        "HU",
-        "IE",
-        "IT",
-        "LT",
-        "LU",
-        "LV",
-        "MT",
-        "NL",
-        "PL",
-        "PT",
-        "RO",
-        "SE",
-        "SI",
-        "SK",
-    ]
-)
 # Leitweg-ID: coarse address (2-12 digits), optional fine address (up to 30 letters/digits),
 # two check digits (ISO 7064 MOD 97-10 over the rest, as KoSIT's format specification says).
 _LEITWEG = re.compile(r"^(\d{2,12})(?:-([0-9A-Z]{1,30}))?-(\d{2})$")
@@ -61,7 +31,7 @@ def is_leitweg_id(text: str) -> bool:
 
 
 def facturx_default(invoice: Invoice) -> bool:
-    return invoice.seller.address.country_code.upper() in EU_COUNTRIES
+    return invoice.seller.address.country_code.upper() in EU_MEMBER_STATES
 
 
 def applicable_formats(invoice: Invoice, *, facturx: bool | None = None) -> tuple[Format, ...]:

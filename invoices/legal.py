@@ -19,40 +19,10 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
+from core.countries import EU_MEMBER_STATES
 from invoices import vat
 
-EU_COUNTRIES = frozenset(
-    [
-        "AT",
-        "BE",
-        "BG",
-        "CY",
-        "CZ",
-        "DE",
-        "DK",
-        "EE",
-        "ES",
-        "FI",
-        "FR",
-        "GR",
-        "HR",
-        "HU",
-        "IE",
-        "IT",
-        "LT",
-        "LU",
-        "LV",
-        "MT",
-        "NL",
-        "PL",
-        "PT",
-        "RO",
-        "SE",
-        "SI",
-        "SK",
-    ]
-)
-COVERED = EU_COUNTRIES | {"GB", "CH", "LI", "US", "CA"}
+COVERED = EU_MEMBER_STATES | {"GB", "CH", "LI", "US", "CA"}
 
 
 @dataclass(frozen=True)
@@ -87,7 +57,7 @@ def required_fields(
     if seller not in COVERED:
         raise ValueError(f"No invoice requirements are known for {seller!r} yet.")
     needs: list[Requirement] = []
-    if seller in EU_COUNTRIES:
+    if seller in EU_MEMBER_STATES:
         basis = "VAT directive 2006/112/EC art. 226"
         needs += [
             _r("seller.name", _("Your company name"), f"{basis}(5)"),
@@ -97,7 +67,7 @@ def required_fields(
         ]
         if categories - {vat.OUTSIDE_SCOPE}:
             needs.append(_r("seller.vat_id", _("Your VAT number"), f"{basis}(3)"))
-        intra_eu = buyer in EU_COUNTRIES and buyer != seller and buyer_is_business
+        intra_eu = buyer in EU_MEMBER_STATES and buyer != seller and buyer_is_business
         if intra_eu or categories & {vat.REVERSE_CHARGE, vat.INTRA_COMMUNITY}:
             needs.append(_r("buyer.vat_id", _("The client's VAT number"), f"{basis}(4)"))
     elif seller == "GB":
