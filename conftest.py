@@ -16,6 +16,18 @@ from django.db import connections
 
 from invoiceflow.testing.database import reconnect_as
 
+# Fixtures shared by the apps' tests, registered as plugins (each app's own fixtures live in its
+# `tests/conftest.py`): the owner / member / outsider trio, the Stripe stand-in and its signed
+# webhooks, the stand-in with the plans' prices, and real services on loopback (S3, a Celery
+# worker). Helpers beside them (`client_for`, `post_stripe_event`...) are imported by name.
+pytest_plugins = [
+    "tenants.tests.fixtures",
+    "billing.tests.fixtures",
+    "plans.tests.fixtures",
+    "invoiceflow.testing.celery_worker",
+    "invoiceflow.testing.s3",
+]
+
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -147,14 +159,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"Skipped under CI, which must run every test: {reason}"
-
-
-# --- shared fixtures (one import block, kept sorted for ruff) ------------------------------------
-# billing: the Stripe stand-in and signed webhook helpers (see billing/tests/fixtures.py)
-# billing plans: the stand-in with the plans' prices (see plans/tests/fixtures.py)
-# invoiceflow.testing: real services on loopback: s3_server, s3_storage, celery_worker
-# tenants: the owner / member / outsider trio
-from billing.tests.fixtures import *  # noqa: E402, F403
-from invoiceflow.testing.fixtures import *  # noqa: E402, F403
-from plans.tests.fixtures import *  # noqa: E402, F403
-from tenants.tests.fixtures import *  # noqa: E402, F403
