@@ -13,21 +13,18 @@ from django.utils.translation import gettext as _
 from core.errors import ApplicationError
 from invoices.events import timeline_event_publish
 from invoices.models import EventVerb, Invoice, InvoiceEvent
-from tenants import roles
-from tenants.models import Membership, Tenant
+from tenants.models import Membership, Role, Tenant
+from tenants.permissions import require_role
 from tenants.scoping import current_tenant
 
 M = TypeVar("M", bound=models.Model)
 
 
 def check_writer(actor: Membership) -> Tenant:
-    """The current tenant, once `actor` is shown to be a member of it who may write."""
-    tenant = current_tenant()
-    if actor.tenant_id != tenant.pk:
-        raise ApplicationError(_("You are not a member of this workspace."), code="forbidden")
-    if not roles.can_write(actor):
-        raise ApplicationError(_("Your role can view but not change invoicing data."), code="forbidden")
-    return tenant
+    """The current tenant (one must be entered), once `actor` is shown to be a member of it who
+    may write: `require_role(actor, Role.MEMBER)` with the invoicing domain's message."""
+    current_tenant()
+    return require_role(actor, Role.MEMBER, message=_("Your role can view but not change invoicing data."))
 
 
 def resolve(model: type[M], value: M | str, *, field: str, label: str, lock: bool = False) -> M:
