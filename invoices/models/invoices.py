@@ -42,6 +42,9 @@ class InvoiceStatus(models.TextChoices):
 
 # Finalized, not settled: what "outstanding" and "overdue" are made of.
 UNPAID_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
+# The constraint that keeps a number once per workspace and kind; the finalizing service tells a
+# taken number by this name (core.db.violated_constraint).
+NUMBER_UNIQUE = "invoice_number_unique"
 
 
 class DiscountType(models.TextChoices):
@@ -108,7 +111,7 @@ class Invoice(TenantOwnedModel):
             models.UniqueConstraint(
                 fields=["tenant", "kind", "number"],
                 condition=models.Q(number__isnull=False),
-                name="invoice_number_unique",
+                name=NUMBER_UNIQUE,
             ),
             models.CheckConstraint(
                 condition=models.Q(status="draft") | models.Q(number__isnull=False),

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, FieldRef
 from invoices.events import timeline_event_publish
 from invoices.models import EventVerb, Invoice, InvoiceEvent
 from tenants.models import Membership, Role, Tenant
@@ -27,7 +27,7 @@ def check_writer(actor: Membership) -> Tenant:
     return require_role(actor, Role.MEMBER, message=_("Your role can view but not change invoicing data."))
 
 
-def resolve(model: type[M], value: M | str, *, field: str, label: str, lock: bool = False) -> M:
+def resolve(model: type[M], value: M | str, *, field: FieldRef, label: str, lock: bool = False) -> M:
     """The current tenant's `model` row named by a public id or an instance.
 
     Another tenant's row is reported exactly like a missing one: "not found".

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, FieldRef
 from invoices.models import (
     CatalogItem,
     CatalogItemTaxRate,
@@ -261,7 +261,7 @@ def tax_rate_archive(*, actor: Membership, tax_rate: TaxRate | str) -> TaxRate:
     return rate
 
 
-def resolve_tax_rates(values: Sequence[TaxRate | str], *, field: str) -> list[TaxRate]:
+def resolve_tax_rates(values: Sequence[TaxRate | str], *, field: FieldRef) -> list[TaxRate]:
     """The current tenant's rates named by public ids or instances, in one query, in order."""
     wanted = [value.public_id if isinstance(value, TaxRate) else value for value in values]
     if len(set(wanted)) != len(wanted):

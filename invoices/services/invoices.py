@@ -17,9 +17,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.db import violated_constraint
 from core.errors import ApplicationError
 from invoices.checks import finalize_checks_run
 from invoices.models import (
+    NUMBER_UNIQUE,
     Client,
     DiscountType,
     EventVerb,
@@ -295,7 +297,7 @@ def _save_finalized(invoice: Invoice) -> None:
         with transaction.atomic():
             invoice.save()
     except IntegrityError as error:
-        if "number" in str(error).lower():
+        if violated_constraint(error, Invoice) == NUMBER_UNIQUE:
             raise ApplicationError(
                 _("Number %(number)s is already used: change the numbering pattern in settings.")
                 % {"number": invoice.number},
