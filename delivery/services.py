@@ -59,7 +59,7 @@ from invoices.models import (
     InvoiceKind,
     InvoiceStatus,
 )
-from invoices.services._common import check_writer, record_event, resolve
+from invoices.services.common import check_writer, record_event, resolve
 from tenants.models import Membership, Role, Tenant
 from tenants.permissions import require_role
 from tenants.scoping import current_tenant, tenant_scope
@@ -381,7 +381,7 @@ def _check_manager(actor: Membership) -> Tenant:
 
 
 def _full_clean(row: Any) -> None:
-    from invoices.services._common import full_clean
+    from invoices.services.common import full_clean
 
     full_clean(row)
 

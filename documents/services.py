@@ -33,7 +33,7 @@ from documents.models import (
 )
 from documents.render import html_to_pdf, load_invoice_for_render, render_invoice_html
 from invoices.models import Invoice
-from invoices.services._common import resolve
+from invoices.services.common import resolve
 from tenants.models import Membership, Tenant
 from tenants.scoping import current_tenant, tenant_scope
 

@@ -22,7 +22,7 @@ from invoices.models import (
     TaxRate,
 )
 from invoices.money import check_currency, parse_amount, parse_percentage
-from invoices.services._common import check_writer, full_clean, resolve
+from invoices.services.common import check_writer, full_clean, resolve
 from tenants.models import Membership
 
 # --- clients -------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from invoices.models import (
     SeriesKind,
     render_number,
 )
-from invoices.services._common import check_writer, full_clean
+from invoices.services.common import check_writer, full_clean
 from tenants.models import Membership, Role
 from tenants.permissions import require_role
 from tenants.scoping import current_tenant

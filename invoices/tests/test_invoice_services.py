@@ -26,7 +26,7 @@ from invoices.models import (
     SeriesKind,
 )
 from invoices.services import LineData
-from invoices.services._common import tenant_today
+from invoices.services.common import tenant_today
 from invoices.tests.factories import ClientFactory, TaxRateFactory, line, make_invoice, writer
 from tenants.models import Role, Tenant
 from tenants.scoping import tenant_scope

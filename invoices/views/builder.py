@@ -38,7 +38,7 @@ from invoices.forms import (
 )
 from invoices.models import CatalogItem, Client, DiscountType, Invoice, TaxRate
 from invoices.money import is_currency
-from invoices.services._common import tenant_today
+from invoices.services.common import tenant_today
 from invoices.views._helpers import found_or_404, writer_required
 from invoices.views.client_picker import quick_client_create
 from tenants.scoping import current_tenant
