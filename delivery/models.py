@@ -237,7 +237,17 @@ class SendingSettings(TenantOwnedModel):
 
     class Meta:
         db_table = "invoices_sendingsettings"
-        constraints = [models.UniqueConstraint(fields=["tenant"], name="sending_settings_one_per_tenant")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="sending_settings_one_per_tenant"),
+            # The rules clean() enforces, held by the database too.
+            models.CheckConstraint(
+                condition=models.Q(late_fee_value__gte=0), name="sending_settings_late_fee_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(late_fee_kind=LateFeeKind.PERCENT) | models.Q(late_fee_value__lte=100),
+                name="sending_settings_late_fee_percent_at_most_100",
+            ),
+        ]
         verbose_name_plural = "sending settings"
 
     def __str__(self) -> str:
