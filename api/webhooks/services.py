@@ -224,7 +224,7 @@ def _queue_on_commit(tenant: Tenant, delivery: WebhookDelivery) -> None:
 
     tenant_id, delivery_id = tenant.pk, delivery.pk
     transaction.on_commit(
-        lambda: deliver_webhook.delay(tenant_id=tenant_id, delivery_id=delivery_id)  # type: ignore[attr-defined]
+        lambda: deliver_webhook.delay(tenant_id=tenant_id, delivery_id=delivery_id)
     )
 
 
