@@ -17,6 +17,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from invoices.models import MoneyField
 from invoices.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from tenants.models import new_public_id
 from tenants.scoping import TenantOwnedModel
@@ -315,7 +316,7 @@ class LateFee(TenantOwnedModel):
     fee_invoice = models.ForeignKey(
         "invoices.Invoice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    amount = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
+    amount = MoneyField(required=True)
     error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
