@@ -109,9 +109,7 @@ def queue_render(document: InvoiceDocument, invoice: Invoice, tenant: Tenant, *,
             tenant.pk,
             live.document_payload(document, tenant_slug=tenant.slug, invoice_public_id=invoice.public_id),
         )
-    transaction.on_commit(
-        lambda: render_document.delay(tenant_id=tenant.pk, document_id=document.pk)
-    )
+    transaction.on_commit(lambda: render_document.delay(tenant_id=tenant.pk, document_id=document.pk))
 
 
 def queued_fields(

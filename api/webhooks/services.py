@@ -223,9 +223,7 @@ def _queue_on_commit(tenant: Tenant, delivery: WebhookDelivery) -> None:
     from api.webhooks.tasks import deliver_webhook
 
     tenant_id, delivery_id = tenant.pk, delivery.pk
-    transaction.on_commit(
-        lambda: deliver_webhook.delay(tenant_id=tenant_id, delivery_id=delivery_id)
-    )
+    transaction.on_commit(lambda: deliver_webhook.delay(tenant_id=tenant_id, delivery_id=delivery_id))
 
 
 # --- delivering ------------------------------------------------------------------------------
