@@ -4,19 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('delivery', '0001_initial'),
-        ('tenants', '0005_rls_for_memberships'),
+        ("delivery", "0001_initial"),
+        ("tenants", "0005_rls_for_memberships"),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='sendingsettings',
-            constraint=models.CheckConstraint(condition=models.Q(('late_fee_value__gte', 0)), name='sending_settings_late_fee_not_negative'),
+            model_name="sendingsettings",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("late_fee_value__gte", 0)), name="sending_settings_late_fee_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sendingsettings',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('late_fee_kind', 'percent'), _negated=True), ('late_fee_value__lte', 100), _connector='OR'), name='sending_settings_late_fee_percent_at_most_100'),
+            model_name="sendingsettings",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("late_fee_kind", "percent"), _negated=True),
+                    ("late_fee_value__lte", 100),
+                    _connector="OR",
+                ),
+                name="sending_settings_late_fee_percent_at_most_100",
+            ),
         ),
     ]

@@ -5,36 +5,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('invoices', '0009_email_delivery_moves_to_its_own_app'),
-        ('tenants', '0005_rls_for_memberships'),
+        ("invoices", "0009_email_delivery_moves_to_its_own_app"),
+        ("tenants", "0005_rls_for_memberships"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.CheckConstraint(condition=models.Q(('due_date__gte', models.F('issue_date'))), name='invoice_due_on_or_after_issue'),
+            model_name="invoice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("due_date__gte", models.F("issue_date"))),
+                name="invoice_due_on_or_after_issue",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.CheckConstraint(condition=models.Q(('discount_value__gte', 0)), name='invoice_discount_not_negative'),
+            model_name="invoice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("discount_value__gte", 0)), name="invoice_discount_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('discount_type', 'percent'), _negated=True), ('discount_value__lte', 100), _connector='OR'), name='invoice_percent_discount_at_most_100'),
+            model_name="invoice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("discount_type", "percent"), _negated=True),
+                    ("discount_value__lte", 100),
+                    _connector="OR",
+                ),
+                name="invoice_percent_discount_at_most_100",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoiceline',
-            constraint=models.CheckConstraint(condition=models.Q(('unit_price__gte', 0)), name='invoice_line_unit_price_not_negative'),
+            model_name="invoiceline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("unit_price__gte", 0)), name="invoice_line_unit_price_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoiceline',
-            constraint=models.CheckConstraint(condition=models.Q(('discount__gte', 0)), name='invoice_line_discount_not_negative'),
+            model_name="invoiceline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("discount__gte", 0)), name="invoice_line_discount_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='taxrate',
-            constraint=models.CheckConstraint(condition=models.Q(('percentage__gte', 0), ('percentage__lte', 100)), name='tax_rate_percentage_0_to_100'),
+            model_name="taxrate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("percentage__gte", 0), ("percentage__lte", 100)),
+                name="tax_rate_percentage_0_to_100",
+            ),
         ),
     ]
