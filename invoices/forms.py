@@ -1,6 +1,6 @@
 """Forms of the invoicing pages. They check shape (lengths, choices, dates); amounts stay strings
 here and are parsed by the money module inside the services, whose ApplicationError names the
-field at fault (`lines-2-unit_price`), so the page shows the message beside that field.
+field at fault (`("lines", 2, "unit_price")`), so the page shows the message beside that field.
 """
 
 from __future__ import annotations

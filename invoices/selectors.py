@@ -32,7 +32,7 @@ from invoices.models import (
     render_number,
 )
 from invoices.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, ZERO, quantize_money
-from invoices.services._common import tenant_today
+from invoices.services.common import tenant_today
 from invoices.services.numbering import default_series
 
 OVERDUE = "overdue"

@@ -23,7 +23,7 @@ from documents import list_exports as exports
 from invoices import selectors, services
 from invoices.models import Invoice, Payment
 from invoices.services import LineData
-from invoices.services._common import tenant_today
+from invoices.services.common import tenant_today
 
 ORDERINGS = ("issue_date", "due_date", "created_at", "total")
 LIST_PARAMETERS = [

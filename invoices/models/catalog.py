@@ -114,6 +114,12 @@ class TaxRate(TenantOwnedModel):
 
     class Meta:
         ordering = ["name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(percentage__gte=0, percentage__lte=100),
+                name="tax_rate_percentage_0_to_100",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.percentage.normalize():f} %)"

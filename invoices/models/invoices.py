@@ -42,6 +42,9 @@ class InvoiceStatus(models.TextChoices):
 
 # Finalized, not settled: what "outstanding" and "overdue" are made of.
 UNPAID_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
+# The constraint that keeps a number once per workspace and kind; the finalizing service tells a
+# taken number by this name (core.db.violated_constraint).
+NUMBER_UNIQUE = "invoice_number_unique"
 
 
 class DiscountType(models.TextChoices):
@@ -108,7 +111,7 @@ class Invoice(TenantOwnedModel):
             models.UniqueConstraint(
                 fields=["tenant", "kind", "number"],
                 condition=models.Q(number__isnull=False),
-                name="invoice_number_unique",
+                name=NUMBER_UNIQUE,
             ),
             models.CheckConstraint(
                 condition=models.Q(status="draft") | models.Q(number__isnull=False),
@@ -116,6 +119,17 @@ class Invoice(TenantOwnedModel):
             ),
             models.CheckConstraint(
                 condition=models.Q(balance_due__gte=0), name="invoice_balance_not_negative"
+            ),
+            # The rules the services enforce (invoices/services), held by the database too.
+            models.CheckConstraint(
+                condition=models.Q(due_date__gte=models.F("issue_date")), name="invoice_due_on_or_after_issue"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(discount_value__gte=0), name="invoice_discount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(discount_type=DiscountType.PERCENT) | models.Q(discount_value__lte=100),
+                name="invoice_percent_discount_at_most_100",
             ),
         ]
         indexes = [
@@ -171,7 +185,14 @@ class InvoiceLine(TenantOwnedModel):
     class Meta:
         ordering = ["position", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position_unique")
+            models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position_unique"),
+            # A net unit price is never negative (EN 16931 BR-27), nor is a line's discount.
+            models.CheckConstraint(
+                condition=models.Q(unit_price__gte=0), name="invoice_line_unit_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(discount__gte=0), name="invoice_line_discount_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, FieldRef
 from invoices.models import (
     CatalogItem,
     CatalogItemTaxRate,
@@ -22,7 +22,7 @@ from invoices.models import (
     TaxRate,
 )
 from invoices.money import check_currency, parse_amount, parse_percentage
-from invoices.services._common import check_writer, full_clean, resolve
+from invoices.services.common import check_writer, full_clean, resolve
 from tenants.models import Membership
 
 # --- clients -------------------------------------------------------------------------------
@@ -261,7 +261,7 @@ def tax_rate_archive(*, actor: Membership, tax_rate: TaxRate | str) -> TaxRate:
     return rate
 
 
-def resolve_tax_rates(values: Sequence[TaxRate | str], *, field: str) -> list[TaxRate]:
+def resolve_tax_rates(values: Sequence[TaxRate | str], *, field: FieldRef) -> list[TaxRate]:
     """The current tenant's rates named by public ids or instances, in one query, in order."""
     wanted = [value.public_id if isinstance(value, TaxRate) else value for value in values]
     if len(set(wanted)) != len(wanted):

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, FieldPath
 from invoices import calculation
 from invoices.calculation import CalculationError, LineInput, RateInput, Totals
 from invoices.models import (
@@ -95,9 +95,9 @@ def rate_input(rate: TaxRate) -> RateInput:
     )
 
 
-def line_field(index: int, name: str) -> str:
-    """Field names follow Django formsets with the prefix "lines": lines-0-quantity."""
-    return f"lines-{index}-{name}"
+def line_field(index: int, name: str) -> FieldPath:
+    """The path to a line's field: ("lines", 0, "quantity") is the first line's quantity."""
+    return ("lines", index, name)
 
 
 def _as_line_data(line: LineData | Mapping[str, Any]) -> LineData:
@@ -203,7 +203,7 @@ def invoice_calculate(
 ) -> Totals:
     """Totals for lines as entered, without saving anything: the builder's live preview.
 
-    Raises ApplicationError (with a field name like "lines-2-unit_price") on bad input, so
+    Raises ApplicationError (with a field path like ("lines", 2, "unit_price")) on bad input, so
     the page can show the message beside the field. Same code as the stored totals.
     """
     currency = check_currency((currency or "").upper())

@@ -38,14 +38,13 @@ from invoices.forms import (
 )
 from invoices.models import CatalogItem, Client, DiscountType, Invoice, TaxRate
 from invoices.money import is_currency
-from invoices.services._common import tenant_today
+from invoices.services.common import tenant_today
 from invoices.views._helpers import found_or_404, writer_required
 from invoices.views.client_picker import quick_client_create
 from tenants.scoping import current_tenant
 
 LINE_FIELDS = ("key", "catalog_item", "description", "quantity", "unit", "unit_price", "discount", "metadata")
 HEADER_FIELDS = tuple(InvoiceHeaderForm.base_fields)
-LINE_ERROR = re.compile(rf"^{LINE_PREFIX}-(\d+)-(\w+)$")
 OP = re.compile(r"^(add|remove|up|down|pick)-([0-9a-f]{1,24})$|^(add|new-client|clear-client)$")
 SAVE_OPS = {"save", "preview", "finalize"}
 
@@ -103,15 +102,14 @@ class Builder:
         return result
 
     def add_service_error(self, error: ApplicationError) -> None:
-        """Put a service's error beside its field: `lines-2-unit_price` counts filled lines only."""
-        match = LINE_ERROR.match(error.field or "")
-        if match:
+        """Put a service's error beside its field: ("lines", 2, "unit_price") counts filled lines only."""
+        at_line = _line_error(error)
+        if at_line:
             filled = self.filled_lines()
-            position = int(match[1])
+            position, name = at_line
             if position < len(filled):
                 form = filled[position][1]
-                name = match[2] if match[2] in form.fields else None
-                form.add_error(name, error.message)
+                form.add_error(name if name in form.fields else None, error.message)
                 return
         if error.field in self.header.fields:
             self.header.add_error(error.field, error.message)
@@ -343,11 +341,19 @@ def _live_totals(builder: Builder) -> tuple[Any, str | None]:
     return totals, None
 
 
+def _line_error(error: ApplicationError) -> tuple[int, str] | None:
+    """The position among the lines sent and the field of an error at ("lines", 2, "unit_price")."""
+    match error.path:
+        case (prefix, int(position), str(name)) if prefix == LINE_PREFIX:
+            return position, name
+    return None
+
+
 def _line_message(builder: Builder, error: ApplicationError) -> str:
-    match = LINE_ERROR.match(error.field or "")
-    if match:
+    at_line = _line_error(error)
+    if at_line:
         filled = builder.filled_lines()
-        position = int(match[1])
+        position = at_line[0]
         number = filled[position][0] + 1 if position < len(filled) else position + 1
         return _("Line %(number)d: %(message)s") % {"number": number, "message": error.message}
     return error.message
