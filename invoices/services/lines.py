@@ -14,7 +14,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
-from invoices import calculation
+from invoices import calculation, limits
 from invoices.calculation import CalculationError, LineInput, RateInput, Totals
 from invoices.models import (
     CatalogItem,
@@ -37,8 +37,8 @@ from invoices.money import (
 from invoices.services.catalog import resolve_tax_rates
 from tenants.scoping import current_tenant
 
-MAX_LINES = 500
-MAX_METADATA_CHARS = 10_000
+MAX_LINES = limits.MAX_LINES
+MAX_METADATA_CHARS = limits.LINE_METADATA_MAX_CHARS
 
 
 @dataclass
@@ -124,6 +124,11 @@ def parse_lines(lines: Sequence[LineData | Mapping[str, Any]], currency: str) ->
             raise ApplicationError(
                 _("Describe what this line is for."), field=line_field(index, "description")
             )
+        if len(description) > limits.LINE_DESCRIPTION_MAX:
+            raise ApplicationError(
+                _("A line's description has at most %(n)d characters.") % {"n": limits.LINE_DESCRIPTION_MAX},
+                field=line_field(index, "description"),
+            )
         quantity = parse_quantity(item.quantity, field=line_field(index, "quantity"))
         unit_price = parse_amount(
             item.unit_price,
@@ -153,7 +158,7 @@ def parse_lines(lines: Sequence[LineData | Mapping[str, Any]], currency: str) ->
                 )
         if not isinstance(item.metadata, dict) or len(str(item.metadata)) > MAX_METADATA_CHARS:
             raise ApplicationError(
-                _("Line metadata must be a JSON object under 10,000 characters."),
+                _("Line metadata must be a JSON object under %(n)d characters.") % {"n": MAX_METADATA_CHARS},
                 field=line_field(index, "metadata"),
             )
         parsed.append(_ParsedLine(item, quantity, unit_price, discount, rates, catalog_item))

@@ -26,10 +26,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
-from invoices import selectors, services
+from invoices import limits, selectors, services
 from invoices.forms import (
     LINE_PREFIX,
-    MAX_BUILDER_LINES,
     InvoiceHeaderForm,
     LineForm,
     QuickClientForm,
@@ -128,7 +127,7 @@ def _raw_lines(data: QueryDict | MultiValueDict) -> list[dict[str, Any]]:
     except ValueError:
         count = 0
     lines = []
-    for index in range(max(0, min(count, MAX_BUILDER_LINES))):
+    for index in range(max(0, min(count, limits.MAX_LINES))):
         prefix = f"{LINE_PREFIX}-{index}-"
         line = {name: data.get(prefix + name, "") for name in LINE_FIELDS}
         line["tax_rates"] = data.getlist(prefix + "tax_rates")
@@ -237,7 +236,7 @@ def _builder(data: QueryDict | MultiValueDict, invoice: Invoice | None = None) -
             for index in range(len(raw_lines))
         ],
         tax_rates=rates,
-        catalog=list(selectors.catalog_item_list()[:300]),
+        catalog=list(selectors.catalog_item_list()[: limits.BUILDER_CATALOG_CHOICES]),
         client=client,
         # Unbound (values kept as initial): it is validated only when "Create client" is pressed.
         quick_client=QuickClientForm(
@@ -263,7 +262,7 @@ def _apply_op(request: HttpRequest, op: str, data: QueryDict) -> tuple[MultiValu
     action, key = (match[1] or match[3], match[2]) if match else ("", None)
     index = next((i for i, line in enumerate(lines) if line["key"] == key), None)
     if action == "add":
-        if len(lines) < MAX_BUILDER_LINES:
+        if len(lines) < limits.MAX_LINES:
             lines.append(_blank_line())
             hints["focus"] = lines[-1]["key"]
     elif action == "remove" and index is not None:
