@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from api.fields import DecimalStringField, MoneyOutField, PlainDecimalOutField
 from api.models import ApiKey
+from invoices import limits
 from invoices.models import (
     CatalogItem,
     Client,
@@ -25,7 +26,6 @@ from invoices.models import (
     TaxCategory,
     TaxRate,
 )
-from invoices import limits
 from tenants.models import Role
 
 

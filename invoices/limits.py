@@ -44,3 +44,7 @@ BUILDER_CATALOG_CHOICES = 300
 BUILDER_FIELDS_PER_LINE = 24
 BUILDER_POST_MAX_FIELDS = MAX_LINES * (BUILDER_FIELDS_PER_LINE + TAX_RATES_PER_LINE_MAX) + 200
 BUILDER_POST_MAX_BYTES = 32 * 1024 * 1024
+
+# Up to this many lines each line of the builder has its own catalog picker (a <select>);
+# beyond, the lines share one list of suggestions (a <datalist>), so the page stays small.
+BUILDER_CATALOG_SELECT_MAX_LINES = 50

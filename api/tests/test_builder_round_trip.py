@@ -79,6 +79,22 @@ def test_saving_a_300_line_draft_made_through_the_api_keeps_every_line(
         assert invoice.subtotal == Decimal("300.00")
 
 
+def test_a_draft_of_the_largest_size_opens_and_saves_in_the_builder(
+    owner_api, owner_client: HttpClient, data, tenant: Tenant
+) -> None:
+    public_id = make_draft(owner_api, data, lines=limits.MAX_LINES)
+    save_in_builder(owner_client, tenant, public_id)
+    with tenant_scope(tenant):
+        invoice = Invoice.objects.get(public_id=public_id)
+        assert invoice.lines.count() == limits.MAX_LINES
+        assert invoice.subtotal == Decimal(limits.MAX_LINES)
+    payload = {
+        "client": data.client.public_id,
+        "lines": [{"description": "x", "quantity": "1", "unit_price": "1"}] * (limits.MAX_LINES + 1),
+    }
+    assert owner_api.post("/api/v1/invoices/", payload, format="json").status_code == 400
+
+
 def test_texts_at_the_apis_limits_save_in_the_builder(
     owner_api, owner_client: HttpClient, data, tenant: Tenant
 ) -> None:

@@ -4,35 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('invoices', '0009_email_delivery_moves_to_its_own_app'),
+        ("invoices", "0009_email_delivery_moves_to_its_own_app"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='catalogitem',
-            name='description',
-            field=models.TextField(blank=True, max_length=5000, verbose_name='description'),
+            model_name="catalogitem",
+            name="description",
+            field=models.TextField(blank=True, max_length=5000, verbose_name="description"),
         ),
         migrations.AlterField(
-            model_name='client',
-            name='notes',
-            field=models.TextField(blank=True, max_length=5000, verbose_name='notes'),
+            model_name="client",
+            name="notes",
+            field=models.TextField(blank=True, max_length=5000, verbose_name="notes"),
         ),
         migrations.AlterField(
-            model_name='invoice',
-            name='notes',
-            field=models.TextField(blank=True, max_length=10000, verbose_name='notes'),
+            model_name="invoice",
+            name="notes",
+            field=models.TextField(blank=True, max_length=10000, verbose_name="notes"),
         ),
         migrations.AlterField(
-            model_name='invoice',
-            name='terms',
-            field=models.TextField(blank=True, max_length=10000, verbose_name='terms'),
+            model_name="invoice",
+            name="terms",
+            field=models.TextField(blank=True, max_length=10000, verbose_name="terms"),
         ),
         migrations.AlterField(
-            model_name='invoiceline',
-            name='description',
-            field=models.TextField(max_length=5000, verbose_name='description'),
+            model_name="invoiceline",
+            name="description",
+            field=models.TextField(max_length=5000, verbose_name="description"),
         ),
     ]

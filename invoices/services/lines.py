@@ -34,7 +34,7 @@ from invoices.money import (
     parse_percentage,
     parse_quantity,
 )
-from invoices.services.catalog import resolve_tax_rates
+from invoices.services.catalog import resolve_tax_rates, tax_rates_by_public_id
 from tenants.scoping import current_tenant
 
 MAX_LINES = limits.MAX_LINES
@@ -117,6 +117,7 @@ def parse_lines(lines: Sequence[LineData | Mapping[str, Any]], currency: str) ->
         if item.catalog_item
     }
     catalog = {item.public_id: item for item in CatalogItem.objects.filter(public_id__in=wanted_items)}
+    known_rates = tax_rates_by_public_id(rate for item in items for rate in item.tax_rates)
     parsed = []
     for index, item in enumerate(items):
         description = (item.description or "").strip()
@@ -143,7 +144,9 @@ def parse_lines(lines: Sequence[LineData | Mapping[str, Any]], currency: str) ->
             blank_is_zero=True,
             label=_("the discount"),
         )
-        rates = resolve_tax_rates(list(item.tax_rates), field=line_field(index, "tax_rates"))
+        rates = resolve_tax_rates(
+            list(item.tax_rates), field=line_field(index, "tax_rates"), known=known_rates
+        )
         catalog_item = None
         if item.catalog_item:
             key = (
@@ -224,6 +227,8 @@ def invoice_calculate(
 def store_lines(invoice: Invoice, parsed: list[_ParsedLine], totals: Totals) -> None:
     """Replace the invoice's lines, their taxes and the per-rate tax totals."""
     tenant = current_tenant()
+    # Lines read before (`invoices.prefetch`) are about to be replaced.
+    getattr(invoice, "_prefetched_objects_cache", {}).pop("lines", None)
     InvoiceLine.objects.filter(invoice=invoice).delete()
     InvoiceTaxTotal.objects.filter(invoice=invoice).delete()
     lines = InvoiceLine.objects.bulk_create(
