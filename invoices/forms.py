@@ -6,11 +6,14 @@ field at fault (`lines-2-unit_price`), so the page shows the message beside that
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Iterable
 from typing import Any
 
+from babel.numbers import NumberFormatError, parse_decimal
 from django import forms
+from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext_lazy as _
 
 from invoices.models import (
@@ -24,6 +27,7 @@ from invoices.models import (
 )
 from invoices.selectors import OVERDUE
 from tenants.forms import COUNTRY_CHOICES, CURRENCY_CHOICES, LOCALE_CHOICES
+from tenants.scoping import current_tenant_or_none
 
 LINE_PREFIX = "lines"
 MAX_BUILDER_LINES = 200
@@ -31,10 +35,32 @@ MAX_BUILDER_LINES = 200
 # Amount inputs: text with a decimal keyboard, so "12,5" or "abc" reach the money parser and
 # get its precise message instead of the browser's silent refusal.
 AMOUNT_ATTRS = {"inputmode": "decimal", "autocomplete": "off", "class": "num"}
+PLAIN_DECIMAL = re.compile(r"[+-]?\d+(\.\d+)?")
+WHITESPACE = re.compile(r"[\s\u00a0\u202f]")
+
+
+class LocalizedAmountField(forms.CharField):
+    """A quantity, price or rate typed as the workspace writes numbers ("5,5" and "1 234,50" in a
+    French workspace, "1.234,50" in a German one), handed on as the plain decimal string the
+    money module parses ("5.5", "1234.50"), decimals kept so its checks still apply. Plain
+    digits with a point (what the app prefills, what the API takes) are read as they are;
+    anything else unreadable goes on unchanged and gets the money module's message."""
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        if not text or PLAIN_DECIMAL.fullmatch(text):
+            return text
+        tenant = current_tenant_or_none()
+        locale = (tenant.locale if tenant else "") or get_language() or "en"
+        try:
+            number = parse_decimal(WHITESPACE.sub("", text), locale=to_locale(locale), strict=True)
+        except (NumberFormatError, ValueError):
+            return text
+        return f"{number:f}"
 
 
 def _amount_field(label: str, *, required: bool = True, max_length: int = 40) -> forms.CharField:
-    return forms.CharField(
+    return LocalizedAmountField(
         label=label,
         required=required,
         max_length=max_length,
