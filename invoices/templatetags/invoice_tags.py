@@ -44,6 +44,18 @@ def number(value: Decimal | None) -> str:
 
 
 @register.filter
+def country_name(code: str | None) -> str:
+    """ "FR" → "France", in the active language."""
+    return active_formatter().country(code)
+
+
+@register.filter
+def language_name(code: str | None) -> str:
+    """ "fr" → "French", in the active language."""
+    return active_formatter().language(code)
+
+
+@register.filter
 def medium_date(value: date | None) -> str:
     """A date as the PDF prints it: "31 Dec 2026", "31 déc. 2026", "31.12.2026"."""
     return active_formatter().date(value)
