@@ -11,6 +11,7 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from invoices import addresses
 from invoices.l10n import active_formatter
 from invoices.models import EventVerb, InvoiceEvent, InvoiceStatus
 from invoices.money import is_currency
@@ -41,6 +42,12 @@ def money(amount: Decimal | None, currency: str) -> str:
 def number(value: Decimal | None) -> str:
     """A quantity in the active language: 12.5000 → "12.5" in English, "12,5" in French."""
     return active_formatter().number(value)
+
+
+@register.filter
+def address_lines(party: Any) -> list[str]:
+    """A client's or workspace's address as its country writes it, one item a line."""
+    return addresses.address_lines(party)
 
 
 @register.filter
