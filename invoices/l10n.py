@@ -23,7 +23,7 @@ from invoices.money import format_money
 
 # Languages the client-facing pages, emails and documents are translated into; a client
 # speaking another prints in English with English conventions, so a page never mixes two.
-DOCUMENT_LANGUAGES = ("en", "fr", "de", "es")
+DOCUMENT_LANGUAGES = ("en", "fr", "de", "es", "it", "nl", "pt")
 
 
 @dataclass(frozen=True)

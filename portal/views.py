@@ -207,9 +207,11 @@ def public_invoice_pay(request: HttpRequest, token: str) -> HttpResponse:
             return _not_found(request)
         return_url = request.build_absolute_uri(reverse("public_invoice", args=[token]))
         try:
-            url = invoice_checkout_start(
-                invoice=link.invoice, return_url=return_url, amount=request.POST.get("amount") or None
-            )
+            # A refusal ("You can pay at most …") is shown on the client's page: in their language.
+            with translation.override(document_language(link.invoice.client.language)[0]):
+                url = invoice_checkout_start(
+                    invoice=link.invoice, return_url=return_url, amount=request.POST.get("amount") or None
+                )
         except ApplicationError as error:
             return _page(request, token, link, tenant, pay_error=error.message, status=400)
         except stripe_client.StripeError:
