@@ -6,16 +6,15 @@ field at fault (`lines-2-unit_price`), so the page shows the message beside that
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from babel.numbers import NumberFormatError, parse_decimal
 from django import forms
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext_lazy as _
 
+from invoices.l10n import delocalize_decimal
 from invoices.models import (
     Client,
     DiscountType,
@@ -35,28 +34,19 @@ MAX_BUILDER_LINES = 200
 # Amount inputs: text with a decimal keyboard, so "12,5" or "abc" reach the money parser and
 # get its precise message instead of the browser's silent refusal.
 AMOUNT_ATTRS = {"inputmode": "decimal", "autocomplete": "off", "class": "num"}
-PLAIN_DECIMAL = re.compile(r"[+-]?\d+(\.\d+)?")
-WHITESPACE = re.compile(r"[\s\u00a0\u202f]")
 
 
 class LocalizedAmountField(forms.CharField):
-    """A quantity, price or rate typed as the workspace writes numbers ("5,5" and "1 234,50" in a
-    French workspace, "1.234,50" in a German one), handed on as the plain decimal string the
-    money module parses ("5.5", "1234.50"), decimals kept so its checks still apply. Plain
-    digits with a point (what the app prefills, what the API takes) are read as they are;
-    anything else unreadable goes on unchanged and gets the money module's message."""
+    """A quantity, price or rate typed as the workspace writes numbers ("5,5" in a French
+    workspace), handed on as the plain decimal string the money module parses (see
+    `invoices.l10n.delocalize_decimal`)."""
 
     def to_python(self, value: Any) -> str:
         text = super().to_python(value)
-        if not text or PLAIN_DECIMAL.fullmatch(text):
-            return text
         tenant = current_tenant_or_none()
-        locale = (tenant.locale if tenant else "") or get_language() or "en"
-        try:
-            number = parse_decimal(WHITESPACE.sub("", text), locale=to_locale(locale), strict=True)
-        except (NumberFormatError, ValueError):
-            return text
-        return f"{number:f}"
+        return delocalize_decimal(
+            text, to_locale((tenant.locale if tenant else "") or get_language() or "en")
+        )
 
 
 def _amount_field(label: str, *, required: bool = True, max_length: int = 40) -> forms.CharField:

@@ -9,6 +9,7 @@ activate the right one (`translation.override`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -16,7 +17,7 @@ from decimal import Decimal
 from babel import Locale
 from babel.core import UnknownLocaleError
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import NumberFormatError, format_decimal, parse_decimal
 from django.utils import translation
 
 from invoices.money import format_money
@@ -51,6 +52,25 @@ class Formatter:
 
     def date(self, value: date | None) -> str:
         return format_date(value, format="medium", locale=self.locale) if value else ""
+
+
+PLAIN_DECIMAL = re.compile(r"[+-]?\d+(\.\d+)?")
+WHITESPACE = re.compile(r"[\s\u00a0\u202f]")
+
+
+def delocalize_decimal(text: str, locale: str) -> str:
+    """A number typed as `locale` writes it ("5,5", "1 234,50" in French, "1.234,50" in
+    German) as the plain decimal string the money module parses ("5.5", "1234.50"), its
+    decimals kept so the money checks still apply. Plain digits with a point (what the app
+    prefills, what the API takes) are read as they are; anything else unreadable comes back
+    unchanged, for the money module's message."""
+    if not text or PLAIN_DECIMAL.fullmatch(text):
+        return text
+    try:
+        number = parse_decimal(WHITESPACE.sub("", text), locale=locale.replace("-", "_"), strict=True)
+    except (NumberFormatError, ValueError):
+        return text
+    return f"{number:f}"
 
 
 def country_name(code: str | None, locale: str) -> str:

@@ -36,7 +36,7 @@ from documents.selectors import current_documents
 from documents.services import document_filename
 from documents.storage import CONTENT_TYPES
 from invoices import selectors
-from invoices.l10n import document_language
+from invoices.l10n import delocalize_decimal, document_language
 from invoices.models import Dispute, DisputeStatus, Invoice, InvoiceStatus
 from invoices.money import quantize_money
 from invoices.summary import document_context
@@ -208,9 +208,11 @@ def public_invoice_pay(request: HttpRequest, token: str) -> HttpResponse:
         return_url = request.build_absolute_uri(reverse("public_invoice", args=[token]))
         try:
             # A refusal ("You can pay at most …") is shown on the client's page: in their language.
-            with translation.override(document_language(link.invoice.client.language)[0]):
+            language, locale = document_language(link.invoice.client.language)
+            amount = delocalize_decimal((request.POST.get("amount") or "").strip(), locale)
+            with translation.override(language):
                 url = invoice_checkout_start(
-                    invoice=link.invoice, return_url=return_url, amount=request.POST.get("amount") or None
+                    invoice=link.invoice, return_url=return_url, amount=amount or None
                 )
         except ApplicationError as error:
             return _page(request, token, link, tenant, pay_error=error.message, status=400)
