@@ -11,9 +11,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext_lazy as _
 
 from invoices import limits
+from invoices.l10n import delocalize_decimal
 from invoices.models import (
     Client,
     DiscountType,
@@ -25,6 +27,7 @@ from invoices.models import (
 )
 from invoices.selectors import OVERDUE
 from tenants.forms import COUNTRY_CHOICES, CURRENCY_CHOICES, LOCALE_CHOICES
+from tenants.scoping import current_tenant_or_none
 
 LINE_PREFIX = "lines"
 
@@ -33,8 +36,21 @@ LINE_PREFIX = "lines"
 AMOUNT_ATTRS = {"inputmode": "decimal", "autocomplete": "off", "class": "num"}
 
 
+class LocalizedAmountField(forms.CharField):
+    """A quantity, price or rate typed as the workspace writes numbers ("5,5" in a French
+    workspace), handed on as the plain decimal string the money module parses (see
+    `invoices.l10n.delocalize_decimal`)."""
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        tenant = current_tenant_or_none()
+        return delocalize_decimal(
+            text, to_locale((tenant.locale if tenant else "") or get_language() or "en")
+        )
+
+
 def _amount_field(label: str, *, required: bool = True, max_length: int = 40) -> forms.CharField:
-    return forms.CharField(
+    return LocalizedAmountField(
         label=label,
         required=required,
         max_length=max_length,
