@@ -95,6 +95,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         else:
             status_code = _APPLICATION_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST)
         fields = {_service_field(exc.field): [exc.message]} if exc.field else {}
+        for name, message in exc.fields.items():
+            fields.setdefault(name, []).append(message)
         return Response(error_body(exc.code, exc.message, fields), status=status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found.")

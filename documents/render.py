@@ -309,7 +309,7 @@ def document_context(invoice: Any) -> dict[str, Any]:
     from invoices.services.invoices import snapshot_client, snapshot_seller
 
     tenant = invoice.tenant
-    seller = invoice.seller_snapshot or snapshot_seller(tenant)
+    seller = invoice.seller_snapshot or snapshot_seller(tenant, invoice.currency)
     buyer = invoice.client_snapshot or snapshot_client(invoice.client)
     language, locale = document_language(buyer.get("language"))
     fmt = Formatter(locale)

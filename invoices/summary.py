@@ -42,7 +42,7 @@ def document_context(*, invoice: Invoice, tenant: Tenant) -> dict[str, Any]:
     `invoices.selectors.invoice_get` returns it.
     """
     locale = translation.to_locale(translation.get_language() or "en")  # the page's language
-    seller = party_for_document(invoice.seller_snapshot or snapshot_seller(tenant), locale)
+    seller = party_for_document(invoice.seller_snapshot or snapshot_seller(tenant, invoice.currency), locale)
     buyer = party_for_document(invoice.client_snapshot or snapshot_client(invoice.client), locale)
     lines = list(invoice.lines.all())
     for line in lines:

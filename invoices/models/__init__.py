@@ -57,6 +57,7 @@ from invoices.models.payments import (
     Refund,
     RefundStatus,
 )
+from invoices.models.seller import BankAccount, CompanyProfile, PaymentMeans
 from invoices.models.timeline import EventVerb, InvoiceEvent
 
 __all__ = [
@@ -67,9 +68,11 @@ __all__ = [
     "NUMBER_TOKEN",
     "UNPAID_STATUSES",
     "ZERO_PERCENT_CATEGORIES",
+    "BankAccount",
     "CatalogItem",
     "CatalogItemTaxRate",
     "Client",
+    "CompanyProfile",
     "DiscountType",
     "Dispute",
     "DisputeStatus",
@@ -86,6 +89,7 @@ __all__ = [
     "NumberReset",
     "NumberSeries",
     "Payment",
+    "PaymentMeans",
     "PaymentMethod",
     "PaymentSource",
     "Refund",
