@@ -225,11 +225,14 @@ def bank_account_set_default(*, actor: Membership, account: BankAccount | str) -
 
 
 @transaction.atomic
-def bank_account_delete(*, actor: Membership, account: BankAccount | str) -> None:
-    """Delete an account; finalized invoices keep printing it (their snapshot)."""
+def bank_account_delete(*, actor: Membership, account: BankAccount | str) -> str:
+    """Delete an account; finalized invoices keep printing it (their snapshot). Returns how it
+    was displayed, for the message."""
     _check_manager(actor)
     account = resolve(BankAccount, account, field="account", label=_("bank account"), lock=True)
+    display = account.display
     account.delete()
+    return display
 
 
 # --- what the invoice states, frozen ------------------------------------------------------------
