@@ -47,6 +47,7 @@ from django.utils import translation
 from django.utils.translation import pgettext
 
 from invoices.money import format_money
+from invoices.payment_instructions import payment_instructions
 from invoices.summary import party_for_document
 from tenants.selectors import stored_image_data_uri
 
@@ -329,6 +330,7 @@ def document_context(invoice: Any) -> dict[str, Any]:
         "logo": _logo_data_uri(tenant.logo.name) if getattr(tenant, "logo", None) else "",
         "seller": party_for_document(seller, locale),
         "buyer": party_for_document(buyer, locale),
+        "payment": payment_instructions(invoice=invoice, seller=seller, buyer=buyer, language=language),
         "is_draft": invoice.is_draft,
         "is_credit_note": invoice.is_credit_note,
         "is_void": invoice.status == "void",
