@@ -13,6 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from stdnum.ch import vat as ch_vat
 
 from core.errors import ApplicationError
 from invoices import legal
@@ -94,6 +95,8 @@ def _clean_ids(profile: CompanyProfile) -> None:
     if profile.vat_id.strip():
         if country.lower() in EU_VAT_COUNTRIES or country.lower() in VAT_MODULES:
             profile.vat_id = validate_vat_id(country, profile.vat_id, field="vat_id")
+            if country == "CH":  # printed as the law writes it: CHE-123.456.789 MWST
+                profile.vat_id = ch_vat.format(profile.vat_id)
         else:
             profile.vat_id = profile.vat_id.strip()
     if profile.registration_number.strip() and not profile.registration_scheme:
