@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.errors import ApplicationError
+from invoices.models.seller import PaymentMeans
 from invoices.payment_qr import EpcPayment, SwissAddress, epc_qr_svg, swiss_qr_bill_svg
 
 _HOUSE_NUMBER = re.compile(r"^(?P<street>.*?)[\s,]+(?P<number>\d+\s?[a-zA-Z]?)$")
@@ -112,8 +113,11 @@ def payment_instructions(
             swiss = _swiss(account, seller, buyer, amount, invoice.currency, reference, language)
         elif invoice.currency == "EUR":
             epc = _epc(account, seller, amount, reference)
+    means = account.get("payment_means", "")
     return {
         "account": account,
+        # Named at render time, in the document's language (the snapshot keeps the UNCL 4461 code).
+        "means": PaymentMeans(means).label if means in PaymentMeans.values else "",
         "reference": reference,
         "epc_qr": epc,
         "swiss_qr_bill": swiss,

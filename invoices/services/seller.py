@@ -256,7 +256,6 @@ def snapshot_profile(tenant: Tenant) -> dict[str, Any]:
 def snapshot_bank_account(account: BankAccount) -> dict[str, Any]:
     values = {name: getattr(account, name) for name in BANK_FIELDS}
     values["display"] = account.display
-    values["payment_means_name"] = PaymentMeans(account.payment_means).label
     return {name: str(value) for name, value in values.items() if value}
 
 

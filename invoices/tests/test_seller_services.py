@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from core.errors import ApplicationError
 from invoices import services
@@ -218,7 +219,8 @@ def test_an_eu_seller_with_vat_must_state_address_and_vat_number() -> None:
     tenant, owner = _bare_workspace("FR")
     with tenant_scope(tenant):
         vat = TaxRateFactory(name="TVA", percentage=Decimal("20"))
-    error = _finalize_refusal(tenant, owner, lines=[line(tax_rates=[vat])])
+    with translation.override("en"):
+        error = _finalize_refusal(tenant, owner, lines=[line(tax_rates=[vat])])
     assert error.code == "legally_incomplete"
     assert list(error.fields) == ["seller.address", "seller.vat_id"]
     assert "Your address" in error.message

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
+from django.utils import translation
 
 from invoices.models import BankAccount, CompanyProfile, InvoiceStatus
 from invoices.tests.factories import ClientFactory, TaxRateFactory, line, make_invoice
@@ -198,3 +199,14 @@ def test_viewers_see_no_checklist(request: pytest.FixtureRequest, tenant: Tenant
     page = html(viewer_client.get(_url(tenant, "dashboard")))
     assert 'data-testid="dashboard-stats"' in page
     assert 'data-testid="onboarding"' not in page
+
+
+def test_the_seller_pages_speak_french(owner_client: HttpClient, tenant: Tenant) -> None:
+    # override: the middleware's French would otherwise stay active for the next tests.
+    with translation.override("en"):
+        company = html(owner_client.get(_url(tenant, "company_settings"), HTTP_ACCEPT_LANGUAGE="fr"))
+        accounts = html(owner_client.get(_url(tenant, "bank_account_list"), HTTP_ACCEPT_LANGUAGE="fr"))
+    assert "Raison sociale" in company
+    assert "Numéros fiscaux et d’immatriculation" in company
+    assert "Être payé" in company  # the settings navigation
+    assert "Ajouter un compte bancaire" in accounts
