@@ -42,6 +42,7 @@ from invoices.services.lines import (
 from invoices.services.numbering import number_take
 from invoices.services.seller import (
     check_legally_complete,
+    company_profile_get,
     default_bank_account,
     snapshot_bank_account,
     snapshot_profile,
@@ -126,6 +127,9 @@ def invoice_create_draft(
     parsed = parse_lines(lines, currency)
     discount = parse_discount(discount_type, discount_value, currency)
     totals = calculate_totals(parsed, currency, discount_type, discount)
+    # Blank notes and terms take the company's defaults (Settings → Company).
+    profile = company_profile_get(tenant)
+    notes, terms = notes.strip() or profile.default_notes, terms.strip() or profile.default_terms
     invoice = Invoice(
         tenant=tenant,
         kind=InvoiceKind.INVOICE,

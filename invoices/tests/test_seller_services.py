@@ -306,3 +306,16 @@ def test_a_us_seller_with_an_address_finalizes_without_a_vat_id() -> None:
         invoice = make_invoice(actor=owner, client=client, lines=[line(tax_rates=[tax])], finalize=True)
         assert invoice.status == InvoiceStatus.OPEN
         assert services.invoice_legal_gaps(invoice) == []
+
+
+def test_new_drafts_take_the_companys_default_notes_and_terms(
+    tenant: Tenant, owner_membership: Membership
+) -> None:
+    with tenant_scope(tenant):
+        services.company_profile_update(
+            actor=owner_membership, default_notes="Merci !", default_terms="Paiement à 30 jours."
+        )
+        defaulted = make_invoice(actor=owner_membership)
+        own = make_invoice(actor=owner_membership, notes="Just this once")
+    assert (defaulted.notes, defaulted.terms) == ("Merci !", "Paiement à 30 jours.")
+    assert (own.notes, own.terms) == ("Just this once", "Paiement à 30 jours.")

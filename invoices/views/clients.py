@@ -70,7 +70,11 @@ def client_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     tenant = request.tenant
     form = ClientForm(
         request.POST or None,
-        initial={"currency": tenant.default_currency, "language": tenant.locale, "payment_terms_days": 30},
+        initial={
+            "currency": tenant.default_currency,
+            "language": tenant.locale,
+            "payment_terms_days": services.company_profile_get().payment_terms_days,
+        },
     )
     if request.method == "POST" and form.is_valid():
         client = submit_form(form, services.client_create, actor=request.membership, **form.cleaned_data)
