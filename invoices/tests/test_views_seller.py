@@ -210,3 +210,23 @@ def test_the_seller_pages_speak_french(owner_client: HttpClient, tenant: Tenant)
     assert "Numéros fiscaux" in company
     assert "Être payé" in company  # the settings navigation
     assert "Ajouter un compte bancaire" in accounts
+
+
+def test_staff_read_the_company_profile_and_bank_accounts_in_the_admin(
+    tenant: Tenant, owner_membership: Membership, other_tenant: Tenant
+) -> None:
+    from tenants.tests.factories import UserFactory
+
+    staff = HttpClient()
+    staff.force_login(UserFactory(email="staff@invoiceflow.test", is_staff=True, is_superuser=True))
+    with tenant_scope(tenant):
+        BankAccount.objects.create(
+            tenant=tenant, country="DE", currency="EUR", iban=IBAN_DE, label="Main EUR"
+        )
+        CompanyProfile.objects.update(legal_name="Acme Legal SARL")
+    for model, expected in (("companyprofile", "Acme Legal SARL"), ("bankaccount", "Main EUR")):
+        scoped = html(staff.get(f"/admin/invoices/{model}/?tenant__id__exact={tenant.pk}"))
+        assert expected in scoped
+        elsewhere = html(staff.get(f"/admin/invoices/{model}/?tenant__id__exact={other_tenant.pk}"))
+        assert expected not in elsewhere
+    assert staff.get("/admin/invoices/bankaccount/add/").status_code == 403
