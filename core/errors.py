@@ -70,11 +70,20 @@ def field_path(field: FieldRef | None) -> FieldPath:
 
 
 class ApplicationError(Exception):
-    def __init__(self, message: str, *, field: FieldRef | None = None, code: str = "invalid") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: FieldRef | None = None,
+        code: str = "invalid",
+        fields: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.path: FieldPath = field_path(field)
         self.code = code
+        # More than one field at fault (e.g. each fact an invoice still lacks): name -> message.
+        self.fields = dict(fields or {})
 
     @property
     def field(self) -> str | None:

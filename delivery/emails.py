@@ -26,6 +26,7 @@ from delivery.models import MessageKind, OutgoingMessage
 from invoices.l10n import document_language
 from invoices.models import Invoice
 from invoices.money import format_money
+from invoices.payment_instructions import payment_instructions
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -206,6 +207,13 @@ def build_email(
     if invoice is not None:
         context.update(_figures(invoice))
         context["overdue"] = invoice.is_overdue()
+        # Where to pay by bank transfer: the account frozen into the invoice, the reference.
+        context["bank"] = payment_instructions(
+            invoice=invoice,
+            seller=invoice.seller_snapshot or {},
+            buyer=invoice.client_snapshot or {},
+            with_qr=False,
+        )
     template = "client_message" if message.kind in CLIENT_KINDS else message.kind
     with translation.override(message.language or settings.LANGUAGE_CODE):
         context["language"] = translation.get_language()

@@ -42,6 +42,7 @@ from django.utils import translation
 from django.utils.translation import pgettext
 
 from invoices.l10n import Formatter, document_language
+from invoices.payment_instructions import payment_instructions
 from invoices.summary import party_for_document
 from tenants.selectors import stored_image_data_uri
 
@@ -272,7 +273,7 @@ def document_context(invoice: Any) -> dict[str, Any]:
     from invoices.services.invoices import snapshot_client, snapshot_seller
 
     tenant = invoice.tenant
-    seller = invoice.seller_snapshot or snapshot_seller(tenant)
+    seller = invoice.seller_snapshot or snapshot_seller(tenant, invoice.currency)
     buyer = invoice.client_snapshot or snapshot_client(invoice.client)
     language, locale = document_language(buyer.get("language"))
     fmt = Formatter(locale)
@@ -292,6 +293,7 @@ def document_context(invoice: Any) -> dict[str, Any]:
         "logo": _logo_data_uri(tenant.logo.name) if getattr(tenant, "logo", None) else "",
         "seller": party_for_document(seller, locale),
         "buyer": party_for_document(buyer, locale),
+        "payment": payment_instructions(invoice=invoice, seller=seller, buyer=buyer, language=language),
         "is_draft": invoice.is_draft,
         "is_credit_note": invoice.is_credit_note,
         "is_void": invoice.status == "void",

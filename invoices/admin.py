@@ -12,8 +12,10 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from invoices.models import (
+    BankAccount,
     CatalogItem,
     Client,
+    CompanyProfile,
     Invoice,
     InvoiceEvent,
     InvoiceLine,
@@ -215,5 +217,56 @@ class CatalogItemAdmin(TenantOwnedAdmin):
         money("unit_price"),
         "currency",
         "archived_at",
+    ]
+    fields = readonly_fields
+
+
+@admin.register(CompanyProfile)
+class CompanyProfileAdmin(TenantOwnedAdmin):
+    list_display = ["legal_name", "tenant", "country", "vat_id", "registration_number"]
+    search_fields = ["legal_name", "trading_name", "vat_id", "registration_number"]
+    readonly_fields = [
+        "legal_name",
+        "trading_name",
+        "address_line1",
+        "address_line2",
+        "postal_code",
+        "city",
+        "region",
+        "country",
+        "vat_id",
+        "registration_scheme",
+        "registration_number",
+        "email",
+        "phone",
+        "website",
+        "legal_mentions",
+        "default_notes",
+        "default_terms",
+        "footer",
+        "payment_terms_days",
+        "updated_at",
+    ]
+    fields = readonly_fields
+
+
+@admin.register(BankAccount)
+class BankAccountAdmin(TenantOwnedAdmin):
+    list_display = ["__str__", "tenant", "currency", "payment_means", "is_default"]
+    list_filter = ("currency", "is_default")
+    readonly_fields = [
+        "public_id",
+        "label",
+        "holder_name",
+        "bank_name",
+        "country",
+        "currency",
+        "iban",
+        "bic",
+        "account_number",
+        "routing_code",
+        "payment_means",
+        "is_default",
+        "created_at",
     ]
     fields = readonly_fields

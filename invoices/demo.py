@@ -287,6 +287,33 @@ def _issue(
     return 0  # Outcome.OPEN
 
 
+def _seller_details(actor: Membership, tenant: Tenant) -> None:
+    """The demo studio's address and bank account (a US one: the demo workspace is in New York),
+    so its invoices state what the law asks and say where to pay. Kept if already entered."""
+    if not services.company_profile_get(tenant).has_address:
+        services.company_profile_update(
+            actor=actor,
+            legal_name=tenant.name,
+            address_line1="350 Fifth Avenue",
+            postal_code="10118",
+            city="New York",
+            region="NY",
+            country=tenant.country,
+            email="billing@studio.example",
+        )
+    if tenant.country == "US" and services.default_bank_account("USD") is None:
+        services.bank_account_create(
+            actor=actor,
+            label="Operating account",
+            holder_name=tenant.name,
+            bank_name="Example Bank",
+            country="US",
+            currency="USD",
+            account_number="123456789",
+            routing_code="011000015",
+        )
+
+
 @transaction.atomic
 def demo_sample_data_create(*, actor: Membership) -> DemoSampleData | None:
     """Fill the current (demo) workspace with clients, a catalog and four months of invoices.
@@ -303,6 +330,7 @@ def demo_sample_data_create(*, actor: Membership) -> DemoSampleData | None:
     if workspace_has_invoicing_data():
         return None
     today = tenant_today(tenant)
+    _seller_details(actor, tenant)
     rates = _tax_rates(actor)
     items = {
         item.key: (

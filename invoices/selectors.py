@@ -18,8 +18,10 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from invoices.models import (
     UNPAID_STATUSES,
+    BankAccount,
     CatalogItem,
     Client,
+    CompanyProfile,
     Invoice,
     InvoiceEvent,
     InvoiceKind,
@@ -375,4 +377,38 @@ def dashboard(*, today: date | None = None) -> Dashboard:
         paid_this_month=paid_this_month,
         months=months,
         monthly=monthly,
+    )
+
+
+# --- the seller's bank accounts ----------------------------------------------------------------
+
+
+def bank_account_list() -> list[BankAccount]:
+    return list(BankAccount.objects.all())
+
+
+def bank_account_get(*, public_id: str) -> BankAccount | None:
+    return BankAccount.objects.filter(public_id=public_id).first()
+
+
+@dataclass(frozen=True)
+class Onboarding:
+    """A new workspace's first steps, each done or not."""
+
+    company_profile: bool
+    bank_account: bool
+    first_client: bool
+    first_invoice: bool
+
+    @property
+    def complete(self) -> bool:
+        return self.company_profile and self.bank_account and self.first_client and self.first_invoice
+
+
+def onboarding() -> Onboarding:
+    return Onboarding(
+        company_profile=any(profile.has_address for profile in CompanyProfile.objects.all()[:1]),
+        bank_account=BankAccount.objects.exists(),
+        first_client=Client.objects.exists(),
+        first_invoice=Invoice.objects.exclude(status=InvoiceStatus.DRAFT).exists(),
     )

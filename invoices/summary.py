@@ -14,6 +14,7 @@ from django.utils import translation
 
 from invoices.addresses import address_lines
 from invoices.models import Invoice
+from invoices.payment_instructions import payment_instructions
 from invoices.services.invoices import snapshot_client, snapshot_seller
 from tenants.models import Tenant
 
@@ -37,8 +38,10 @@ def document_context(*, invoice: Invoice, tenant: Tenant) -> dict[str, Any]:
     `invoices.selectors.invoice_get` returns it.
     """
     locale = translation.to_locale(translation.get_language() or "en")  # the page's language
-    seller = party_for_document(invoice.seller_snapshot or snapshot_seller(tenant), locale)
-    buyer = party_for_document(invoice.client_snapshot or snapshot_client(invoice.client), locale)
+    seller_snapshot = invoice.seller_snapshot or snapshot_seller(tenant, invoice.currency)
+    buyer_snapshot = invoice.client_snapshot or snapshot_client(invoice.client)
+    seller = party_for_document(seller_snapshot, locale)
+    buyer = party_for_document(buyer_snapshot, locale)
     lines = list(invoice.lines.all())
     for line in lines:
         line.tax_list = [tax.tax_rate for tax in line.line_taxes.all()]
@@ -48,6 +51,7 @@ def document_context(*, invoice: Invoice, tenant: Tenant) -> dict[str, Any]:
         "invoice": invoice,
         "seller": seller,
         "buyer": buyer,
+        "payment": payment_instructions(invoice=invoice, seller=seller_snapshot, buyer=buyer_snapshot),
         "lines": lines,
         "tax_totals": tax_totals,
         "exemptions": exemptions,

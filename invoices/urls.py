@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from invoices.views import builder, catalog, client_picker, clients, dashboard, invoices
+from invoices.views import builder, catalog, client_picker, clients, dashboard, invoices, seller
 
 urlpatterns = [
     # The home page of a workspace is the invoicing dashboard.
@@ -54,6 +54,20 @@ urlpatterns = [
     path("catalog/taxes/new/", catalog.tax_rate_create, name="tax_rate_create"),
     path("catalog/taxes/<str:public_id>/edit/", catalog.tax_rate_edit, name="tax_rate_edit"),
     path("catalog/taxes/<str:public_id>/archive/", catalog.tax_rate_archive, name="tax_rate_archive"),
+    path("settings/company/", seller.company_settings, name="company_settings"),
+    path("settings/bank-accounts/", seller.bank_account_list, name="bank_account_list"),
+    path("settings/bank-accounts/new/", seller.bank_account_create, name="bank_account_create"),
+    path("settings/bank-accounts/<str:public_id>/edit/", seller.bank_account_edit, name="bank_account_edit"),
+    path(
+        "settings/bank-accounts/<str:public_id>/default/",
+        seller.bank_account_set_default,
+        name="bank_account_set_default",
+    ),
+    path(
+        "settings/bank-accounts/<str:public_id>/delete/",
+        seller.bank_account_delete,
+        name="bank_account_delete",
+    ),
     path("settings/numbering/", catalog.numbering_settings, name="numbering_settings"),
     path("settings/numbering/preview/", catalog.numbering_preview, name="numbering_preview"),
 ]

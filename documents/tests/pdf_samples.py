@@ -92,7 +92,10 @@ def sample_exempt_invoice(*, actor: Membership | None = None) -> Invoice:
         category=TaxCategory.REVERSE_CHARGE,
         exemption_reason="Reverse charge: VAT due by the customer (art. 196 Directive 2006/112/EC).",
     )
-    client = ClientFactory(name="Kestrel Analytics GmbH", city="Berlin", country="DE", language="de")
+    # Reverse charge names the buyer's VAT number (VAT directive art. 226(4)): finalize asks for it.
+    client = ClientFactory(
+        name="Kestrel Analytics GmbH", city="Berlin", country="DE", language="de", tax_id="DE136695976"
+    )
     return make_invoice(
         actor=actor,
         client=client,

@@ -19,7 +19,7 @@ from documents import render
 from documents.render import load_invoice_for_render, render_invoice_html, render_invoice_pdf
 from documents.tests.pdf_samples import sample_credit_note, sample_exempt_invoice, sample_invoice
 from invoices import services as invoice_services
-from invoices.models import Client
+from invoices.models import Client, CompanyProfile
 from invoices.tests.factories import line
 from tenants.scoping import tenant_scope
 
@@ -195,6 +195,8 @@ def test_letter_paper_for_a_us_seller(tenant, tmp_path):
     tenant.country = "US"
     tenant.save()
     with tenant_scope(tenant):
+        # The seller's country is its company address's (Settings → Company).
+        CompanyProfile.objects.update(country="US")
         pdf = rendered(sample_invoice(finalize=False, lines=2, currency="USD"))
     assert pdf_info(pdf, tmp_path)["Page size"].startswith("612 x 792")
 

@@ -58,6 +58,7 @@ from invoices.models.payments import (
     Refund,
     RefundStatus,
 )
+from invoices.models.seller import BankAccount, CompanyProfile, PaymentMeans
 from invoices.models.timeline import EventVerb, InvoiceEvent
 
 __all__ = [
@@ -69,9 +70,11 @@ __all__ = [
     "NUMBER_UNIQUE",
     "UNPAID_STATUSES",
     "ZERO_PERCENT_CATEGORIES",
+    "BankAccount",
     "CatalogItem",
     "CatalogItemTaxRate",
     "Client",
+    "CompanyProfile",
     "DiscountType",
     "Dispute",
     "DisputeStatus",
@@ -88,6 +91,7 @@ __all__ = [
     "NumberReset",
     "NumberSeries",
     "Payment",
+    "PaymentMeans",
     "PaymentMethod",
     "PaymentSource",
     "Refund",

@@ -40,9 +40,23 @@ from invoices.services.payments import (
     payment_record_external,
 )
 from invoices.services.refunds import dispute_upsert_external, refund_upsert_external
+from invoices.services.seller import (
+    bank_account_create,
+    bank_account_delete,
+    bank_account_set_default,
+    bank_account_update,
+    company_profile_get,
+    company_profile_update,
+    default_bank_account,
+    invoice_legal_gaps,
+)
 
 __all__ = [
     "LineData",
+    "bank_account_create",
+    "bank_account_delete",
+    "bank_account_set_default",
+    "bank_account_update",
     "catalog_item_archive",
     "catalog_item_create",
     "catalog_item_update",
@@ -51,13 +65,17 @@ __all__ = [
     "client_delete",
     "client_unarchive",
     "client_update",
+    "company_profile_get",
+    "company_profile_update",
     "credit_note_create",
+    "default_bank_account",
     "dispute_upsert_external",
     "invoice_calculate",
     "invoice_create_draft",
     "invoice_delete_draft",
     "invoice_duplicate",
     "invoice_finalize",
+    "invoice_legal_gaps",
     "invoice_mark_sent",
     "invoice_mark_uncollectible",
     "invoice_recalculate_draft",

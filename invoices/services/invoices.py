@@ -43,6 +43,13 @@ from invoices.services.lines import (
     store_lines,
 )
 from invoices.services.numbering import number_take
+from invoices.services.seller import (
+    check_legally_complete,
+    company_profile_get,
+    default_bank_account,
+    snapshot_bank_account,
+    snapshot_profile,
+)
 from tenants.models import Membership, Tenant
 
 
@@ -123,6 +130,9 @@ def invoice_create_draft(
     parsed = parse_lines(lines, currency)
     discount = parse_discount(discount_type, discount_value, currency)
     totals = calculate_totals(parsed, currency, discount_type, discount)
+    # Blank notes and terms take the company's defaults (Settings → Company).
+    profile = company_profile_get(tenant)
+    notes, terms = notes.strip() or profile.default_notes, terms.strip() or profile.default_terms
     invoice = Invoice(
         tenant=tenant,
         kind=InvoiceKind.INVOICE,
@@ -251,38 +261,29 @@ def snapshot_client(client: Client) -> dict[str, Any]:
     }
 
 
-SELLER_OPTIONAL_FIELDS = (
-    "legal_name",
-    "address_line1",
-    "address_line2",
-    "postal_code",
-    "city",
-    "region",
-    "tax_id",
-    "email",
-    "phone",
-    "website",
-    "iban",
-    "bic",
-)
+def snapshot_seller(tenant: Tenant, currency: str | None = None) -> dict[str, Any]:
+    """The seller as the invoice states it, frozen at finalization: the workspace, its company
+    profile (`invoices.services.seller`) and the default bank account of `currency`.
 
-
-def snapshot_seller(tenant: Tenant) -> dict[str, Any]:
-    """The seller (tenant) as the invoice states it, frozen at finalization.
-
-    Takes the business details the tenant model has today and any of SELLER_OPTIONAL_FIELDS
-    it gains later.
+    Flat keys as the documents print them (`legal_name`, `address_line1`, `tax_id`, `iban`…)
+    and the whole account under `bank_account`.
     """
-    snapshot = {
+    snapshot: dict[str, Any] = {
         "public_id": tenant.public_id,
         "name": tenant.name,
         "country": tenant.country,
         "locale": tenant.locale,
     }
-    for name in SELLER_OPTIONAL_FIELDS:
-        value = getattr(tenant, name, None)
-        if isinstance(value, str) and value:
-            snapshot[name] = value
+    profile = snapshot_profile(tenant)
+    snapshot.update(profile)
+    if profile.get("vat_id"):
+        snapshot["tax_id"] = profile["vat_id"]
+    account = default_bank_account(currency) if currency else None
+    if account is not None:
+        snapshot["bank_account"] = snapshot_bank_account(account)
+        for name in ("iban", "bic"):
+            if getattr(account, name):
+                snapshot[name] = getattr(account, name)
     return snapshot
 
 
@@ -319,7 +320,7 @@ def finalize_locked(invoice: Invoice, actor: Membership | None, tenant: Tenant, 
     # From here the number is taken: any failure below rolls it back with the rest.
     _assign_number(invoice, series)
     invoice.client_snapshot = snapshot_client(invoice.client)
-    invoice.seller_snapshot = snapshot_seller(tenant)
+    invoice.seller_snapshot = snapshot_seller(tenant, invoice.currency)
     invoice.status = InvoiceStatus.OPEN
     invoice.finalized_at = timezone.now()
     invoice.amount_paid = quantize_money(ZERO, invoice.currency)
@@ -346,6 +347,8 @@ def invoice_finalize(*, actor: Membership, invoice: Invoice | str) -> Invoice:
         raise ApplicationError(_("Credit notes are finalized when they are created."))
     # What the apps above refuse (the plan's monthly allowance): registered in invoices.checks.
     finalize_checks_run(tenant=tenant)
+    # What the law of the seller's country asks the invoice to state (invoices.legal).
+    check_legally_complete(invoice)
     finalize_locked(invoice, actor, tenant, SeriesKind.INVOICE)
     return invoice_recompute_status(invoice=invoice, actor=actor)
 

@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.forms import Form
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.functional import cached_property
 
 from core.errors import ApplicationError
@@ -57,3 +58,12 @@ class CappedPaginator(Paginator):
     @property
     def capped(self) -> bool:
         return self.count > self.cap
+
+
+def redirect_back(request: HttpRequest, tenant_slug: str, default: str, *args: str) -> HttpResponse:
+    """Back to the page that sent the member here (`?next=`: the review screen, the dashboard's
+    checklist), within this workspace only; else to the page named `default`."""
+    target = request.GET.get("next", "")
+    if target.startswith(f"/t/{tenant_slug}/") and "//" not in target and "\\" not in target:
+        return redirect(target)
+    return redirect(default, tenant_slug, *args)

@@ -12,7 +12,13 @@ from core.web import call_service
 from invoices import selectors, services
 from invoices.forms import ClientForm, ClientSearchForm
 from invoices.models import Client
-from invoices.views._helpers import CappedPaginator, found_or_404, submit_form, writer_required
+from invoices.views._helpers import (
+    CappedPaginator,
+    found_or_404,
+    redirect_back,
+    submit_form,
+    writer_required,
+)
 
 PAGE_SIZE = 25
 
@@ -64,7 +70,11 @@ def client_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     tenant = request.tenant
     form = ClientForm(
         request.POST or None,
-        initial={"currency": tenant.default_currency, "language": tenant.locale, "payment_terms_days": 30},
+        initial={
+            "currency": tenant.default_currency,
+            "language": tenant.locale,
+            "payment_terms_days": services.company_profile_get().payment_terms_days,
+        },
     )
     if request.method == "POST" and form.is_valid():
         client = submit_form(form, services.client_create, actor=request.membership, **form.cleaned_data)
@@ -84,7 +94,7 @@ def client_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpR
         )
         if updated:
             messages.success(request, _("Client saved."))
-            return redirect("client_detail", tenant_slug, public_id)
+            return redirect_back(request, tenant_slug, "client_detail", public_id)
     return render(request, "invoices/client_form.html", {"form": form, "client": client})
 
 

@@ -4,9 +4,50 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from invoices import selectors
 from invoices.charts import monthly_chart
+from tenants import roles
+
+
+def _checklist(request: HttpRequest) -> list[dict[str, object]] | None:
+    """A new workspace's first steps, with the page of each; None once all are done (or for
+    viewers, who can take none of them). The company and bank pages are the managers' own."""
+    if not roles.can_write(request.membership):
+        return None
+    progress = selectors.onboarding()
+    if progress.complete:
+        return None
+    slug, manager = request.tenant.slug, roles.can_manage_tenant(request.membership)
+    here = reverse("dashboard", args=[slug])
+    return [
+        {
+            "key": "company",
+            "label": _("Add your company details: legal name, address, VAT number"),
+            "done": progress.company_profile,
+            "url": f"{reverse('company_settings', args=[slug])}?next={here}" if manager else "",
+        },
+        {
+            "key": "bank",
+            "label": _("Add the bank account clients pay into"),
+            "done": progress.bank_account,
+            "url": f"{reverse('bank_account_create', args=[slug])}?next={here}" if manager else "",
+        },
+        {
+            "key": "client",
+            "label": _("Add your first client"),
+            "done": progress.first_client,
+            "url": reverse("client_create", args=[slug]),
+        },
+        {
+            "key": "invoice",
+            "label": _("Create and finalize your first invoice"),
+            "done": progress.first_invoice,
+            "url": reverse("invoice_new", args=[slug]),
+        },
+    ]
 
 
 def dashboard(request: HttpRequest, tenant_slug: str) -> HttpResponse:
@@ -31,6 +72,7 @@ def dashboard(request: HttpRequest, tenant_slug: str) -> HttpResponse:
             "chart": chart,
             "chart_currencies": currencies,
             "activity": selectors.recent_activity(limit=8),
+            "checklist": _checklist(request),
             "late": list(selectors.invoice_list(status=selectors.OVERDUE, sort="due_date")[:5]),
         },
     )

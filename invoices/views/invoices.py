@@ -18,6 +18,7 @@ from invoices.money import quantize_money
 from invoices.services.payments import PAYABLE_STATUSES
 from invoices.summary import document_context
 from invoices.views._helpers import CappedPaginator, found_or_404, submit_form, writer_required
+from invoices.views.seller import legal_gap_links
 from tenants import roles
 
 PAGE_SIZE = 25
@@ -146,6 +147,8 @@ def invoice_finalize(request: HttpRequest, tenant_slug: str, public_id: str) -> 
             return redirect("invoice_detail", tenant_slug, public_id)
     context = document_context(invoice=invoice, tenant=request.tenant)
     context["next_number"] = selectors.number_preview(on=invoice.issue_date)
+    # What the law of the seller's country still asks this invoice to state, each with its page.
+    context["legal_gaps"] = legal_gap_links(invoice, services.invoice_legal_gaps(invoice), back=request.path)
     return render(request, "invoices/invoice_finalize.html", context)
 
 

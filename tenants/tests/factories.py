@@ -7,6 +7,8 @@ from tenants.models import Membership, Role, Tenant, User
 from tenants.scoping import tenant_scope
 
 PASSWORD = "correct horse battery staple 42"
+# Valid VAT numbers (check digits included) of test workspaces, by country.
+TEST_VAT_IDS = {"FR": "FR40303265045", "DE": "DE136695976", "GB": "GB980780684", "CH": "CHE109322551"}
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -27,6 +29,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 class TenantFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Tenant
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Studio {n}")
     slug = factory.Sequence(lambda n: f"studio-{n}")
@@ -34,6 +37,26 @@ class TenantFactory(factory.django.DjangoModelFactory):
     default_currency = "EUR"
     locale = "en"
     time_zone = "Europe/Paris"
+
+    @factory.post_generation
+    def company_profile(self, create: bool, extracted: bool | None, **kwargs: object) -> None:
+        """A workspace whose invoices are legally complete (address, VAT number), so tests that
+        finalize need no setup; `TenantFactory(company_profile=False)` leaves the profile unset.
+        Imported here, not at the top: the floor's factories reach up only in tests."""
+        if not create or extracted is False:
+            return
+        from invoices.models import CompanyProfile
+
+        with tenant_scope(self):
+            CompanyProfile.objects.create(
+                tenant=self,
+                legal_name=self.name,
+                address_line1="12 Rue des Arts",
+                postal_code="75003",
+                city="Paris",
+                country=self.country,
+                vat_id=TEST_VAT_IDS.get(self.country, f"{self.country}123456789"),
+            )
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
