@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from invoices import limits
 from invoices.models.base import MoneyField, _invoice_id
 from invoices.models.catalog import CatalogItem, Client, TaxCategory, TaxRate
 from invoices.money import (
@@ -76,9 +77,11 @@ class Invoice(TenantOwnedModel):
     discount_value = models.DecimalField(
         max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, default=Decimal(0)
     )
-    notes = models.TextField(_("notes"), blank=True)
-    terms = models.TextField(_("terms"), blank=True)
-    buyer_reference = models.CharField(_("PO / buyer reference"), max_length=100, blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=limits.NOTES_MAX)
+    terms = models.TextField(_("terms"), blank=True, max_length=limits.TERMS_MAX)
+    buyer_reference = models.CharField(
+        _("PO / buyer reference"), max_length=limits.BUYER_REFERENCE_MAX, blank=True
+    )
 
     # Stored totals, written only by services from `invoices.calculation`.
     subtotal = MoneyField(_("subtotal"))
@@ -170,11 +173,11 @@ class InvoiceLine(TenantOwnedModel):
     catalog_item = models.ForeignKey(
         CatalogItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    description = models.TextField(_("description"))
+    description = models.TextField(_("description"), max_length=limits.LINE_DESCRIPTION_MAX)
     quantity = models.DecimalField(
         _("quantity"), max_digits=QUANTITY_MAX_DIGITS, decimal_places=QUANTITY_DECIMAL_PLACES
     )
-    unit = models.CharField(_("unit"), max_length=30, blank=True)
+    unit = models.CharField(_("unit"), max_length=limits.UNIT_MAX, blank=True)
     unit_price = MoneyField(_("unit price"))
     discount = MoneyField(_("line discount"))
     # quantity x unit price - discount, rounded to the currency's minor unit.

@@ -31,6 +31,7 @@ from invoices.models import (
     SeriesKind,
 )
 from invoices.money import ZERO, check_currency, quantize_money
+from invoices.prefetch import prefetch_lines
 from invoices.services.common import check_writer, record_event, resolve, tenant_today
 from invoices.services.lines import MAX_LINES as MAX_LINES  # re-exported (api.serializers)
 from invoices.services.lines import MAX_METADATA_CHARS as MAX_METADATA_CHARS
@@ -180,7 +181,7 @@ def invoice_update_draft(
         tenant, invoice.client, issue_date or invoice.issue_date, due_date or invoice.due_date
     )
     if lines is None:
-        lines = [LineData.from_line(line) for line in invoice.lines.prefetch_related("line_taxes__tax_rate")]
+        lines = [LineData.from_line(line) for line in prefetch_lines(invoice)]
     if discount_type is not None:
         invoice.discount_type = discount_type
         if discount_value is None:
@@ -211,7 +212,7 @@ def invoice_recalculate_draft(*, invoice: Invoice | str) -> Invoice:
     """Recompute a draft's stored totals from its lines and its rates' current percentages."""
     invoice = lock_invoice(invoice)
     _require_draft(invoice)
-    lines = [LineData.from_line(line) for line in invoice.lines.prefetch_related("line_taxes__tax_rate")]
+    lines = [LineData.from_line(line) for line in prefetch_lines(invoice)]
     parsed = parse_lines(lines, invoice.currency)
     totals = calculate_totals(parsed, invoice.currency, invoice.discount_type, invoice.discount_value)
     store_lines(invoice, parsed, totals)
@@ -308,7 +309,7 @@ def _save_finalized(invoice: Invoice) -> None:
 
 def finalize_locked(invoice: Invoice, actor: Membership | None, tenant: Tenant, series: str) -> None:
     """Number, snapshot and open a locked draft. Runs inside the caller's transaction."""
-    lines = [LineData.from_line(line) for line in invoice.lines.prefetch_related("line_taxes__tax_rate")]
+    lines = [LineData.from_line(line) for line in prefetch_lines(invoice)]
     if not lines:
         raise ApplicationError(_("Add at least one line before finalizing."), field="lines", code="no_lines")
     # Totals are recomputed from the rates as they are now, then frozen.
