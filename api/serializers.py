@@ -12,6 +12,7 @@ from rest_framework import serializers
 from api.fields import DecimalStringField, MoneyOutField, PlainDecimalOutField
 from api.models import ApiKey
 from invoices.models import (
+    EINVOICE_FORMATS,
     CatalogItem,
     Client,
     DiscountType,
@@ -66,6 +67,10 @@ class ClientSerializer(ReadOnlyModelSerializer):
             "language",
             "payment_terms_days",
             "notes",
+            "peppol_scheme",
+            "peppol_id",
+            "einvoice_format",
+            "facturx",
             "archived",
             "archived_at",
             "created_at",
@@ -88,6 +93,19 @@ class ClientWriteSerializer(serializers.Serializer):
     language = serializers.CharField(max_length=16, required=False)
     payment_terms_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    peppol_scheme = serializers.CharField(
+        max_length=4, required=False, allow_blank=True, help_text="EAS code: 0088 GLN, 9930 German VAT, …"
+    )
+    peppol_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    einvoice_format = serializers.ChoiceField(
+        choices=[code for code, _label in EINVOICE_FORMATS],
+        required=False,
+        allow_blank=True,
+        help_text="The e-invoice attached to invoice emails; blank for the PDF only.",
+    )
+    facturx = serializers.BooleanField(
+        required=False, allow_null=True, help_text="Factur-X PDF for this client; null follows the workspace."
+    )
 
 
 # --- tax rates -------------------------------------------------------------------------------
