@@ -20,6 +20,8 @@ from einvoicing import selectors, services
 from einvoicing.xmlsafe import MAX_PDF_BYTES, EInvoiceRejected
 from tenants import roles
 
+ACCEPTED = ".pdf,.xml,application/pdf,application/xml,text/xml"
+
 
 class UploadForm(forms.Form):
     file = forms.FileField(
