@@ -10,11 +10,16 @@ from django.core.cache import cache
 from playwright.sync_api import expect
 
 from documents.tests.einvoice_fixtures import complete_invoice
+from invoices.tests import test_browser as harness
 from invoices.tests.factories import ClientFactory, TaxRateFactory, line, make_invoice
-from invoices.tests.test_browser import _allow_orm_beside_playwright, _page_for, browser  # noqa: F401
 from tenants.scoping import tenant_scope
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# The invoice pages' harness: one Chromium per module, the ORM allowed beside Playwright's loop.
+browser = harness.browser
+_allow_orm_beside_playwright = harness._allow_orm_beside_playwright
+_page_for = harness._page_for
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -88,3 +88,11 @@ def test_it_validates_ownership(owner_client, outsider_client, tenant, other_ten
     assert outsider_client.get(f"/t/acme/received/{row.public_id}/").status_code == 404
     with tenant_scope(other_tenant):
         assert ReceivedInvoice.objects.filter(public_id=row.public_id).count() == 0
+
+
+def test_the_pages_speak_french(owner_client, tenant):
+    from django.utils import translation
+
+    with translation.override("fr"):
+        assert translation.gettext("Received invoices") == "Factures reçues"
+        assert translation.gettext("E-invoices") == "Factures électroniques"
