@@ -24,6 +24,7 @@ SELLER_PROFILE: dict[str, Any] = {
     "tax_id": "FR61954506077",
     "email": "billing@acme.example",
     "phone": "+33 1 23 45 67 89",
+    "contact_name": "Alice Martin",
     "iban": "FR7630006000011234567890189",
     "bic": "AGRIFRPP",
     "peppol_scheme": "0009",  # SIRET

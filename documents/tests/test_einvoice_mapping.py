@@ -110,3 +110,15 @@ def test_a_line_without_tax_cannot_be_stated(in_tenant, complete_seller):
     with pytest.raises(MappingError, match="Line 1 has no tax rate") as raised:
         mapped(invoice)
     assert raised.value.field == "line: tax rate"
+
+
+def test_a_german_public_buyer_gets_a_valid_xrechnung(in_tenant, complete_seller):
+    leitweg = "04011000-1234512345-06"
+    invoice = complete_invoice(
+        client=complete_client(peppol_scheme="0204", peppol_id=leitweg), buyer_reference=leitweg
+    )
+    model = mapped(invoice)
+    assert model.buyer_reference == leitweg
+    assert model.seller.contact.name == "Alice Martin"
+    assert fatal_rules(model, Format.XRECHNUNG_UBL) == []
+    assert fatal_rules(model, Format.XRECHNUNG_CII) == []
