@@ -49,6 +49,10 @@ class ReadOnlyModelSerializer(serializers.ModelSerializer):
 
 class ClientSerializer(ReadOnlyModelSerializer):
     archived = serializers.BooleanField(source="is_archived", read_only=True)
+    # Blank ("the PDF only") is a value too: not the model's choices' enum alone.
+    einvoice_format = serializers.CharField(
+        read_only=True, help_text="ubl, cii, xrechnung-ubl, xrechnung-cii, facturx, or blank (the PDF only)."
+    )
 
     class Meta:
         model = Client
