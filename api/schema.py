@@ -35,7 +35,10 @@ _ERROR_DESCRIPTIONS = {
     "406": "Not acceptable.",
     "409": "The object's state does not allow this, or the Idempotency-Key is in use.",
     "415": "Unsupported media type.",
-    "422": "The Idempotency-Key was used for a different request.",
+    "422": (
+        "The Idempotency-Key was used for a different request, or an e-invoice breaks a rule "
+        "(`fields.rules`)."
+    ),
     "429": "Rate limited: see Retry-After.",
 }
 _PUBLIC_ERRORS = ("400", "401", "405", "406", "415", "429")

@@ -13,6 +13,7 @@ from api.fields import DecimalStringField, MoneyOutField, PlainDecimalOutField
 from api.models import ApiKey
 from invoices import limits
 from invoices.models import (
+    EINVOICE_FORMATS,
     CatalogItem,
     Client,
     DiscountType,
@@ -48,6 +49,10 @@ class ReadOnlyModelSerializer(serializers.ModelSerializer):
 
 class ClientSerializer(ReadOnlyModelSerializer):
     archived = serializers.BooleanField(source="is_archived", read_only=True)
+    # Blank ("the PDF only") is a value too: not the model's choices' enum alone.
+    einvoice_format = serializers.CharField(
+        read_only=True, help_text="ubl, cii, xrechnung-ubl, xrechnung-cii, facturx, or blank (the PDF only)."
+    )
 
     class Meta:
         model = Client
@@ -66,6 +71,10 @@ class ClientSerializer(ReadOnlyModelSerializer):
             "language",
             "payment_terms_days",
             "notes",
+            "peppol_scheme",
+            "peppol_id",
+            "einvoice_format",
+            "facturx",
             "archived",
             "archived_at",
             "created_at",
@@ -88,6 +97,19 @@ class ClientWriteSerializer(serializers.Serializer):
     language = serializers.CharField(max_length=16, required=False)
     payment_terms_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
     notes = serializers.CharField(max_length=limits.CLIENT_NOTES_MAX, required=False, allow_blank=True)
+    peppol_scheme = serializers.CharField(
+        max_length=4, required=False, allow_blank=True, help_text="EAS code: 0088 GLN, 9930 German VAT, …"
+    )
+    peppol_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    einvoice_format = serializers.ChoiceField(
+        choices=[code for code, _label in EINVOICE_FORMATS],
+        required=False,
+        allow_blank=True,
+        help_text="The e-invoice attached to invoice emails; blank for the PDF only.",
+    )
+    facturx = serializers.BooleanField(
+        required=False, allow_null=True, help_text="Factur-X PDF for this client; null follows the workspace."
+    )
 
 
 # --- tax rates -------------------------------------------------------------------------------

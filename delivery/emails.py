@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from delivery.models import MessageKind, OutgoingMessage
+from documents import einvoices
 from invoices.l10n import document_language
 from invoices.models import Invoice
 from invoices.money import format_money
@@ -164,6 +165,24 @@ def invoice_pdf_bytes(invoice: Invoice) -> bytes:
     return pdf
 
 
+def client_einvoice(invoice: Invoice) -> tuple[str, bytes, str] | None:
+    """The e-invoice the client asked for (`Client.einvoice_format`), as an attachment, or None.
+
+    Only a document valid by every rule set is attached (`documents.einvoices`); one that
+    breaks a rule is never sent: the email goes with the PDF alone and the invoice page says
+    which rule fails."""
+    wanted = invoice.client.einvoice_format
+    if not wanted or wanted not in {fmt.value for fmt in einvoices.offered_formats(invoice)}:
+        return None
+    fmt = einvoices.Format(wanted)
+    try:
+        content = einvoices.einvoice_get(invoice=invoice, fmt=fmt)
+    except ApplicationError as error:
+        logger.warning("e-invoice %s of %s not attached: %s", wanted, invoice.public_id, error.message)
+        return None
+    return einvoices.einvoice_filename(invoice, fmt), content, einvoices.CONTENT_TYPES[fmt]
+
+
 def pdf_filename(invoice: Invoice) -> str:
     return f"{invoice.number or invoice.public_id}.pdf"
 
@@ -184,9 +203,14 @@ def _brand(tenant: Tenant) -> dict[str, str]:
 
 
 def build_email(
-    message: OutgoingMessage, *, link: str = "", pdf: bytes | None = None
+    message: OutgoingMessage,
+    *,
+    link: str = "",
+    pdf: bytes | None = None,
+    attachments: Sequence[tuple[str, bytes, str]] = (),
 ) -> EmailMultiAlternatives:
-    """The MIME message of a queued row: text and HTML parts, the PDF when given."""
+    """The MIME message of a queued row: text and HTML parts, the PDF when given, and any
+    other `attachments` (filename, content, MIME type): the client's e-invoice."""
     tenant = message.tenant
     invoice = message.invoice
     context: dict[str, Any] = {
@@ -230,6 +254,8 @@ def build_email(
     email.attach_alternative(html, "text/html")
     if pdf is not None and invoice is not None:
         email.attach(pdf_filename(invoice), pdf, "application/pdf")
+    for filename, content, mimetype in attachments:
+        email.attach(filename, content, mimetype)
     # Amazon SES (anymail) echoes these back in tracking events; SMTP ignores them.
     email.metadata = {"message": message.public_id, "tenant": tenant.public_id}  # type: ignore[attr-defined]
     return email

@@ -37,6 +37,7 @@ from delivery.emails import (
     SUBJECT_MAX,
     build_email,
     clean_recipients,
+    client_einvoice,
     email_language,
     invoice_pdf_bytes,
     message_defaults,
@@ -218,7 +219,14 @@ def _prepare(tenant: Tenant, message_id: int) -> _Prepared | str:
             pdf = invoice_pdf_bytes(invoice)
         if not message.attach_pdf:
             pdf = None
-        return _Prepared(build_email(message, link=link, pdf=pdf), message.attempts)
+        attachments = []
+        if invoice is not None and message.kind in (MessageKind.INVOICE, MessageKind.CREDIT_NOTE):
+            einvoice = client_einvoice(invoice)
+            if einvoice is not None:
+                if einvoice[2] == "application/pdf":
+                    pdf = None  # the Factur-X PDF is the invoice's PDF, with its XML inside
+                attachments.append(einvoice)
+        return _Prepared(build_email(message, link=link, pdf=pdf, attachments=attachments), message.attempts)
 
 
 def _deliver(email: EmailMultiAlternatives) -> str:

@@ -70,3 +70,7 @@ def store_exact(key: str, content: bytes) -> None:
 def read(key: str) -> bytes:
     with storages["default"].open(key, "rb") as stored:
         return stored.read()
+
+
+def exists(key: str) -> bool:
+    return storages["default"].exists(key)

@@ -92,6 +92,18 @@ def _warm_pdf_renderer(**kwargs: object) -> None:
         logger.warning("could not warm up the PDF renderer", exc_info=True)
 
 
+@worker_process_init.connect
+def _compile_einvoice_rules(**kwargs: object) -> None:
+    """Compile the e-invoice rule sets (Saxon stylesheets, XML schemas) once when a worker
+    process starts, instead of on its first e-invoice (about 3 s on this machine)."""
+    try:
+        from einvoicing.validation import warm_up
+
+        warm_up()
+    except Exception:  # the first e-invoice compiles them, only slower
+        logger.warning("could not compile the e-invoice rules", exc_info=True)
+
+
 @worker_process_shutdown.connect
 def _send_pending_statuses(**kwargs: object) -> None:
     """A worker process that stops (a deploy, a scale-down) first sends the statuses it

@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from documents import views
+from documents import einvoice_views, views
 
 
 class ExportFormatConverter:
@@ -27,6 +27,16 @@ urlpatterns = [
         "documents/invoices/<str:public_id>/preview/",
         views.document_preview,
         name="document_preview",
+    ),
+    path(
+        "documents/invoices/<str:public_id>/einvoices/",
+        einvoice_views.einvoice_panel,
+        name="einvoice_panel",
+    ),
+    path(
+        "documents/invoices/<str:public_id>/einvoices/<str:format>/",
+        einvoice_views.einvoice_download,
+        name="einvoice_download",
     ),
     path("documents/status/", views.document_status, name="document_status"),
     path("documents/<str:public_id>/download/", views.document_download, name="document_download"),

@@ -40,6 +40,15 @@ EXPLANATIONS: dict[str, tuple[str, str]] = {
         "The client needs an electronic address (Peppol id, or an email) to receive e-invoices.",
         "client: Peppol participant id",
     ),
+    "PEPPOL-EN16931-CL008": (
+        "Peppol does not accept this kind of electronic address (an email address is not one): "
+        "give the Peppol participant id and its scheme.",
+        "workspace or client: Peppol participant id",
+    ),
+    "PEPPOL-EN16931-R003": (
+        "Peppol needs the client's PO / buyer reference (or an order reference).",
+        "invoice: PO / buyer reference",
+    ),
     "BR-62": ("Your electronic address needs its scheme (e.g. 0088, 9930, EM).", "workspace: Peppol scheme"),
     "BR-63": (
         "The client's electronic address needs its scheme (e.g. 0088, 9930, EM).",

@@ -39,6 +39,8 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/", include("delivery.urls")),
     # PDFs and exports: generate, live status, downloads, bulk (documents/).
     path("t/<slug:tenant_slug>/", include("documents.urls")),
+    # Received e-invoices: upload, list, read back with their rule results (einvoicing/views.py).
+    path("t/<slug:tenant_slug>/", include("einvoicing.urls")),
     path("t/<slug:tenant_slug>/", include("billing.tenant_urls")),
     # Settings → Webhooks: endpoints, deliveries, replay (api/webhooks/web.py).
     path("t/<slug:tenant_slug>/", include("api.webhooks.urls")),

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from invoices import limits
 from invoices.l10n import delocalize_decimal
 from invoices.models import (
+    EINVOICE_FORMATS,
     Client,
     DiscountType,
     InvoiceStatus,
@@ -307,11 +308,31 @@ class ClientForm(forms.Form):
         max_length=limits.CLIENT_NOTES_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    peppol_scheme = forms.CharField(
+        label=_("Peppol scheme"),
+        max_length=4,
+        required=False,
+        help_text=_("Where e-invoices reach this client: 0088 (GLN), 9930 (German VAT), 0009 (SIRET)…"),
+    )
+    peppol_id = forms.CharField(label=_("Peppol participant id"), max_length=100, required=False)
+    einvoice_format = forms.ChoiceField(
+        label=_("E-invoice attached to emails"),
+        choices=[("", _("None (the PDF only)")), *EINVOICE_FORMATS],
+        required=False,
+    )
+    facturx = forms.TypedChoiceField(
+        label=_("Factur-X PDF"),
+        choices=[("", _("As the workspace")), ("true", _("On")), ("false", _("Off"))],
+        coerce=lambda value: value == "true",
+        empty_value=None,
+        required=False,
+    )
 
     @classmethod
     def initial_for(cls, client: Client) -> dict[str, Any]:
         initial = {name: getattr(client, name) for name in cls.base_fields if name != "emails"}
         initial["emails"] = ", ".join(client.emails)
+        initial["facturx"] = {True: "true", False: "false"}.get(client.facturx, "")
         return initial
 
 

@@ -37,6 +37,13 @@ class CompanyProfileForm(forms.Form):
         label=_("Registration scheme"), choices=[("", "—"), *REGISTRATION_SCHEME_CHOICES], required=False
     )
     registration_number = forms.CharField(label=_("Registration number"), max_length=40, required=False)
+    peppol_scheme = forms.CharField(
+        label=_("Peppol scheme"),
+        max_length=4,
+        required=False,
+        help_text=_("Where you receive e-invoices: 0009 (SIRET), 0088 (GLN), 9930 (German VAT)…"),
+    )
+    peppol_id = forms.CharField(label=_("Peppol participant id"), max_length=100, required=False)
     email = forms.EmailField(label=_("Contact email"), required=False)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")

@@ -63,6 +63,19 @@ class TenantForm(forms.Form):
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES, initial="UTC")
 
 
+class TenantSettingsForm(TenantForm):
+    """The settings page: the workspace's details and what its documents include."""
+
+    facturx = forms.TypedChoiceField(
+        label=_("Factur-X PDF"),
+        choices=[("", _("On for sellers in the EU")), ("true", _("On")), ("false", _("Off"))],
+        coerce=lambda value: value == "true",
+        empty_value=None,
+        required=False,
+        help_text=_("The invoice PDF with its e-invoice (EN 16931) inside. Each client can differ."),
+    )
+
+
 class ColorInput(forms.TextInput):
     input_type = "color"
 

@@ -168,6 +168,8 @@ class Tenant(models.Model):
         _("brand colour"), max_length=7, blank=True, validators=[validate_brand_color]
     )
     logo = models.ImageField(_("logo"), upload_to="branding/", blank=True)
+    # Factur-X (the invoice PDF with its EN 16931 XML inside): None = on for sellers in the EU.
+    facturx = models.BooleanField(_("Factur-X PDF"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

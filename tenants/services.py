@@ -305,8 +305,16 @@ def user_delete(*, user: User) -> None:
 
 @transaction.atomic
 def tenant_update(
-    *, actor: Membership, name: str, country: str, default_currency: str, locale: str, time_zone: str
+    *,
+    actor: Membership,
+    name: str,
+    country: str,
+    default_currency: str,
+    locale: str,
+    time_zone: str,
+    facturx: bool | None = None,
 ) -> Tenant:
+    """`facturx`: Factur-X PDFs for the workspace's invoices (None: on for sellers in the EU)."""
     require_role(actor, Role.ADMIN, message=_("Only owners and admins can change workspace settings."))
     # A fresh copy: a rejected edit must not leave half-applied values on the request's tenant.
     tenant = Tenant.objects.select_for_update().get(pk=actor.tenant_id)
@@ -315,6 +323,7 @@ def tenant_update(
     tenant.default_currency = default_currency.upper()
     tenant.locale = locale
     tenant.time_zone = time_zone
+    tenant.facturx = facturx
     try:
         tenant.full_clean()
     except ValidationError as error:

@@ -18,7 +18,7 @@ from core.errors import ApplicationError
 from core.web import call_service, require_membership
 from tenants import roles, selectors, services
 from tenants.emails import same_address
-from tenants.forms import BrandingForm, InviteForm, RoleForm, TenantForm
+from tenants.forms import BrandingForm, InviteForm, RoleForm, TenantForm, TenantSettingsForm
 from tenants.models import Invitation, Membership
 
 T = TypeVar("T")
@@ -188,17 +188,18 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _settings_page(
-    request: HttpRequest, *, form: TenantForm | None = None, branding_form: BrandingForm | None = None
+    request: HttpRequest, *, form: TenantSettingsForm | None = None, branding_form: BrandingForm | None = None
 ) -> HttpResponse:
     tenant = request.tenant
     if form is None:
-        form = TenantForm(
+        form = TenantSettingsForm(
             initial={
                 "name": tenant.name,
                 "country": tenant.country,
                 "default_currency": tenant.default_currency,
                 "locale": tenant.locale,
                 "time_zone": tenant.time_zone,
+                "facturx": {True: "true", False: "false"}.get(tenant.facturx, ""),
             }
         )
     if branding_form is None:
@@ -216,7 +217,7 @@ def _settings_page(
 def tenant_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     if request.method != "POST":
         return _settings_page(request)
-    form = TenantForm(request.POST)
+    form = TenantSettingsForm(request.POST)
     if form.is_valid() and _submit_form(
         form, services.tenant_update, actor=request.membership, **form.cleaned_data
     ):

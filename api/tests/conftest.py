@@ -119,3 +119,6 @@ def data(tenant: Tenant, owner_membership: Membership) -> TenantData:
 @pytest.fixture
 def other_data(other_tenant: Tenant, outsider_membership: Membership) -> TenantData:
     return make_data(other_tenant, prefix="Globex")
+
+
+from documents.tests.einvoice_fixtures import complete_seller  # noqa: E402, F401

@@ -231,3 +231,50 @@ def test_outsider_cannot_touch_invoices(outsider_api, data):
     )
     assert outsider_api.get("/api/v1/invoices/").json()["results"] == []
     assert "Acme" not in outsider_api.get("/api/v1/invoices/export/csv/").content.decode()
+
+
+# --- e-invoices --------------------------------------------------------------------------------
+
+
+def test_einvoice_of_a_complete_invoice(owner_api, tenant, complete_seller, settings, tmp_path):
+    from documents.tests.einvoice_fixtures import complete_invoice
+
+    settings.MEDIA_ROOT = tmp_path
+    with tenant_scope(tenant):
+        invoice = complete_invoice(lines=1)
+    url = f"/api/v1/invoices/{invoice.public_id}/einvoice/"
+    response = owner_api.get(url, {"format": "ubl"})
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/xml"
+    assert f'filename="{invoice.number}.ubl.xml"' in response["Content-Disposition"]
+    assert b"urn:fdc:peppol.eu:2017:poacc:billing:3.0" in response.content
+    assert owner_api.get(url, {"format": "cii"}).content.count(b"CrossIndustryInvoice") >= 1
+    bad = owner_api.get(url, {"format": "pdf"})
+    assert bad.status_code == 400
+    assert "format" in bad.json()["error"]["fields"]
+
+
+def test_einvoice_breaking_a_rule_is_refused_with_the_rule(owner_api, data, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    response = owner_api.get(f"/api/v1/invoices/{data.open_invoice.public_id}/einvoice/?format=cii")
+    assert response.status_code == 422, response.content
+    body = response.json()["error"]
+    assert body["code"] == "einvoice_invalid"
+    assert any(rule.startswith("InvoiceFlow: Line 1 has no tax rate") for rule in body["fields"]["rules"])
+
+
+def test_einvoice_of_a_draft_or_another_tenants_invoice(owner_api, outsider_api, data):
+    draft = owner_api.get(f"/api/v1/invoices/{data.draft.public_id}/einvoice/?format=ubl")
+    assert draft.status_code == 400
+    assert "Finalize" in draft.json()["error"]["message"]
+    stranger = outsider_api.get(f"/api/v1/invoices/{data.open_invoice.public_id}/einvoice/?format=ubl")
+    assert stranger.status_code == 404
+
+
+def test_einvoice_is_in_the_openapi_schema(client):
+    paths = client.get("/api/schema/?format=json").json()["paths"]
+    operation = paths["/api/v1/invoices/{id}/einvoice/"]["get"]
+    [parameter] = [p for p in operation["parameters"] if p["name"] == "format"]
+    assert set(parameter["schema"]["enum"]) == {"ubl", "cii", "xrechnung-ubl", "xrechnung-cii", "facturx"}
+    assert "application/pdf" in operation["responses"]["200"]["content"]
+    assert "422" in operation["responses"]

@@ -148,3 +148,28 @@ def test_unknown_language_is_a_400_not_a_500(owner_api):
     response = owner_api.post("/api/v1/clients/", {**CLIENT, "language": "chart_currencies"}, format="json")
     assert response.status_code == 400
     assert "language" in response.json()["error"]["fields"]
+
+
+def test_client_peppol_id_and_einvoice_choices_through_the_api(owner_api):
+    created = owner_api.post(
+        "/api/v1/clients/",
+        {
+            "name": "Peppol Buyer BV",
+            "emails": ["ap@buyer.example"],
+            "country": "NL",
+            "peppol_scheme": "0106",
+            "peppol_id": "12345678",
+            "einvoice_format": "ubl",
+            "facturx": None,
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert (body["peppol_scheme"], body["peppol_id"], body["einvoice_format"]) == ("0106", "12345678", "ubl")
+    assert body["facturx"] is None
+    changed = owner_api.patch(f"/api/v1/clients/{body['id']}/", {"facturx": False}, format="json")
+    assert changed.json()["facturx"] is False
+    refused = owner_api.patch(f"/api/v1/clients/{body['id']}/", {"peppol_scheme": "x"}, format="json")
+    assert refused.status_code == 400
+    assert "peppol_scheme" in refused.json()["error"]["fields"]

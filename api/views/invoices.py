@@ -11,14 +11,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers, status
 from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import serializers as s
 from api.base import TenantScopedViewSet
+from api.errors import ApiError
 from api.pagination import page_schema, paginate, parse_ordering
 from api.views._common import created
 from core.downloads import content_disposition
+from documents import einvoices
 from documents import list_exports as exports
 from invoices import selectors, services
 from invoices.models import Invoice, Payment
@@ -66,6 +69,17 @@ class CSVRenderer(_FileRenderer):
 class XLSXRenderer(_FileRenderer):
     media_type = exports.XLSX_CONTENT_TYPE
     format = "xlsx"
+
+
+class _FormatIsOurs(DefaultContentNegotiation):
+    """`?format=` names the e-invoice format here, not a DRF renderer: the answer is the file
+    itself, errors are JSON."""
+
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: str | None = None) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
+EINVOICE_FORMATS = [fmt.value for fmt in einvoices.Format]
 
 
 def _lines(validated: list[dict[str, Any]] | None) -> list[LineData] | None:
@@ -261,4 +275,59 @@ class InvoiceViewSet(TenantScopedViewSet):
         content = exports.invoices_xlsx(self._export_queryset())
         response = HttpResponse(content, content_type=exports.XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = content_disposition(f"invoices-{tenant_today().isoformat()}.xlsx")
+        return response
+
+    # --- e-invoices --------------------------------------------------------------------------
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format",
+                OpenApiTypes.STR,
+                enum=EINVOICE_FORMATS,
+                required=True,
+                description=(
+                    "ubl: UBL 2.1, Peppol BIS Billing 3.0; cii: UN/CEFACT CII (EN 16931); "
+                    "xrechnung-ubl / xrechnung-cii: XRechnung 3.0, when the buyer reference is a "
+                    "Leitweg-ID; facturx: the invoice PDF (PDF/A-3b) with its CII inside, when "
+                    "Factur-X is on for the workspace or client."
+                ),
+            )
+        ],
+        responses={
+            (200, "application/xml"): OpenApiResponse(OpenApiTypes.BINARY, description="The e-invoice."),
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="Factur-X PDF."),
+        },
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=_FormatIsOurs)
+    def einvoice(self, request: Request, id: str) -> HttpResponse:
+        """The finalized invoice as an e-invoice, proven valid by the official rules. Never
+        given when a fatal rule fails: a 422 whose `fields.rules` says which, in plain words."""
+        invoice = self.get_object()
+        fmt = request.query_params.get("format", "")
+        if fmt not in EINVOICE_FORMATS:
+            raise ApiError(
+                f"format must be one of {', '.join(EINVOICE_FORMATS)}.",
+                status_code=status.HTTP_400_BAD_REQUEST,
+                code="validation_error",
+                fields={"format": [f"Choose one of {', '.join(EINVOICE_FORMATS)}."]},
+            )
+        try:
+            content = einvoices.einvoice_get(invoice=invoice, fmt=fmt)
+        except einvoices.EInvoiceUnavailable as error:
+            raise ApiError(
+                error.message,
+                status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+                code="einvoice_invalid",
+                fields={
+                    "rules": [
+                        f"{p.rule_id}: {p.explanation}" + (f" (fill in: {p.field})" if p.field else "")
+                        for p in error.problems
+                    ]
+                },
+            ) from error
+        response = HttpResponse(content, content_type=einvoices.CONTENT_TYPES[einvoices.Format(fmt)])
+        filename = einvoices.einvoice_filename(invoice, einvoices.Format(fmt))
+        response["Content-Disposition"] = content_disposition(filename)
+        response["Cache-Control"] = "private, no-store"
         return response

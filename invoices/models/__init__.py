@@ -19,6 +19,7 @@ from invoices.models.base import (
 )
 from invoices.models.catalog import (
     CATEGORIES_NEEDING_REASON,
+    EINVOICE_FORMATS,
     ZERO_PERCENT_CATEGORIES,
     CatalogItem,
     CatalogItemTaxRate,
@@ -65,6 +66,7 @@ __all__ = [
     "CATEGORIES_NEEDING_REASON",
     "COUNTED_REFUND_STATUSES",
     "DEFAULT_PATTERNS",
+    "EINVOICE_FORMATS",
     "NUMBER_LITERAL",
     "NUMBER_TOKEN",
     "NUMBER_UNIQUE",

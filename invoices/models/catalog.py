@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -21,6 +22,21 @@ from tenants.scoping import TenantOwnedModel
 
 # --- clients -------------------------------------------------------------------------------
 
+# The formats of `einvoicing.syntax.Format` (a sibling app: named here, not imported).
+EINVOICE_FORMATS = [
+    ("ubl", _("UBL (Peppol BIS Billing 3.0)")),
+    ("cii", _("CII (EN 16931)")),
+    ("xrechnung-ubl", _("XRechnung (UBL)")),
+    ("xrechnung-cii", _("XRechnung (CII)")),
+    ("facturx", _("Factur-X PDF")),
+]
+
+
+def validate_peppol_scheme(value: str) -> None:
+    """An EAS code: four digits (ISO 6523 ICD) or two capitals (EM, …)."""
+    if value and not re.fullmatch(r"[0-9]{4}|[A-Z]{2}", value):
+        raise ValidationError(_("A Peppol scheme is a four-digit code such as 0088 or 9930."))
+
 
 class Client(TenantOwnedModel):
     """Someone the tenant bills."""
@@ -39,6 +55,18 @@ class Client(TenantOwnedModel):
     currency = models.CharField(_("default currency"), max_length=3, validators=[validate_currency])
     language = models.CharField(_("language"), max_length=16, default="en", validators=[validate_locale])
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
+    # Where e-invoices reach the client over Peppol (EN 16931 BT-49): the EAS scheme (0088
+    # GLN, 9930 German VAT number, 0204 Leitweg-ID, 0009 SIRET…) and the id in it.
+    peppol_scheme = models.CharField(
+        _("Peppol scheme"), max_length=4, blank=True, validators=[validate_peppol_scheme]
+    )
+    peppol_id = models.CharField(_("Peppol participant id"), max_length=100, blank=True)
+    # The e-invoice attached to the invoice email ("" = the PDF alone).
+    einvoice_format = models.CharField(
+        _("e-invoice attached to emails"), max_length=16, blank=True, choices=EINVOICE_FORMATS
+    )
+    # Factur-X (the PDF with its XML inside) for this client: None follows the workspace.
+    facturx = models.BooleanField(_("Factur-X PDF"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True, max_length=limits.CLIENT_NOTES_MAX)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -50,6 +78,12 @@ class Client(TenantOwnedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if bool(self.peppol_scheme) != bool(self.peppol_id.strip()):
+            raise ValidationError(
+                {"peppol_id": _("Give both the Peppol scheme and the participant id, or neither.")}
+            )
 
     @property
     def primary_email(self) -> str:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from invoices.bank_accounts import BankAccount as CheckedAccount
+from invoices.models.catalog import validate_peppol_scheme
 from invoices.registration_ids import REGISTRATION_SCHEMES
 from tenants.models import new_public_id, validate_country, validate_currency
 from tenants.scoping import TenantOwnedModel
@@ -46,6 +47,11 @@ class CompanyProfile(TenantOwnedModel):
         _("registration scheme"), max_length=16, blank=True, choices=REGISTRATION_SCHEME_CHOICES
     )
     registration_number = models.CharField(_("registration number"), max_length=40, blank=True)
+    # Where e-invoices reach the seller over Peppol (EN 16931 BT-34): an EAS scheme and the id.
+    peppol_scheme = models.CharField(
+        _("Peppol scheme"), max_length=4, blank=True, validators=[validate_peppol_scheme]
+    )
+    peppol_id = models.CharField(_("Peppol participant id"), max_length=100, blank=True)
     email = models.EmailField(_("contact email"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     website = models.URLField(_("website"), blank=True)

@@ -41,6 +41,10 @@ CLIENT_FIELDS = (
     "language",
     "payment_terms_days",
     "notes",
+    "peppol_scheme",
+    "peppol_id",
+    "einvoice_format",
+    "facturx",
 )
 
 
@@ -75,7 +79,7 @@ def _apply_client_fields(client: Client, fields: dict[str, Any]) -> None:
             value = _normalize_emails(value)
         elif name == "payment_terms_days":
             value = _payment_terms(value)
-        elif name in ("country", "currency"):
+        elif name in ("country", "currency", "peppol_scheme"):
             value = (value or "").strip().upper()
         elif isinstance(value, str):
             value = value.strip()
@@ -104,6 +108,10 @@ def client_create(
     country: str = "",
     tax_id: str = "",
     notes: str = "",
+    peppol_scheme: str = "",
+    peppol_id: str = "",
+    einvoice_format: str = "",
+    facturx: bool | None = None,
 ) -> Client:
     """A new client. Currency and language default to the workspace's."""
     tenant = check_writer(actor)
@@ -124,6 +132,10 @@ def client_create(
             "country": country,
             "tax_id": tax_id,
             "notes": notes,
+            "peppol_scheme": peppol_scheme,
+            "peppol_id": peppol_id,
+            "einvoice_format": einvoice_format,
+            "facturx": facturx,
         },
     )
     client.save()

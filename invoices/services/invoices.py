@@ -258,6 +258,8 @@ def snapshot_client(client: Client) -> dict[str, Any]:
         "country": client.country,
         "tax_id": client.tax_id,
         "language": client.language,
+        "peppol_scheme": client.peppol_scheme,
+        "peppol_id": client.peppol_id,
     }
 
 

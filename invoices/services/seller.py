@@ -43,6 +43,8 @@ PROFILE_FIELDS = (
     "vat_id",
     "registration_scheme",
     "registration_number",
+    "peppol_scheme",
+    "peppol_id",
     "email",
     "phone",
     "website",

@@ -164,3 +164,45 @@ def test_a_new_invoice_from_the_client_page_starts_with_that_client(
     assert 'data-testid="chosen-client">Northwind Traders<' in page
     with tenant_scope(books.tenant):
         make_invoice(client=books.client, lines=[line()])
+
+
+def test_client_form_stores_the_peppol_id_and_einvoice_choices(owner_client, tenant):
+    response = owner_client.post(
+        "/t/acme/clients/new/",
+        {
+            "name": "Bundesamt für Beispiele",
+            "emails": "rechnung@bfb.example",
+            "country": "DE",
+            "currency": "EUR",
+            "language": "de",
+            "payment_terms_days": "30",
+            "peppol_scheme": "0204",
+            "peppol_id": "04011000-1234512345-06",
+            "einvoice_format": "xrechnung-ubl",
+            "facturx": "false",
+        },
+    )
+    assert response.status_code == 302, response.content
+    with tenant_scope(tenant):
+        client = Client.objects.get(name="Bundesamt für Beispiele")
+    assert (client.peppol_scheme, client.peppol_id) == ("0204", "04011000-1234512345-06")
+    assert client.einvoice_format == "xrechnung-ubl"
+    assert client.facturx is False
+    edit = owner_client.get(f"/t/acme/clients/{client.public_id}/edit/")
+    assert 'value="04011000-1234512345-06"' in edit.content.decode()
+
+
+def test_client_form_refuses_a_peppol_id_without_its_scheme(owner_client, tenant):
+    response = owner_client.post(
+        "/t/acme/clients/new/",
+        {
+            "name": "Half Peppol",
+            "emails": "a@b.example",
+            "currency": "EUR",
+            "language": "en",
+            "payment_terms_days": "30",
+            "peppol_id": "12345",
+        },
+    )
+    assert response.status_code == 200
+    assert "Give both the Peppol scheme and the participant id" in response.content.decode()

@@ -447,3 +447,14 @@ def test_a_nonexistent_workspace_looks_like_a_forbidden_one(outsider_client: Cli
     forbidden = outsider_client.get(f"/t/{victim.slug}/")
     assert missing.status_code == forbidden.status_code == 404
     assert victim.name not in forbidden.content.decode()
+
+
+def test_the_factur_x_setting(owner_client: Client, tenant: Tenant) -> None:
+    url = reverse("tenant_settings", args=[tenant.slug])
+    owner_client.post(url, {**SETTINGS, "facturx": "false"})
+    tenant.refresh_from_db()
+    assert tenant.facturx is False
+    assert owner_client.get(url).context["form"]["facturx"].value() == "false"
+    owner_client.post(url, {**SETTINGS, "facturx": ""})
+    tenant.refresh_from_db()
+    assert tenant.facturx is None  # on for sellers in the EU
