@@ -13,13 +13,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
-AXE_JS = Path(__file__).resolve().parents[2] / "tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+HERE = Path(__file__).resolve().parent
+AXE_JS = HERE.parent.parent / "tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 800)}
 
@@ -59,7 +61,14 @@ NOT_PAGES: dict[str, str] = {
 # Whole areas left out: the platform admin (Django's own pages), the REST API and its docs
 # (JSON and a third-party viewer), sign-in providers' redirects, the health probes.
 NOT_PAGE_PREFIXES = ("admin/", "api/", "accounts/3rdparty/", "accounts/social/", "accounts/google/")
-NOT_PAGE_PREFIXES += ("accounts/github/", "accounts/oidc/", "healthz", "readyz", "anymail/", "billing/stripe/")
+NOT_PAGE_PREFIXES += (
+    "accounts/github/",
+    "accounts/oidc/",
+    "healthz",
+    "readyz",
+    "anymail/",
+    "billing/stripe/",
+)
 NOT_PAGE_PREFIXES += ("sitemap.xml", "robots.txt", "downloads/")
 
 
@@ -86,6 +95,7 @@ def seed_workspace() -> Seeded:
     from delivery.models import CreateMode, Frequency
     from delivery.services import invoice_send
     from invoices.models import CatalogItem, Invoice, InvoiceKind, InvoiceStatus, TaxRate
+    from invoices.services import LineData, credit_note_create, invoice_void
     from invoices.tests.factories import ClientFactory, line, make_invoice
     from invoices.tests.seed import seed_year
     from tenants.models import Role
@@ -107,20 +117,33 @@ def seed_workspace() -> Seeded:
             finalize=True,
         )
         invoice_send(actor=owner, invoice=sent)
+        credited = make_invoice(
+            actor=owner, client=long_client, lines=[line("Workshop", "1", "400.00")], finalize=True
+        )
+        credit_note_create(
+            actor=owner,
+            invoice=credited,
+            lines=[LineData(description="Goodwill discount", quantity="1", unit_price="50.00")],
+            reason="Delivery was late",
+        )
+        to_void = make_invoice(
+            actor=owner, client=long_client, lines=[line("Wrong client", "1", "10.00")], finalize=True
+        )
+        invoice_void(actor=owner, invoice=to_void, reason="Sent to the wrong client")
         invoices = list(Invoice.objects.all())
 
         def first(**where: Any) -> list[Any]:
             return [i for i in invoices if all(getattr(i, k) == v for k, v in where.items())][:1]
 
-        partly = [i for i in invoices if i.status == InvoiceStatus.OPEN and 0 < i.amount_paid][:1]
-        detail = (
-            first(status=InvoiceStatus.DRAFT)
-            + [sent]
-            + partly
-            + first(status=InvoiceStatus.PAID)
-            + first(status=InvoiceStatus.VOID)
-            + first(kind=InvoiceKind.CREDIT_NOTE)
-        )
+        partly = [i for i in invoices if i.status == InvoiceStatus.OPEN and i.amount_paid > 0][:1]
+        detail = [
+            *first(status=InvoiceStatus.DRAFT),
+            sent,
+            *partly,
+            *first(status=InvoiceStatus.PAID),
+            *first(status=InvoiceStatus.VOID),
+            *first(kind=InvoiceKind.CREDIT_NOTE),
+        ]
         drafts = first(status=InvoiceStatus.DRAFT)
         seeded.objects["invoice_detail"] = detail
         seeded.objects["invoice_edit"] = drafts
@@ -151,7 +174,7 @@ def seed_workspace() -> Seeded:
             lines=[{"description": "Retainer", "quantity": "1", "unit_price": "1000.00"}],
             frequency=Frequency.MONTHLY,
             day_of_month=1,
-            start_date=date.today() + timedelta(days=30),
+            start_date=timezone.localdate() + timedelta(days=30),
             mode=CreateMode.DRAFT,
         )
         seeded.objects["recurring_edit"] = [template]
@@ -231,52 +254,9 @@ def pages(seeded: Seeded) -> list[Page]:
 # overflows it (overflow hidden/clip, or a scroller whose scrollbar is hidden) while its content
 # is wider. Scroll containers that show they scroll (.table-scroll) and single lines cut with an
 # ellipsis (the full text is in a title or beside it) are the two allowed ways.
-LAYOUT_JS = """
-() => {
-  const width = window.innerWidth;
-  const doc = document.documentElement;
-  const problems = [];
-  if (doc.scrollWidth > width) problems.push(`document is ${doc.scrollWidth}px wide`);
-  const describe = (el) => {
-    let name = el.tagName.toLowerCase();
-    if (el.id) name += '#' + el.id;
-    if (el.classList.length) name += '.' + [...el.classList].join('.');
-    return name;
-  };
-  for (const el of document.body.querySelectorAll('*')) {
-    const style = getComputedStyle(el);
-    if (style.display === 'none' || style.visibility === 'hidden') continue;
-    const rect = el.getBoundingClientRect();
-    if (rect.width <= 2 || rect.height <= 2) continue;  // visually hidden (sr-only)
-    if (el.closest('details:not([open]) > :not(summary)')) continue;
-    const ox = style.overflowX;
-    if (el.scrollWidth <= el.clientWidth + 1) continue;
-    if (style.textOverflow === 'ellipsis') continue;
-    if (['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName)) continue;  // a field scrolls its text
-    if ((ox === 'auto' || ox === 'scroll') && el.classList.contains('table-scroll')) continue;
-    if (ox === 'visible') continue;
-    problems.push(`${describe(el)} cuts off ${el.scrollWidth - el.clientWidth}px of its content`);
-  }
-  // The primary action: the page's main button, fully on screen horizontally.
-  const primary = document.querySelector('[data-primary-action]')
-    || [...document.querySelectorAll('main .pagehead .button:not(.button--ghost), main form button[type=submit]:not(.linklike):not(.button--ghost):not(.button--danger):not(.iconbtn)')]
-       .find((el) => el.getBoundingClientRect().width > 0);
-  if (primary) {
-    const r = primary.getBoundingClientRect();
-    if (r.left < 0 || r.right > width) problems.push(`primary action "${primary.textContent.trim()}" is off screen (${Math.round(r.left)}..${Math.round(r.right)})`);
-  }
-  return problems;
-}
-"""
+LAYOUT_JS = (HERE / "layout_check.js").read_text()
 
-AXE_RUN_JS = """
-async () => {
-  const result = await axe.run(document, {resultTypes: ['violations']});
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
-}
-"""
+AXE_RUN_JS = (HERE / "axe_run.js").read_text()
 
 
 def axe_source() -> str:
