@@ -377,6 +377,8 @@ def _totals_context(builder: Builder, totals: Any, error: str | None) -> dict[st
     return {
         "totals": totals,
         "totals_error": error,
+        # The line fields whose errors the live totals refresh (_line_errors.html).
+        "live_error_fields": ("description", "quantity", "unit", "unit_price", "discount"),
         "tax_rows": [(rates.get(tax.rate.key), tax) for tax in totals.taxes] if totals else [],
         "rows": rows,
     }

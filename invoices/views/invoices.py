@@ -144,6 +144,9 @@ def invoice_finalize(request: HttpRequest, tenant_slug: str, public_id: str) -> 
             return redirect("invoice_detail", tenant_slug, public_id)
     context = document_context(invoice=invoice, tenant=request.tenant)
     context["next_number"] = selectors.number_preview(on=invoice.issue_date)
+    # The service refuses a draft with no lines: the page says so instead of offering a button
+    # that can only fail.
+    context["has_lines"] = invoice.lines.exists()
     return render(request, "invoices/invoice_finalize.html", context)
 
 
