@@ -47,3 +47,21 @@ def test_activity_lines_carry_no_separator_of_their_own(owner_client: HttpClient
     activity = page[page.index('data-testid="activity"') :]
     assert 'class="muted small meta"' in activity
     assert "·" not in activity[: activity.index("</ol>")]
+
+
+def test_a_partly_paid_invoice_says_why_it_cannot_be_voided(
+    owner_client: HttpClient, books: Books, owner_membership: Membership
+) -> None:
+    with tenant_scope(books.tenant):
+        services.payment_record(actor=owner_membership, invoice=books.open, amount="100.00")
+    page = html(owner_client.get(books.url("invoice_detail", books.open.public_id)))
+    assert 'data-testid="void"' not in page
+    note = re.search(r'data-testid="void-blocked">([^<]+)<', page)
+    assert note is not None
+    assert "has been paid on this invoice" in note.group(1)
+    # An unpaid invoice offers Void and needs no note.
+    with tenant_scope(books.tenant):
+        fresh = services.invoice_finalize(actor=owner_membership, invoice=books.draft)
+    page = html(owner_client.get(books.url("invoice_detail", fresh.public_id)))
+    assert 'data-testid="void"' in page
+    assert 'data-testid="void-blocked"' not in page

@@ -83,6 +83,8 @@ def _actions(invoice: Invoice, membership: Any) -> dict[str, bool]:
         "uncollectible": is_invoice and unpaid,
         "credit": is_invoice and status in PAYABLE_STATUSES and invoice.balance_due > 0,
         "duplicate": is_invoice,
+        # Void is withheld once money came in; the page says why instead of hiding it silently.
+        "void_blocked_by_payments": is_invoice and unpaid and bool(invoice.amount_paid),
     }
 
 
