@@ -34,6 +34,10 @@
     const h = badge.getBoundingClientRect().height;
     if (h > 2.4 * parseFloat(getComputedStyle(badge).fontSize)) problems.push(`badge "${badge.textContent.trim()}" is ${Math.round(h)}px tall`);
   }
+  // A separated fact ("a · b") is one piece: its "·" never ends a line on its own.
+  for (const item of document.querySelectorAll('.meta__item + .meta__item')) {
+    if (item.getClientRects().length > 1) problems.push(`"${item.textContent.trim()}" is split from its separator`);
+  }
   // The primary action: the page's main button, fully on screen horizontally.
   const primary = document.querySelector('[data-primary-action]')
     || [...document.querySelectorAll('main .pagehead .button:not(.button--ghost), main form button[type=submit]:not(.linklike):not(.button--ghost):not(.button--danger):not(.iconbtn)')]
