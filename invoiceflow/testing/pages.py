@@ -50,6 +50,10 @@ NOT_PAGES: dict[str, str] = {
     "webhook_delivery_replay": "POST action",
     "client_email_problem_clear": "POST action",
     "api_key_revoke": "POST action",
+    # The printable document at its paper size (the PDF's HTML with a print button): an A4
+    # page, not a screen layout; the detail page and the client's page show it responsively.
+    "invoice_preview": "the A4 document as it prints",
+    "document_preview": "the A4 document as it prints",
     "account_confirm_email": "needs an emailed key",
     "mfa_deactivate_totp": "needs an authenticator app set up (tenants/tests cover two-factor)",
     "mfa_view_recovery_codes": "needs an authenticator app set up",

@@ -92,6 +92,10 @@ def test_every_page_fits_a_phone_and_a_desktop_and_passes_axe(chromium: Any, liv
             problems.append(f"{page_.name} {page_.path}: HTTP {response.status_code}")
         elif response.status_code == 200 and b"<main" in response.content:
             html_pages.append(page_)
+        elif response.status_code == 200 and b"<html" in response.content:
+            # A whole page without the app's layout: name it in NOT_PAGES, with its reason.
+            problems.append(f"{page_.name} {page_.path}: a page without <main>")
+        # Otherwise an htmx fragment (no <html>) or a redirect: not a page of its own.
     visited = 0
     for width in WIDTHS:
         contexts = {
