@@ -8,11 +8,23 @@ member and the client find the file up to date instead of "Not generated".
 
 from __future__ import annotations
 
+from typing import Any
+
 from events.registry import Event, subscribe
 from invoices.events import INVOICE_CREDITED, INVOICE_VOIDED, PAYMENT_RECEIVED
 
 
-@subscribe(PAYMENT_RECEIVED, INVOICE_CREDITED, INVOICE_VOIDED, name="documents.refresh")
+def _had_a_file(topic: str, payload: dict[str, Any]) -> bool:
+    # Asked when the event is recorded, in its transaction: most invoices never had a PDF made,
+    # and their payments then cost no delivery row and no dispatch.
+    from documents.models import DocumentStatus, InvoiceDocument
+
+    return InvoiceDocument.objects.filter(
+        invoice__public_id=payload["invoice"]["id"], status=DocumentStatus.READY
+    ).exists()
+
+
+@subscribe(PAYMENT_RECEIVED, INVOICE_CREDITED, INVOICE_VOIDED, name="documents.refresh", wants=_had_a_file)
 def refresh_document(event: Event) -> None:
     from documents.services import document_refresh
 
