@@ -6,3 +6,8 @@ class DocumentsConfig(AppConfig):
 
     name = "documents"
     verbose_name = "Documents"
+
+    def ready(self) -> None:
+        # A PDF rendered again when a payment, a credit or a void changes the invoice
+        # (documents/subscribers.py).
+        from documents import subscribers  # noqa: F401

@@ -199,6 +199,28 @@ def document_request(
     return enqueue(invoice=invoice, format=format, actor=actor, tenant=tenant)
 
 
+@transaction.atomic
+def document_refresh(*, invoice: Invoice | str, format: str = DocumentFormat.PDF) -> InvoiceDocument | None:
+    """Render the file again after the invoice's content changed (a payment, a credit, a void),
+    when a file of an earlier version was made: the PDF follows the invoice on its own instead
+    of falling back to "Not generated" until someone asks again. Nothing when no file was ever
+    made (no one asked for one) or the current version's is there already. Run by the outbox
+    subscriber `documents.refresh` (documents/subscribers.py), in the invoice's tenant scope."""
+    invoice = resolve(Invoice, invoice, field="invoice", label=_("invoice"))
+    current = current_document_of(invoice, format, lock=True)
+    if current is not None:
+        return current
+    made_before = InvoiceDocument.objects.filter(
+        invoice=invoice,
+        format=format,
+        status=DocumentStatus.READY,
+        content_version__lt=invoice.content_version,
+    ).exists()
+    if not made_before:
+        return None
+    return enqueue(invoice=invoice, format=format, actor=None, tenant=current_tenant())
+
+
 # --- processing (the Celery task's body) -----------------------------------------------------
 
 

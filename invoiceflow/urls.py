@@ -44,5 +44,7 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/", include("billing.tenant_urls")),
     # Settings → Webhooks: endpoints, deliveries, replay (api/webhooks/web.py).
     path("t/<slug:tenant_slug>/", include("api.webhooks.urls")),
+    # Settings → API keys: create, last used, revoke (api/keys_web.py).
+    path("t/<slug:tenant_slug>/", include("api.keys_urls")),
     path("", include("tenants.urls")),
 ]

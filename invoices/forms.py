@@ -328,6 +328,14 @@ class ClientForm(forms.Form):
         required=False,
     )
 
+    def clean_emails(self) -> str:
+        # Checked here, beside the other fields, rather than only by the service after the form
+        # passed: a bad address is reported with every other mistake at once, not one at a time.
+        raw = self.cleaned_data["emails"]
+        addresses = [e.strip() for e in raw.replace(";", ",").replace("\n", ",").split(",") if e.strip()]
+        Client._meta.get_field("emails").run_validators(addresses)
+        return raw
+
     @classmethod
     def initial_for(cls, client: Client) -> dict[str, Any]:
         initial = {name: getattr(client, name) for name in cls.base_fields if name != "emails"}

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from tenants.admin_scoping import TenantOwnedAdmin, in_tenant_of_filter
 from tenants.models import AuthEvent, Invitation, Membership, Tenant, User
@@ -34,11 +35,23 @@ class TenantAdmin(admin.ModelAdmin):
     scope, where row-level security shows (and lets staff edit) its memberships and lets the
     deletion reach every row of the workspace."""
 
-    list_display = ["name", "slug", "country", "default_currency", "created_at"]
+    list_display = ["name", "url_slug", "country", "default_currency", "created_at"]
     list_filter = ["country", "default_currency"]
     search_fields = ["name", "slug", "public_id"]
     readonly_fields = ["public_id", "created_at"]
     inlines = [MembershipInline]
+
+    @admin.display(description=_("slug (in its URLs)"), ordering="slug")
+    def url_slug(self, tenant: Tenant) -> str:
+        return tenant.slug
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # The model calls the slug "address" for the people who choose it (their workspace's
+        # address); staff need to know it is the slug in /t/<slug>/.
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "slug" and field is not None:
+            field.label = _("Slug (in its URLs: /t/<slug>/)")
+        return field
 
     def _in_tenant(self, object_id: str, view: Any, *args: Any, **kwargs: Any) -> HttpResponse:
         tenant = Tenant.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None

@@ -26,8 +26,13 @@ BADGES = {
     InvoiceStatus.VOID: "badge--muted badge--strike",
     InvoiceStatus.UNCOLLECTIBLE: "badge--bad",
     "overdue": "badge--bad",
+    "issued": "badge--ok",
 }
-STATUS_LABELS = {**dict(InvoiceStatus.choices), "overdue": gettext_lazy("Overdue")}
+STATUS_LABELS = {
+    **dict(InvoiceStatus.choices),
+    "overdue": gettext_lazy("Overdue"),
+    "issued": gettext_lazy("Issued"),
+}
 
 
 @register.filter
@@ -71,6 +76,9 @@ def medium_date(value: date | None) -> str:
 @register.inclusion_tag("invoices/_status_badge.html")
 def status_badge(invoice: Any) -> dict[str, str]:
     status = invoice.display_status
+    if invoice.is_credit_note and status == InvoiceStatus.OPEN:
+        # A finalized credit note owes nothing and is due nothing: "Open" said the opposite.
+        status = "issued"
     return {"status": status, "label": STATUS_LABELS.get(status, status), "css": BADGES.get(status, "")}
 
 

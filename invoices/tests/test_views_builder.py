@@ -375,7 +375,7 @@ def test_create_a_client_inline(owner_client: HttpClient, books: Books) -> None:
     }
     response = owner_client.post(books.url("invoice_builder_client_create"), data, **HTMX)
     assert response.status_code == 200
-    assert response["HX-Trigger"] == "clientChanged"
+    assert response["HX-Trigger-After-Settle"] == "clientChanged"
     with tenant_scope(books.tenant):
         created = Client.objects.get(name="Acme Rockets")
         assert (created.emails, created.currency) == (["ap@rockets.test"], "USD")
@@ -400,7 +400,7 @@ def test_creating_a_client_inline_with_bad_input_shows_errors(owner_client: Http
     )
     assert response.status_code == 200
     assert "not-an-email is not a valid email address." in html(response)
-    assert "HX-Trigger" not in response
+    assert "HX-Trigger-After-Settle" not in response
     assert snapshot(books.tenant) == before
 
 

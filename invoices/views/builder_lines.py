@@ -93,17 +93,32 @@ def _errors(messages: Sequence[str], error_id: str = "") -> str:
     )
 
 
+# The line fields whose errors the live totals refresh (`render_line_updates`).
+LIVE_ERROR_FIELDS = ("description", "quantity", "unit", "unit_price", "discount")
+
+
+def _field_errors(field_id: str, messages: Sequence[str], *, oob: bool = False) -> str:
+    """A field's errors in a container that is always there: the live totals replace it
+    (hx-swap-oob) on every refresh, so an error goes away as soon as the field is fixed, and
+    invoices.js sets the field's aria-invalid to match."""
+    swap = ' hx-swap-oob="true"' if oob else ""
+    return (
+        f'<span class="line__errors" id="{field_id}-error" data-error-for="{field_id}"{swap}>'
+        f"{_errors(messages)}</span>"
+    )
+
+
 def _input(row: dict[str, Any], name: str, label: str, testid: str, css: str, *, amount: bool) -> str:
     p = row["prefix"]
     field_id = f"id_{p}{name}"
     errors = row["errors"].get(name, [])
-    invalid = f' aria-invalid="true" aria-describedby="{field_id}-error"' if errors else ""
+    invalid = ' aria-invalid="true"' if errors else ""
     decimal = ' inputmode="decimal" class="num"' if amount else ""
     return (
         f'<div class="line__field {css}"><label class="line__label" for="{field_id}">{_e(label)}</label>'
         f'<input type="text" name="{p}{name}" id="{field_id}" value="{_e(row["values"].get(name))}"'
-        f'{decimal} autocomplete="off"{invalid} data-testid="{testid}">'
-        f"{_errors(errors, field_id + '-error')}</div>"
+        f'{decimal} autocomplete="off"{invalid} aria-describedby="{field_id}-error" data-testid="{testid}">'
+        f"{_field_errors(field_id, errors)}</div>"
     )
 
 
@@ -123,13 +138,18 @@ def tax_summary(row: dict[str, Any], no_tax: str, *, oob: bool = False) -> str:
 
 
 def render_line_updates(rows: list[dict[str, Any]], *, money: Callable[[Any], str]) -> SafeString:
-    """What the live totals change on each line: its amount and its taxes (out-of-band swaps)."""
+    """What the live totals change on each line: its amount, its taxes and the errors of the
+    fields typed into (out-of-band swaps)."""
     no_tax = _("No tax")
     return mark_safe(  # noqa: S308 (every value is escaped)
         "".join(
             f'<output id="amount-{_e(row["key"])}" data-testid="line-amount" hx-swap-oob="true">'
             f"{_e(money(row['amount']) if row['amount'] is not None else '—')}</output>"
             f"{tax_summary(row, no_tax, oob=True)}"
+            + "".join(
+                _field_errors(f"id_{row['prefix']}{name}", row["errors"].get(name, []), oob=True)
+                for name in LIVE_ERROR_FIELDS
+            )
             for row in rows
         )
     )
@@ -204,11 +224,14 @@ def render_lines(
             f'<label class="sr-only" for="id_{p}description">{_e(texts.description_of % n)}</label>'
             f'<textarea name="{p}description" id="id_{p}description" rows="1" '
             f'class="line__description" placeholder="{_e(texts.placeholder)}"{autofocus}'
-            f'{description_invalid} data-testid="line-description">'
+            f'{description_invalid} aria-describedby="id_{p}description-error" '
+            'data-testid="line-description">'
             f"{_e(values.get('description'))}</textarea>"
         )
-        messages = "".join(
-            _errors(errors.get(name, [])) for name in ("__all__", "description", "catalog_item")
+        messages = (
+            _errors(errors.get("__all__", []))
+            + _field_errors(f"id_{p}description", errors.get("description", []))
+            + _errors(errors.get("catalog_item", []))
         )
         fields = (
             _input(row, "quantity", texts.quantity, "line-quantity", "line__qty", amount=True)
@@ -219,7 +242,8 @@ def render_lines(
         taxes = (
             f'<div class="line__field line__taxes"><span class="line__label" id="taxes-label-{key}">'
             f'{_e(texts.taxes)}</span><details class="taxpick" data-testid="line-taxes">'
-            f'<summary aria-labelledby="taxes-label-{key}">{tax_summary(row, texts.no_tax)}</summary>'
+            f'<summary aria-labelledby="taxes-label-{key} taxsum-{key}">'
+            f"{tax_summary(row, texts.no_tax)}</summary>"
             f'<fieldset class="taxpick__panel"><legend class="sr-only">{_e(texts.taxes_of % n)}</legend>'
             f"{boxes}</fieldset></details>{_errors(errors.get('tax_rates', []))}</div>"
         )

@@ -55,7 +55,10 @@ def _picker(request: HttpRequest, client: Client | None, form: QuickClientForm |
     )
     if client is not None:
         # The items section listens for this and refreshes the totals (currency may change).
-        response["HX-Trigger"] = "clientChanged"
+        # After the settle, not on arrival: the totals request must carry the new picker's
+        # client field, which is in the page only once the response is swapped in (on arrival
+        # the totals were computed without it and stayed on "Choose a client…").
+        response["HX-Trigger-After-Settle"] = "clientChanged"
     return response
 
 

@@ -85,6 +85,8 @@ def _actions(invoice: Invoice, membership: Any) -> dict[str, bool]:
         "uncollectible": is_invoice and unpaid,
         "credit": is_invoice and status in PAYABLE_STATUSES and invoice.balance_due > 0,
         "duplicate": is_invoice,
+        # Void is withheld once money came in; the page says why instead of hiding it silently.
+        "void_blocked_by_payments": is_invoice and unpaid and bool(invoice.amount_paid),
     }
 
 
@@ -149,6 +151,9 @@ def invoice_finalize(request: HttpRequest, tenant_slug: str, public_id: str) -> 
     context["next_number"] = selectors.number_preview(on=invoice.issue_date)
     # What the law of the seller's country still asks this invoice to state, each with its page.
     context["legal_gaps"] = legal_gap_links(invoice, services.invoice_legal_gaps(invoice), back=request.path)
+    # The service refuses a draft with no lines: the page says so instead of offering a button
+    # that can only fail.
+    context["has_lines"] = invoice.lines.exists()
     return render(request, "invoices/invoice_finalize.html", context)
 
 

@@ -47,6 +47,20 @@
       flash.appendChild(button);
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { enhanceFlashes(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { enhanceFlashes(event.target); });
+
+  // Stacked tables (.table--stack, app.css): on a phone each cell shows its column's name,
+  // taken from the header when the template gave no data-label.
+  function labelStackedCells(root) {
+    root.querySelectorAll("table.table--stack").forEach(function (table) {
+      var heads = table.querySelectorAll("thead th");
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        Array.prototype.forEach.call(row.children, function (cell, index) {
+          if (cell.hasAttribute("data-label") || cell.hasAttribute("colspan") || !heads[index]) return;
+          cell.setAttribute("data-label", heads[index].textContent.trim());
+        });
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { enhanceFlashes(document); labelStackedCells(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { enhanceFlashes(event.target); labelStackedCells(event.target); });
 })();

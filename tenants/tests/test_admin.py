@@ -91,6 +91,16 @@ def test_staff_without_permissions_see_no_model(db: None) -> None:
     assert client.get("/admin/tenants/tenant/").status_code == 403
 
 
+def test_the_admin_calls_the_slug_a_slug(staff_client: Client, tenant: Tenant) -> None:
+    """The model names it "address" for the people who choose it; in the admin that read as a
+    postal address (issue #18)."""
+    listing = staff_client.get("/admin/tenants/tenant/").content.decode()
+    detail = staff_client.get(reverse("admin:tenants_tenant_change", args=[tenant.pk])).content.decode()
+    assert "Slug (in its URLs" in listing or "slug (in its URLs" in listing.lower()
+    label = detail[detail.index('for="id_slug"') :]
+    assert label[label.index(">") + 1 :].startswith("Slug (in its URLs: /t/&lt;slug&gt;/)")
+
+
 def test_staff_list_tenants(staff_client: Client, tenant: Tenant, other_tenant: Tenant) -> None:
     response = staff_client.get("/admin/tenants/tenant/")
     assert response.status_code == 200
