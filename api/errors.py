@@ -80,7 +80,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # The status is the code's in the catalogue (core.errors.ERROR_CODES); a field path
         # ("lines", 0, "quantity") is spelt as the API's other field errors: lines.0.quantity.
         fields = {exc.dotted_field: [exc.message]} if exc.dotted_field else {}
-        # More than one field at fault (what an invoice must still state): each by its name.
         for name, message in exc.fields.items():
             fields.setdefault(name, []).append(message)
         return Response(error_body(exc.code, exc.message, fields), status=exc.status)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -156,7 +155,6 @@ def test_ten_thousand_random_tokens_find_nothing_and_trip_the_rate_limit(
     settings: Any, shared: tuple[Any, str]
 ) -> None:
     _, real = shared
-    started = time.monotonic()
     # Through the view, as one guesser from one address: a handful of 404s, then 429s only.
     factory = RequestFactory()
     ip = _ip()
@@ -178,7 +176,6 @@ def test_ten_thousand_random_tokens_find_nothing_and_trip_the_rate_limit(
             found["with the real one"] += PublicInvoiceLink.objects.filter(token_hash__in=with_real).count()
     assert found == {"guesses": 0, "with the real one": 1}
     assert public_link_lookup(token=real) is not None
-    assert time.monotonic() - started < 30
 
 
 def test_the_limit_is_per_address_and_answers_429_with_retry_after(

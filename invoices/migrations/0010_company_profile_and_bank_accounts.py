@@ -12,7 +12,7 @@ import tenants.rls
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("invoices", "0011_merge_limits_and_database_rules"),
+        ("invoices", "0009_email_delivery_moves_to_its_own_app"),
         ("tenants", "0005_rls_for_memberships"),
     ]
 
