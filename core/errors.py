@@ -32,6 +32,7 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "invalid_url": ErrorCode(400, "a webhook URL that is malformed or points inside the network"),
     "invalid_events": ErrorCode(400, "a webhook subscription to events that do not exist"),
     "no_lines": ErrorCode(400, "an invoice without lines cannot be finalized"),
+    "legally_incomplete": ErrorCode(400, "the invoice lacks what the seller country's law asks it to state"),
     "number_taken": ErrorCode(400, "the numbering pattern gave a number already used"),
     "exceeds_balance": ErrorCode(400, "a payment or credit over what is due"),
     "nothing_due": ErrorCode(400, "nothing is left to pay"),

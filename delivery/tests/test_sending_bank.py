@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from delivery import services as sending
-from delivery.tests.fixtures import *  # noqa: F403
 from delivery.tests.smtp import SMTPServer
 from invoices import services
 from invoices.tests.factories import ClientFactory, line, make_invoice, writer

@@ -26,9 +26,9 @@ from invoices.registration_ids import (
     validate_registration_id,
     validate_vat_id,
 )
-from invoices.services._common import check_writer, full_clean, resolve
-from tenants import roles
-from tenants.models import Membership, Tenant
+from invoices.services.common import full_clean, resolve
+from tenants.models import Membership, Role, Tenant
+from tenants.permissions import require_role
 from tenants.scoping import current_tenant
 
 PROFILE_FIELDS = (
@@ -70,10 +70,10 @@ BANK_FIELDS = (
 
 def _check_manager(actor: Membership) -> Tenant:
     """The seller's identity and where money goes are the owners' and admins' to change."""
-    tenant = check_writer(actor)
-    if not roles.can_manage_tenant(actor):
-        raise ApplicationError(_("Only owners and admins can change the company details."), code="forbidden")
-    return tenant
+    current_tenant()  # one must be entered
+    return require_role(
+        actor, Role.ADMIN, message=_("Only owners and admins can change the company details.")
+    )
 
 
 # --- the company profile ------------------------------------------------------------------------

@@ -53,6 +53,7 @@ def test_from_the_checklist_to_a_finalized_invoice_that_says_where_to_pay(
     expect(gaps).to_contain_text("Your address")
     expect(gaps).to_contain_text("Your VAT number")
     expect(page.get_by_test_id("confirm-finalize")).to_be_disabled()
+    page.screenshot(path=str(screenshot_dir / "review-legal-gaps.png"), full_page=True)
 
     # The dashboard's checklist leads to the company details.
     page.goto(f"{base}/")
@@ -69,6 +70,7 @@ def test_from_the_checklist_to_a_finalized_invoice_that_says_where_to_pay(
     page.get_by_label("VAT number").fill("FR40303265046")  # a typo in the check digits
     page.get_by_test_id("company-save").click()
     expect(page.locator("#id_vat_id-error")).to_contain_text("check digits")
+    page.screenshot(path=str(screenshot_dir / "company-1280.png"), full_page=True)
     page.get_by_label("VAT number").fill("FR 40 303 265 045")
     page.get_by_label("Legal mentions").fill("SARL au capital de 10 000 € · RCS Paris 303 265 045")
     page.get_by_test_id("company-save").click()
