@@ -17,7 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.parsers import JsonFloat
-from invoices.money import quantize_money
+from invoices.money import price_text, quantize_money
 
 AMOUNT_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,4})?$"
 
@@ -91,3 +91,29 @@ class PlainDecimalOutField(serializers.Field):
 
     def to_representation(self, value: Decimal) -> str:
         return plain_decimal(value)
+
+
+PRICE_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,6})?$"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": PRICE_PATTERN,
+        "example": "0.008800",
+        "description": "A unit price (EN 16931 BT-146/BT-148) as a decimal string, up to 6 decimals "
+        "whatever the currency; never a float.",
+    }
+)
+class PriceStringField(DecimalStringField):
+    """A unit price in: like an amount, with up to 6 decimals (the service checks them)."""
+
+
+@extend_schema_field({"type": "string", "nullable": True, "pattern": PRICE_PATTERN})
+class PriceOutField(MoneyOutField):
+    """A unit price out: the currency's decimals, or more when the price has them."""
+
+    # None for a price not set yet, where the parent's amounts always have one.
+    def to_representation(self, value: tuple[Decimal, str]) -> str | None:  # type: ignore[override]
+        amount, currency = value
+        return None if amount is None else price_text(amount, currency)

@@ -9,7 +9,13 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.fields import DecimalStringField, MoneyOutField, PlainDecimalOutField
+from api.fields import (
+    DecimalStringField,
+    MoneyOutField,
+    PlainDecimalOutField,
+    PriceOutField,
+    PriceStringField,
+)
 from api.models import ApiKey
 from invoices import limits
 from invoices.models import (
@@ -27,6 +33,7 @@ from invoices.models import (
     TaxCategory,
     TaxRate,
 )
+from invoices.money import price_text
 from tenants.models import Role
 
 
@@ -192,7 +199,9 @@ class ClientRefSerializer(serializers.Serializer):
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
-    unit_price = MoneyOutField(currency_source="invoice.currency")
+    unit_price = PriceOutField(currency_source="invoice.currency")
+    gross_price = PriceOutField(currency_source="invoice.currency")
+    base_quantity = PlainDecimalOutField()
     discount = MoneyOutField(currency_source="invoice.currency")
     net_amount = MoneyOutField(currency_source="invoice.currency")
     quantity = PlainDecimalOutField()
@@ -205,12 +214,17 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
             "description",
             "quantity",
             "unit",
+            "unit_code",
             "unit_price",
+            "base_quantity",
+            "gross_price",
             "discount",
             "net_amount",
             "tax_rates",
             "catalog_item",
             "metadata",
+            "period_start",
+            "period_end",
         )
         read_only_fields = fields
 
@@ -259,6 +273,9 @@ class InvoiceSummarySerializer(ReadOnlyModelSerializer):
     discount_amount = MoneyOutField()
     tax_total = MoneyOutField()
     total = MoneyOutField()
+    prepaid_amount = MoneyOutField()
+    rounding_amount = MoneyOutField()
+    amount_due = MoneyOutField()
     amount_paid = MoneyOutField()
     amount_credited = MoneyOutField()
     balance_due = MoneyOutField()
@@ -280,6 +297,9 @@ class InvoiceSummarySerializer(ReadOnlyModelSerializer):
             "discount_amount",
             "tax_total",
             "total",
+            "prepaid_amount",
+            "rounding_amount",
+            "amount_due",
             "amount_paid",
             "amount_credited",
             "balance_due",
@@ -304,18 +324,29 @@ class InvoiceSerializer(InvoiceSummarySerializer):
     lines = InvoiceLineSerializer(many=True, read_only=True)
     tax_totals = InvoiceTaxTotalSerializer(many=True, read_only=True)
     discount_value = serializers.SerializerMethodField()
+    cash_rounding = serializers.SerializerMethodField()
 
     class Meta(InvoiceSummarySerializer.Meta):
         fields = (
             *InvoiceSummarySerializer.Meta.fields,
             "discount_type",
             "discount_value",
+            "cash_rounding",
+            "contract_reference",
+            "project_reference",
+            "order_reference",
+            "period_start",
+            "period_end",
             "notes",
             "terms",
             "lines",
             "tax_totals",
         )
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_cash_rounding(self, invoice: Invoice) -> str | None:
+        return None if invoice.cash_rounding is None else price_text(invoice.cash_rounding, invoice.currency)
 
     def get_discount_value(self, invoice: Invoice) -> str:
         from api.fields import plain_decimal
@@ -326,8 +357,13 @@ class InvoiceSerializer(InvoiceSummarySerializer):
 class LineWriteSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=limits.LINE_DESCRIPTION_MAX)
     quantity = DecimalStringField(label_name="quantities")
-    unit_price = DecimalStringField()
+    unit_price = PriceStringField()
     unit = serializers.CharField(max_length=limits.UNIT_MAX, required=False, allow_blank=True)
+    unit_code = serializers.CharField(max_length=3, required=False, allow_blank=True)
+    base_quantity = DecimalStringField(label_name="quantities", required=False)
+    gross_price = PriceStringField(required=False, allow_null=True)
+    period_start = serializers.DateField(required=False, allow_null=True)
+    period_end = serializers.DateField(required=False, allow_null=True)
     discount = DecimalStringField(required=False)
     tax_rates = serializers.ListField(
         child=public_id_field(), required=False, max_length=limits.TAX_RATES_PER_LINE_MAX
@@ -349,6 +385,17 @@ class InvoiceWriteSerializer(serializers.Serializer):
     buyer_reference = serializers.CharField(
         max_length=limits.BUYER_REFERENCE_MAX, required=False, allow_blank=True
     )
+    contract_reference = serializers.CharField(
+        max_length=limits.REFERENCE_MAX, required=False, allow_blank=True
+    )
+    project_reference = serializers.CharField(
+        max_length=limits.REFERENCE_MAX, required=False, allow_blank=True
+    )
+    order_reference = serializers.CharField(max_length=limits.REFERENCE_MAX, required=False, allow_blank=True)
+    period_start = serializers.DateField(required=False, allow_null=True)
+    period_end = serializers.DateField(required=False, allow_null=True)
+    prepaid_amount = DecimalStringField(required=False)
+    cash_rounding = DecimalStringField(required=False, allow_null=True)
 
 
 class InvoiceUpdateSerializer(InvoiceWriteSerializer):

@@ -130,6 +130,13 @@ class LineForm(forms.Form):
     metadata = forms.CharField(
         widget=forms.HiddenInput, required=False, max_length=limits.LINE_METADATA_MAX_CHARS
     )
+    # EN 16931 details a line may carry (made through the API): kept as they are when the
+    # builder saves, so its totals do not change.
+    unit_code = forms.CharField(widget=forms.HiddenInput, required=False, max_length=3)
+    base_quantity = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
+    gross_price = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
+    period_start = forms.DateField(widget=forms.HiddenInput, required=False)
+    period_end = forms.DateField(widget=forms.HiddenInput, required=False)
 
     def __init__(
         self,

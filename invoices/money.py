@@ -336,3 +336,12 @@ def from_minor_units(value: int, currency: str) -> Decimal:
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError("Minor units are an int.")
     return quantize_money(Decimal(value).scaleb(-minor_units(currency)), currency)
+
+
+def price_text(price: Decimal, currency: str) -> str:
+    """A net or gross unit price as text: the currency's decimals ("1200.00"), or more when
+    the price has them ("0.00880" EUR stays "0.0088"), never an exponent."""
+    money = quantize_money(price, currency)
+    if money == price:
+        return format(money, "f")
+    return format(price.normalize(), "f")

@@ -121,3 +121,60 @@ def test_every_door_reads_its_limits_from_one_module() -> None:
     line_model = Invoice._meta.get_field("lines").related_model
     assert line_model._meta.get_field("description").max_length == limits.LINE_DESCRIPTION_MAX
     assert Invoice._meta.get_field("notes").max_length == limits.NOTES_MAX
+
+
+def test_en16931_details_made_through_the_api_survive_the_builder(
+    owner_api, owner_client: HttpClient, data, tenant: Tenant
+) -> None:
+    """A line priced per 100 kWh at a 6-decimal price with a gross price and a period, a
+    return, references, a prepaid amount: the builder saves them unchanged, totals too."""
+    payload = {
+        "client": data.client.public_id,
+        "contract_reference": "CT-7",
+        "order_reference": "SO-9",
+        "period_start": "2026-03-01",
+        "period_end": "2026-03-31",
+        "prepaid_amount": "10.00",
+        "lines": [
+            {
+                "description": "Electricity",
+                "quantity": "2500",
+                "unit_code": "KWH",
+                "unit_price": "2.208000",
+                "base_quantity": "100",
+                "gross_price": "2.4",
+                "period_start": "2026-03-01",
+                "period_end": "2026-03-31",
+            },
+            {"description": "Meter returned", "quantity": "-1", "unit_price": "5.00"},
+        ],
+    }
+    response = owner_api.post("/api/v1/invoices/", payload, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["total"], body["prepaid_amount"], body["amount_due"]) == ("50.20", "10.00", "40.20")
+    first = body["lines"][0]
+    assert (first["unit_price"], first["base_quantity"], first["gross_price"], first["unit_code"]) == (
+        "2.208",
+        "100",
+        "2.40",
+        "KWH",
+    )
+    assert first["period_end"] == "2026-03-31"
+    assert body["lines"][1]["net_amount"] == "-5.00"
+    save_in_builder(owner_client, tenant, body["id"])
+    after = owner_api.get(f"/api/v1/invoices/{body['id']}/").json()
+    for name in (
+        "total",
+        "prepaid_amount",
+        "amount_due",
+        "contract_reference",
+        "order_reference",
+        "period_end",
+    ):
+        assert after[name] == body[name], name
+    assert after["lines"] == body["lines"]
+    bad = {**payload, "lines": [{**payload["lines"][0], "unit_price": 2.208}]}
+    refused = owner_api.post("/api/v1/invoices/", bad, format="json")
+    assert refused.status_code == 400
+    assert "decimal string" in refused.json()["error"]["fields"]["lines.0.unit_price"][0]

@@ -56,10 +56,15 @@ def test_money_must_not_be_a_float(owner_api, data):
     response = owner_api.post("/api/v1/invoices/", payload, format="json")
     assert response.status_code == 400
     assert "decimal string" in response.json()["error"]["fields"]["lines.0.unit_price"][0]
-    payload["lines"][0]["unit_price"] = "80.123"  # more decimals than EUR has
+    payload["lines"][0]["unit_price"] = "80.1234567"  # a net price has at most 6 decimals (BT-146)
     response = owner_api.post("/api/v1/invoices/", payload, format="json")
     assert response.status_code == 400
     assert "lines.0.unit_price" in response.json()["error"]["fields"]
+    payload["lines"][0]["discount"] = "1.001"  # an amount has the currency's decimals
+    payload["lines"][0]["unit_price"] = "80.123"
+    response = owner_api.post("/api/v1/invoices/", payload, format="json")
+    assert response.status_code == 400
+    assert "lines.0.discount" in response.json()["error"]["fields"]
 
 
 def test_foreign_client_in_body_is_not_found(owner_api, data, other_data):

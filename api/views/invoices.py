@@ -139,7 +139,9 @@ class InvoiceViewSet(TenantScopedViewSet):
 
     def _detail(self, invoice: Invoice, *, status_code: int = status.HTTP_200_OK) -> Response:
         self.kwargs[self.lookup_url_kwarg] = invoice.public_id
-        data = self.get_serializer(self.get_object()).data
+        detailed = self.get_object()
+        prefetch_lines(detailed)
+        data = self.get_serializer(detailed).data
         if status_code == status.HTTP_201_CREATED:
             return created(data, url_name="api:invoice-detail", public_id=invoice.public_id)
         return Response(data, status=status_code)
@@ -160,13 +162,8 @@ class InvoiceViewSet(TenantScopedViewSet):
         serializer = s.InvoiceSummarySerializer(rows, many=True, context=self.get_serializer_context())
         return Response({"next": next_url, "results": serializer.data})
 
-    def get_object(self) -> Invoice:
-        invoice = super().get_object()
-        prefetch_lines(invoice)
-        return invoice
-
     def retrieve(self, request: Request, id: str) -> Response:
-        return Response(self.get_serializer(self.get_object()).data)
+        return self._detail(self.get_object())
 
     @extend_schema(request=s.InvoiceWriteSerializer, responses={201: s.InvoiceSerializer})
     def create(self, request: Request) -> Response:

@@ -16,10 +16,12 @@ from invoices.models.catalog import CatalogItem, Client, TaxCategory, TaxRate
 from invoices.money import (
     MONEY_DECIMAL_PLACES,
     MONEY_MAX_DIGITS,
+    MONEY_MAX_WHOLE_DIGITS,
     PERCENT_DECIMAL_PLACES,
     PERCENT_MAX_DIGITS,
     QUANTITY_DECIMAL_PLACES,
     QUANTITY_MAX_DIGITS,
+    UNIT_PRICE_DECIMAL_PLACES,
 )
 from tenants.models import validate_currency
 from tenants.scoping import TenantOwnedModel
@@ -82,12 +84,32 @@ class Invoice(TenantOwnedModel):
     buyer_reference = models.CharField(
         _("PO / buyer reference"), max_length=limits.BUYER_REFERENCE_MAX, blank=True
     )
+    # EN 16931 references (BT-12, BT-11, BT-13) and the invoicing period (BG-14).
+    contract_reference = models.CharField(
+        _("contract reference"), max_length=limits.REFERENCE_MAX, blank=True
+    )
+    project_reference = models.CharField(_("project reference"), max_length=limits.REFERENCE_MAX, blank=True)
+    order_reference = models.CharField(_("order reference"), max_length=limits.REFERENCE_MAX, blank=True)
+    period_start = models.DateField(_("period start"), null=True, blank=True)
+    period_end = models.DateField(_("period end"), null=True, blank=True)
+    # Paid before this invoice (BT-113), as entered; and the step the amount due is rounded to
+    # in cash (CHF 0.05, 1 HUF), if the seller chose one.
+    prepaid_amount = MoneyField(_("prepaid amount"))
+    cash_rounding = models.DecimalField(
+        _("cash rounding"),
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+    )
 
     # Stored totals, written only by services from `invoices.calculation`.
     subtotal = MoneyField(_("subtotal"))
     discount_amount = MoneyField(_("discount"))
     tax_total = MoneyField(_("tax"))
     total = MoneyField(_("total"))
+    rounding_amount = MoneyField(_("rounding"))  # BT-114
+    amount_due = MoneyField(_("amount due"))  # BT-115 = total - prepaid (+ cash rounding)
     # Derived from payments and credit notes by services.invoice_recompute_status.
     amount_paid = MoneyField(_("amount paid"))
     amount_credited = MoneyField(_("amount credited"))
@@ -178,7 +200,30 @@ class InvoiceLine(TenantOwnedModel):
         _("quantity"), max_digits=QUANTITY_MAX_DIGITS, decimal_places=QUANTITY_DECIMAL_PLACES
     )
     unit = models.CharField(_("unit"), max_length=limits.UNIT_MAX, blank=True)
-    unit_price = MoneyField(_("unit price"))
+    unit_code = models.CharField(_("unit code"), max_length=3, blank=True)  # BT-130, UN/ECE Rec 20/21
+    # The net price (BT-146), finer than the currency if need be (0.00880 EUR per kWh), per
+    # `base_quantity` units (BT-149); `gross_price` (BT-148) before the price discount.
+    unit_price = models.DecimalField(
+        _("unit price"),
+        max_digits=MONEY_MAX_WHOLE_DIGITS + UNIT_PRICE_DECIMAL_PLACES,
+        decimal_places=UNIT_PRICE_DECIMAL_PLACES,
+        default=Decimal(0),
+    )
+    base_quantity = models.DecimalField(
+        _("price base quantity"),
+        max_digits=QUANTITY_MAX_DIGITS,
+        decimal_places=QUANTITY_DECIMAL_PLACES,
+        default=Decimal(1),
+    )
+    gross_price = models.DecimalField(
+        _("gross price"),
+        max_digits=MONEY_MAX_WHOLE_DIGITS + UNIT_PRICE_DECIMAL_PLACES,
+        decimal_places=UNIT_PRICE_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+    )
+    period_start = models.DateField(_("period start"), null=True, blank=True)  # BG-26
+    period_end = models.DateField(_("period end"), null=True, blank=True)
     discount = MoneyField(_("line discount"))
     # quantity x unit price - discount, rounded to the currency's minor unit.
     net_amount = MoneyField(_("amount"))

@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 
 from core.db import violated_constraint
 from core.errors import ApplicationError
+from invoices import limits
+from invoices.calculation import Totals
 from invoices.checks import finalize_checks_run
 from invoices.models import (
     NUMBER_UNIQUE,
@@ -38,9 +40,12 @@ from invoices.services.lines import MAX_METADATA_CHARS as MAX_METADATA_CHARS
 from invoices.services.lines import (
     LineData,
     calculate_totals,
+    parse_cash_rounding,
     parse_discount,
     parse_lines,
+    parse_prepaid,
     store_lines,
+    stored_totals_match,
 )
 from invoices.services.numbering import number_take
 from invoices.services.seller import (
@@ -103,6 +108,41 @@ def _dates(
     return issue_date, due_date
 
 
+REFERENCE_FIELDS = ("contract_reference", "project_reference", "order_reference")
+DETAIL_FIELDS = (*REFERENCE_FIELDS, "period_start", "period_end", "prepaid_amount", "cash_rounding")
+
+
+def _apply_details(invoice: Invoice, details: Mapping[str, Any]) -> None:
+    """The EN 16931 header fields given (None keeps a draft's value), checked."""
+    unknown = set(details) - set(DETAIL_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown invoice fields: {', '.join(sorted(unknown))}")
+    for name in REFERENCE_FIELDS:
+        if details.get(name) is not None:
+            setattr(invoice, name, details[name].strip()[: limits.REFERENCE_MAX])
+    for name in ("period_start", "period_end"):
+        if name in details:
+            setattr(invoice, name, details[name])
+    if invoice.period_start and invoice.period_end and invoice.period_end < invoice.period_start:
+        raise ApplicationError(_("The period ends before it starts."), field="period_end")
+    if details.get("prepaid_amount") is not None:
+        invoice.prepaid_amount = parse_prepaid(details["prepaid_amount"], invoice.currency)
+    if "cash_rounding" in details:
+        invoice.cash_rounding = parse_cash_rounding(details["cash_rounding"], invoice.currency)
+
+
+def _totals(invoice: Invoice, parsed: list[Any], discount: Decimal) -> Totals:
+    """The one path to an invoice's totals: its lines, discount, prepaid amount and rounding."""
+    return calculate_totals(
+        parsed,
+        invoice.currency,
+        invoice.discount_type,
+        discount,
+        prepaid_amount=invoice.prepaid_amount,
+        cash_rounding=invoice.cash_rounding,
+    )
+
+
 @transaction.atomic
 def invoice_create_draft(
     *,
@@ -117,8 +157,12 @@ def invoice_create_draft(
     notes: str = "",
     terms: str = "",
     buyer_reference: str = "",
+    **details: Any,
 ) -> Invoice:
     """A draft invoice with its lines, in one call.
+
+    `details`: the EN 16931 fields of `DETAIL_FIELDS` (references, period, prepaid amount,
+    cash rounding step).
 
     Currency defaults to the client's; the issue date to today (tenant's time zone); the due
     date to issue date + the client's payment terms. Nothing is saved if anything is invalid.
@@ -129,7 +173,6 @@ def invoice_create_draft(
     issue_date, due_date = _dates(tenant, client, issue_date, due_date)
     parsed = parse_lines(lines, currency)
     discount = parse_discount(discount_type, discount_value, currency)
-    totals = calculate_totals(parsed, currency, discount_type, discount)
     # Blank notes and terms take the company's defaults (Settings → Company).
     profile = company_profile_get(tenant)
     notes, terms = notes.strip() or profile.default_notes, terms.strip() or profile.default_terms
@@ -144,9 +187,11 @@ def invoice_create_draft(
         discount_value=discount,
         notes=notes.strip(),
         terms=terms.strip(),
-        buyer_reference=buyer_reference.strip()[:100],
+        buyer_reference=buyer_reference.strip()[: limits.BUYER_REFERENCE_MAX],
         created_by=actor.user,
     )
+    _apply_details(invoice, details)
+    totals = _totals(invoice, parsed, discount)
     invoice.save()
     store_lines(invoice, parsed, totals)
     invoice.save()
@@ -169,6 +214,7 @@ def invoice_update_draft(
     notes: str | None = None,
     terms: str | None = None,
     buyer_reference: str | None = None,
+    **details: Any,
 ) -> Invoice:
     """Change a draft. `lines`, when given, replaces all lines (in the given order).
 
@@ -202,14 +248,15 @@ def invoice_update_draft(
         invoice.currency,
     )
     parsed = parse_lines(lines, invoice.currency)
-    totals = calculate_totals(parsed, invoice.currency, invoice.discount_type, discount)
+    _apply_details(invoice, details)
+    totals = _totals(invoice, parsed, discount)
     invoice.discount_value = discount
     if notes is not None:
         invoice.notes = notes.strip()
     if terms is not None:
         invoice.terms = terms.strip()
     if buyer_reference is not None:
-        invoice.buyer_reference = buyer_reference.strip()[:100]
+        invoice.buyer_reference = buyer_reference.strip()[: limits.BUYER_REFERENCE_MAX]
     store_lines(invoice, parsed, totals)
     _touch(invoice)
     invoice.save()
@@ -224,7 +271,7 @@ def invoice_recalculate_draft(*, invoice: Invoice | str) -> Invoice:
     _require_draft(invoice)
     lines = [LineData.from_line(line) for line in prefetch_lines(invoice)]
     parsed = parse_lines(lines, invoice.currency)
-    totals = calculate_totals(parsed, invoice.currency, invoice.discount_type, invoice.discount_value)
+    totals = _totals(invoice, parsed, invoice.discount_value)
     store_lines(invoice, parsed, totals)
     _touch(invoice)
     invoice.save()
@@ -312,13 +359,16 @@ def _save_finalized(invoice: Invoice) -> None:
 
 def finalize_locked(invoice: Invoice, actor: Membership | None, tenant: Tenant, series: str) -> None:
     """Number, snapshot and open a locked draft. Runs inside the caller's transaction."""
-    lines = [LineData.from_line(line) for line in prefetch_lines(invoice)]
+    stored = prefetch_lines(invoice)
+    lines = [LineData.from_line(line) for line in stored]
     if not lines:
         raise ApplicationError(_("Add at least one line before finalizing."), field="lines", code="no_lines")
-    # Totals are recomputed from the rates as they are now, then frozen.
+    # Totals are recomputed from the rates as they are now, then frozen (the lines are
+    # written again only if that changed anything: a 5,000-line draft is not rewritten).
     parsed = parse_lines(lines, invoice.currency)
-    totals = calculate_totals(parsed, invoice.currency, invoice.discount_type, invoice.discount_value)
-    store_lines(invoice, parsed, totals)
+    totals = _totals(invoice, parsed, invoice.discount_value)
+    if not stored_totals_match(invoice, stored, parsed, totals):
+        store_lines(invoice, parsed, totals)
     # From here the number is taken: any failure below rolls it back with the rest.
     _assign_number(invoice, series)
     invoice.client_snapshot = snapshot_client(invoice.client)
@@ -327,7 +377,7 @@ def finalize_locked(invoice: Invoice, actor: Membership | None, tenant: Tenant, 
     invoice.finalized_at = timezone.now()
     invoice.amount_paid = quantize_money(ZERO, invoice.currency)
     invoice.amount_credited = quantize_money(ZERO, invoice.currency)
-    invoice.balance_due = invoice.total
+    invoice.balance_due = invoice.amount_due
     _touch(invoice)
     _save_finalized(invoice)
     record_event(invoice, verb=EventVerb.FINALIZED, actor=actor, number=invoice.number)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, FieldPath
-from invoices import calculation, limits
+from invoices import calculation, codelists, limits
 from invoices.calculation import CalculationError, LineInput, RateInput, Totals
 from invoices.models import (
     CatalogItem,
@@ -33,6 +34,7 @@ from invoices.money import (
     parse_amount,
     parse_percentage,
     parse_quantity,
+    parse_unit_price,
 )
 from invoices.services.catalog import resolve_tax_rates, tax_rates_by_public_id
 from tenants.scoping import current_tenant
@@ -56,6 +58,11 @@ class LineData:
     tax_rates: Sequence[TaxRate | str] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
     catalog_item: CatalogItem | str | None = None
+    unit_code: str = ""  # BT-130, UN/ECE Rec 20/21
+    base_quantity: Decimal | int | str = "1"  # BT-149
+    gross_price: Decimal | int | str | None = None  # BT-148
+    period_start: date | None = None  # BT-134
+    period_end: date | None = None  # BT-135
 
     @classmethod
     def from_line(cls, line: InvoiceLine) -> LineData:
@@ -68,6 +75,11 @@ class LineData:
             tax_rates=[tax.tax_rate for tax in line.line_taxes.all()],
             metadata=dict(line.metadata),
             catalog_item=line.catalog_item,
+            unit_code=line.unit_code,
+            base_quantity=line.base_quantity,
+            gross_price=line.gross_price,
+            period_start=line.period_start,
+            period_end=line.period_end,
         )
 
 
@@ -79,6 +91,8 @@ class _ParsedLine:
     discount: Decimal
     rates: list[TaxRate]
     catalog_item: CatalogItem | None
+    base_quantity: Decimal = Decimal(1)
+    gross_price: Decimal | None = None
 
     def calculation_input(self) -> LineInput:
         return LineInput(
@@ -86,6 +100,8 @@ class _ParsedLine:
             unit_price=self.unit_price,
             discount=self.discount,
             rates=tuple(rate_input(rate) for rate in self.rates),
+            base_quantity=self.base_quantity,
+            gross_price=self.gross_price,
         )
 
 
@@ -130,13 +146,13 @@ def parse_lines(lines: Sequence[LineData | Mapping[str, Any]], currency: str) ->
                 _("A line's description has at most %(n)d characters.") % {"n": limits.LINE_DESCRIPTION_MAX},
                 field=line_field(index, "description"),
             )
-        quantity = parse_quantity(item.quantity, field=line_field(index, "quantity"))
-        unit_price = parse_amount(
-            item.unit_price,
-            currency=currency,
-            field=line_field(index, "unit_price"),
-            label=_("the unit price"),
+        # A negative quantity is a return (the invoice's total stays >= 0: the engine checks).
+        quantity = parse_quantity(item.quantity, field=line_field(index, "quantity"), allow_negative=True)
+        unit_price = parse_unit_price(
+            item.unit_price, currency=currency, field=line_field(index, "unit_price")
         )
+        base_quantity, gross_price = _parse_price_details(item, unit_price, currency, index)
+        _check_line_details(item, index)
         discount = parse_amount(
             item.discount,
             currency=currency,
@@ -164,8 +180,44 @@ def parse_lines(lines: Sequence[LineData | Mapping[str, Any]], currency: str) ->
                 _("Line metadata must be a JSON object under %(n)d characters.") % {"n": MAX_METADATA_CHARS},
                 field=line_field(index, "metadata"),
             )
-        parsed.append(_ParsedLine(item, quantity, unit_price, discount, rates, catalog_item))
+        parsed.append(
+            _ParsedLine(item, quantity, unit_price, discount, rates, catalog_item, base_quantity, gross_price)
+        )
     return parsed
+
+
+def _parse_price_details(
+    item: LineData, unit_price: Decimal, currency: str, index: int
+) -> tuple[Decimal, Decimal | None]:
+    """BT-149 (above zero) and BT-148 (at least the net price: BT-147 = BT-148 - BT-146 >= 0)."""
+    base_quantity = parse_quantity(
+        item.base_quantity if item.base_quantity not in (None, "") else "1",
+        field=line_field(index, "base_quantity"),
+    )
+    if base_quantity <= 0:
+        raise ApplicationError(
+            _("The price base quantity is above zero."), field=line_field(index, "base_quantity")
+        )
+    gross_price = None
+    if item.gross_price not in (None, ""):
+        gross_price = parse_unit_price(
+            item.gross_price, currency=currency, field=line_field(index, "gross_price")
+        )
+        if gross_price < unit_price:
+            raise ApplicationError(
+                _("The gross price is at least the net unit price."), field=line_field(index, "gross_price")
+            )
+    return base_quantity, gross_price
+
+
+def _check_line_details(item: LineData, index: int) -> None:
+    if item.unit_code and item.unit_code not in codelists.units():
+        raise ApplicationError(
+            _("%(code)s is not a UN/ECE Recommendation 20 or 21 unit code.") % {"code": item.unit_code},
+            field=line_field(index, "unit_code"),
+        )
+    if item.period_start and item.period_end and item.period_end < item.period_start:
+        raise ApplicationError(_("The period ends before it starts."), field=line_field(index, "period_end"))
 
 
 def parse_discount(discount_type: str, discount_value: Decimal | int | str | None, currency: str) -> Decimal:
@@ -181,14 +233,27 @@ def parse_discount(discount_type: str, discount_value: Decimal | int | str | Non
 
 
 def calculate_totals(
-    parsed: list[_ParsedLine], currency: str, discount_type: str, discount_value: Decimal
+    parsed: list[_ParsedLine],
+    currency: str,
+    discount_type: str,
+    discount_value: Decimal,
+    *,
+    prepaid_amount: Decimal = ZERO,
+    cash_rounding: Decimal | None = None,
 ) -> Totals:
     try:
         totals = calculation.calculate(
             [line.calculation_input() for line in parsed],
             currency,
-            discount_amount=discount_value if discount_type == DiscountType.AMOUNT else None,
-            discount_percent=discount_value if discount_type == DiscountType.PERCENT else None,
+            # No discount, no allowance (and no "discount above the subtotal" on a return).
+            discount_amount=discount_value
+            if discount_type == DiscountType.AMOUNT and discount_value
+            else None,
+            discount_percent=discount_value
+            if discount_type == DiscountType.PERCENT and discount_value
+            else None,
+            prepaid_amount=prepaid_amount,
+            cash_rounding=cash_rounding,
         )
     except CalculationError as error:
         name = error.field if error.index is None else line_field(error.index, error.field)
@@ -208,6 +273,8 @@ def invoice_calculate(
     lines: Sequence[LineData | Mapping[str, Any]],
     discount_type: str = DiscountType.AMOUNT,
     discount_value: Decimal | int | str | None = "0",
+    prepaid_amount: Decimal | int | str | None = "0",
+    cash_rounding: Decimal | int | str | None = None,
 ) -> Totals:
     """Totals for lines as entered, without saving anything: the builder's live preview.
 
@@ -217,8 +284,28 @@ def invoice_calculate(
     currency = check_currency((currency or "").upper())
     parsed = parse_lines(lines, currency)
     return calculate_totals(
-        parsed, currency, discount_type, parse_discount(discount_type, discount_value, currency)
+        parsed,
+        currency,
+        discount_type,
+        parse_discount(discount_type, discount_value, currency),
+        prepaid_amount=parse_prepaid(prepaid_amount, currency),
+        cash_rounding=parse_cash_rounding(cash_rounding, currency),
     )
+
+
+def parse_prepaid(value: Decimal | int | str | None, currency: str) -> Decimal:
+    """BT-113, in whole minor units of the currency."""
+    return parse_amount(
+        value, currency=currency, field="prepaid_amount", blank_is_zero=True, label=_("the prepaid amount")
+    )
+
+
+def parse_cash_rounding(value: Decimal | int | str | None, currency: str) -> Decimal | None:
+    """The step the amount due is rounded to in cash (CHF 0.05, 1 HUF), or None."""
+    if value in (None, ""):
+        return None
+    step = parse_amount(value, currency=currency, field="cash_rounding", label=_("the cash rounding step"))
+    return step or None
 
 
 # --- storing ---------------------------------------------------------------------------------
@@ -240,8 +327,13 @@ def store_lines(invoice: Invoice, parsed: list[_ParsedLine], totals: Totals) -> 
                 catalog_item=line.catalog_item,
                 description=line.data.description.strip(),
                 quantity=line.quantity,
-                unit=(line.data.unit or "").strip()[:30],
+                unit=(line.data.unit or "").strip()[: limits.UNIT_MAX],
+                unit_code=line.data.unit_code or "",
                 unit_price=line.unit_price,
+                base_quantity=line.base_quantity,
+                gross_price=line.gross_price,
+                period_start=line.data.period_start,
+                period_end=line.data.period_end,
                 discount=line.discount,
                 net_amount=amount,
                 metadata=line.data.metadata,
@@ -280,4 +372,55 @@ def store_lines(invoice: Invoice, parsed: list[_ParsedLine], totals: Totals) -> 
     invoice.discount_amount = totals.discount
     invoice.tax_total = totals.tax_total
     invoice.total = totals.total
-    invoice.balance_due = totals.total if invoice.status != InvoiceStatus.DRAFT else ZERO
+    invoice.prepaid_amount = totals.prepaid_amount
+    invoice.rounding_amount = totals.rounding_amount
+    invoice.amount_due = totals.amount_due
+    invoice.balance_due = totals.amount_due if invoice.status != InvoiceStatus.DRAFT else ZERO
+
+
+def stored_totals_match(
+    invoice: Invoice, stored: Sequence[InvoiceLine], parsed: list[_ParsedLine], totals: Totals
+) -> bool:
+    """Whether the invoice's stored lines and totals are already what `totals` says, so that
+    storing them again would write the same rows."""
+    if [line.net_amount for line in stored] != list(totals.line_amounts):
+        return False
+    own = (invoice.subtotal, invoice.discount_amount, invoice.tax_total, invoice.total)
+    if own != (totals.subtotal, totals.discount, totals.tax_total, totals.total):
+        return False
+    if (invoice.prepaid_amount, invoice.rounding_amount, invoice.amount_due) != (
+        totals.prepaid_amount,
+        totals.rounding_amount,
+        totals.amount_due,
+    ):
+        return False
+    rates = {rate.pk: rate for line in parsed for rate in line.rates}
+    computed = [
+        (
+            tax.rate.key,
+            rates[tax.rate.key].name,
+            tax.rate.percentage,
+            tax.rate.inclusive,
+            tax.rate.compound,
+            rates[tax.rate.key].category,
+            rates[tax.rate.key].exemption_reason,
+            tax.taxable_base,
+            tax.tax_amount,
+        )
+        for tax in totals.taxes
+    ]
+    kept = [
+        (
+            tax.tax_rate_id,
+            tax.name,
+            tax.percentage,
+            tax.inclusive,
+            tax.compound,
+            tax.category,
+            tax.exemption_reason,
+            tax.taxable_base,
+            tax.tax_amount,
+        )
+        for tax in InvoiceTaxTotal.objects.filter(invoice=invoice).order_by("position", "pk")
+    ]
+    return computed == kept

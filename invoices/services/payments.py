@@ -36,7 +36,8 @@ def invoice_recompute_status(*, invoice: Invoice | str, actor: Membership | None
     """Derive amount paid, amount credited, balance due and status from the rows behind them.
 
     amount_paid = Σ payments - Σ refunds - Σ lost disputes; amount_credited = Σ totals of its
-    finalized, non-void credit notes; balance_due = total - paid - credited (never below zero).
+    finalized, non-void credit notes; balance_due = amount due (the total less what was prepaid,
+    cash-rounded) - paid - credited (never below zero).
     Status, for a finalized invoice that is not void: balance 0 → paid; else uncollectible
     stays uncollectible; else partially_paid if anything was paid, open otherwise. Drafts, void
     invoices and credit notes keep their status. Every path that adds or removes a payment, a
@@ -69,7 +70,9 @@ def invoice_recompute_status(*, invoice: Invoice | str, actor: Membership | None
         or ZERO
     )
     paid, credited = quantize_money(paid, currency), quantize_money(credited, currency)
-    balance = max(quantize_money(invoice.total - paid - credited, currency), quantize_money(ZERO, currency))
+    balance = max(
+        quantize_money(invoice.amount_due - paid - credited, currency), quantize_money(ZERO, currency)
+    )
     if balance == ZERO:
         status = InvoiceStatus.PAID
     elif invoice.status == InvoiceStatus.UNCOLLECTIBLE:

@@ -80,7 +80,7 @@ def test_create_draft_with_lines_stores_totals_and_a_timeline(in_tenant: Tenant)
     [
         ({"quantity": "two"}, ("lines", 1, "quantity"), "not a number"),
         ({"quantity": "1.00001"}, ("lines", 1, "quantity"), "at most 4 decimals"),
-        ({"unit_price": "10.001"}, ("lines", 1, "unit_price"), "at most 2 decimals"),
+        ({"unit_price": "10.0000001"}, ("lines", 1, "unit_price"), "at most 6 decimals"),
         ({"unit_price": "1234567890123"}, ("lines", 1, "unit_price"), "too many digits"),
         ({"discount": "20.00"}, ("lines", 1, "discount"), "cannot exceed"),
         ({"description": " "}, ("lines", 1, "description"), "Describe"),
@@ -100,17 +100,26 @@ def test_bad_lines_are_refused_field_by_field_and_nothing_is_saved(
     assert not InvoiceLine.objects.exists()
 
 
-def test_zero_decimal_currency_refuses_cents(in_tenant: Tenant) -> None:
+def test_zero_decimal_currency_refuses_cents_in_amounts_but_unit_prices_may_be_finer(
+    in_tenant: Tenant,
+) -> None:
+    """A net unit price (BT-146) may have up to 6 decimals whatever the currency; the line
+    amount is rounded once to the currency's minor unit. Amounts keep the currency's."""
     client = ClientFactory(currency="JPY")
     with pytest.raises(ApplicationError) as error:
-        services.invoice_create_draft(actor=writer(), client=client, lines=[line(unit_price="1000.50")])
+        services.invoice_create_draft(
+            actor=writer(), client=client, lines=[line(unit_price="1000", discount="0.5")]
+        )
     assert (error.value.path, error.value.message) == (
-        ("lines", 0, "unit_price"),
-        "The unit price takes no decimals.",
+        ("lines", 0, "discount"),
+        "The discount takes no decimals.",
     )
-    invoice = services.invoice_create_draft(actor=writer(), client=client, lines=[line(unit_price="1000")])
+    invoice = services.invoice_create_draft(
+        actor=writer(), client=client, lines=[line(quantity="3", unit_price="1000.50")]
+    )
     assert invoice.currency == "JPY"
-    assert invoice.total == D(1000)
+    assert invoice.total == D(3002)  # 3001.5 rounded half up, once
+    assert invoice.lines.get().unit_price == D("1000.50")
 
 
 def test_tax_rate_of_another_tenant_is_not_found(in_tenant: Tenant, other_tenant: Tenant) -> None:
@@ -157,10 +166,11 @@ def test_update_draft_replaces_lines_in_order_and_bumps_the_version(in_tenant: T
 
 
 def test_update_draft_to_another_currency_revalidates_kept_lines(in_tenant: Tenant) -> None:
-    invoice = make_invoice(lines=[line(unit_price="10.50")])
+    # Unit prices may be finer than the currency (BT-146); a line discount may not.
+    invoice = make_invoice(lines=[line(unit_price="10.50", discount="0.50")])
     with pytest.raises(ApplicationError) as error:
         services.invoice_update_draft(actor=writer(), invoice=invoice, currency="JPY")
-    assert error.value.path == ("lines", 0, "unit_price")
+    assert error.value.path == ("lines", 0, "discount")
     invoice.refresh_from_db()
     assert invoice.currency == "EUR"
 
@@ -550,7 +560,7 @@ def test_full_credit_settles_the_invoice_and_voiding_the_note_restores_it(in_ten
         ({"lines": [line(unit_price="100.01")]}, ("lines",), "exceeds_balance"),
         ({"lines": [line(unit_price="10.00")], "currency": "USD"}, ("currency",), "invalid"),
         ({"lines": []}, ("lines",), "no_lines"),
-        ({"lines": [line(unit_price="1.234")]}, ("lines", 0, "unit_price"), "invalid"),
+        ({"lines": [line(unit_price="1.2345678")]}, ("lines", 0, "unit_price"), "invalid"),
     ],
 )
 def test_bad_credit_notes_are_refused(in_tenant: Tenant, kwargs: dict, field: tuple, code: str) -> None:

@@ -230,7 +230,7 @@ def test_preview_saves_then_shows_the_printable_document(owner_client: HttpClien
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
-        ({"unit_price": "12.345"}, "lines-1-unit_price", "at most 2 decimals"),
+        ({"unit_price": "12.3456789"}, "lines-1-unit_price", "at most 6 decimals"),
         ({"unit_price": "abc"}, "lines-1-unit_price", "is not a number"),
         ({"quantity": "1234567890"}, "lines-1-quantity", "too many digits"),
         ({"discount": "5000"}, "lines-1-discount", "cannot exceed the line amount"),
@@ -451,9 +451,9 @@ def test_live_totals_are_computed_by_the_server_and_save_nothing(
 
 def test_live_totals_explain_what_is_wrong(owner_client: HttpClient, books: Books) -> None:
     lines = three_lines(books)
-    lines[2]["unit_price"] = "1.234"
+    lines[2]["unit_price"] = "1.2345678"
     page = html(owner_client.post(books.url("invoice_builder_totals"), form(books, *lines), **HTMX))
-    assert "Line 3: The unit price takes at most 2 decimals." in page
+    assert "Line 3: The unit price takes at most 6 decimals." in page
     page = html(
         owner_client.post(books.url("invoice_builder_totals"), form(books, *lines, client=""), **HTMX)
     )

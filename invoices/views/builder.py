@@ -36,12 +36,14 @@ from invoices.forms import (
     tax_rate_choices,
 )
 from invoices.models import CatalogItem, Client, DiscountType, Invoice, TaxRate
-from invoices.money import is_currency
+from invoices.money import is_currency, price_text
 from invoices.services.common import tenant_today
 from invoices.templatetags.invoice_tags import money
 from invoices.views._helpers import found_or_404, writer_required
 from invoices.views.builder_lines import (
+    LINE_DETAILS,
     LINE_FIELDS,
+    blank_line,
     catalog_options,
     line_row,
     render_line_updates,
@@ -103,6 +105,11 @@ class Builder:
                     "tax_rates": list(data["tax_rates"]),
                     "catalog_item": data["catalog_item"] or None,
                     "metadata": data["metadata"],
+                    "unit_code": data["unit_code"],
+                    "base_quantity": data["base_quantity"] or "1",
+                    "gross_price": data["gross_price"] or None,
+                    "period_start": data["period_start"],
+                    "period_end": data["period_end"],
                 }
             )
         return result
@@ -134,25 +141,11 @@ def _raw_lines(data: QueryDict | MultiValueDict) -> list[dict[str, Any]]:
     lines = []
     for index in range(max(0, min(count, limits.MAX_LINES))):
         prefix = f"{LINE_PREFIX}-{index}-"
-        line = {name: data.get(prefix + name, "") for name in LINE_FIELDS}
+        line = {name: data.get(prefix + name, "") for name in (*LINE_FIELDS, *LINE_DETAILS)}
         line["tax_rates"] = data.getlist(prefix + "tax_rates")
         line["key"] = line["key"] if re.fullmatch(r"[0-9a-f]{1,24}", line["key"] or "") else new_line_key()
         lines.append(line)
     return lines
-
-
-def _blank_line(tax_rates: list[str] | None = None) -> dict[str, Any]:
-    return {
-        "key": new_line_key(),
-        "catalog_item": "",
-        "description": "",
-        "quantity": "1",
-        "unit": "",
-        "unit_price": "",
-        "discount": "",
-        "metadata": "",
-        "tax_rates": tax_rates or [],
-    }
 
 
 def _to_data(header: dict[str, Any], lines: list[dict[str, Any]]) -> MultiValueDict:
@@ -162,7 +155,7 @@ def _to_data(header: dict[str, Any], lines: list[dict[str, Any]]) -> MultiValueD
     data[f"{LINE_PREFIX}-TOTAL_FORMS"] = str(len(lines))
     for index, line in enumerate(lines):
         prefix = f"{LINE_PREFIX}-{index}-"
-        for name in LINE_FIELDS:
+        for name in (*LINE_FIELDS, *LINE_DETAILS):
             data[prefix + name] = line.get(name, "")
         data.setlist(prefix + "tax_rates", list(line.get("tax_rates", [])))
     return data
@@ -194,14 +187,21 @@ def _invoice_data(invoice: Invoice) -> MultiValueDict:
             "description": line.description,
             "quantity": f"{line.quantity.normalize():f}",
             "unit": line.unit,
-            "unit_price": _plain(line.unit_price, invoice.currency),
+            "unit_price": price_text(line.unit_price, invoice.currency),
+            "unit_code": line.unit_code,
+            "base_quantity": f"{line.base_quantity.normalize():f}" if line.base_quantity != 1 else "",
+            "gross_price": price_text(line.gross_price, invoice.currency)
+            if line.gross_price is not None
+            else "",
+            "period_start": line.period_start.isoformat() if line.period_start else "",
+            "period_end": line.period_end.isoformat() if line.period_end else "",
             "discount": _plain(line.discount, invoice.currency) if line.discount else "",
             "metadata": json.dumps(line.metadata) if line.metadata else "",
             "tax_rates": [tax.tax_rate.public_id for tax in line.line_taxes.all()],
         }
         for line in invoice.lines.all()
     ]
-    return _to_data(header, lines or [_blank_line()])
+    return _to_data(header, lines or [blank_line()])
 
 
 def _plain(amount: Any, currency: str) -> str:
@@ -215,7 +215,7 @@ def _new_data(request: HttpRequest) -> MultiValueDict:
     wanted = request.GET.get("client", "")
     if wanted and selectors.client_get(public_id=wanted):
         header["client"] = wanted
-    return _to_data(header, [_blank_line()])
+    return _to_data(header, [blank_line()])
 
 
 def _builder(data: QueryDict | MultiValueDict, invoice: Invoice | None = None) -> Builder:
@@ -269,12 +269,12 @@ def _apply_op(request: HttpRequest, op: str, data: QueryDict) -> tuple[MultiValu
     index = next((i for i, line in enumerate(lines) if line["key"] == key), None)
     if action == "add":
         if len(lines) < limits.MAX_LINES:
-            lines.append(_blank_line())
+            lines.append(blank_line())
             hints["focus"] = lines[-1]["key"]
     elif action == "remove" and index is not None:
         lines.pop(index)
         if not lines:
-            lines.append(_blank_line())
+            lines.append(blank_line())
         hints["focus_add"] = True
     elif action in ("up", "down") and index is not None:
         other = index - 1 if action == "up" else index + 1

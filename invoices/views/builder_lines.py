@@ -20,11 +20,13 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from invoices.forms import LineForm
+from invoices.forms import LineForm, new_line_key
 from invoices.models import CatalogItem, TaxRate
 from invoices.templatetags.invoice_tags import money as money_tag
 
 LINE_FIELDS = ("key", "catalog_item", "description", "quantity", "unit", "unit_price", "discount", "metadata")
+# Carried as hidden inputs: set through the API, kept by the builder.
+LINE_DETAILS = ("unit_code", "base_quantity", "gross_price", "period_start", "period_end")
 
 
 def _e(value: Any) -> str:
@@ -219,6 +221,11 @@ def render_lines(
             f'<input type="hidden" name="{p}key" value="{key}" id="id_{p}key">'
             f'<input type="hidden" name="{p}metadata" value="{_e(values.get("metadata"))}" '
             f'id="id_{p}metadata">'
+            + "".join(
+                f'<input type="hidden" name="{p}{name}" value="{_e(values.get(name))}">'
+                for name in LINE_DETAILS
+                if values.get(name)
+            )
         )
         description = (
             f'<label class="sr-only" for="id_{p}description">{_e(texts.description_of % n)}</label>'
@@ -305,11 +312,25 @@ def line_row(
         "number": index + 1,
         "amount": amount,
         "errors": line.errors,
-        "values": {name: data.get(prefix + name, "") for name in LINE_FIELDS},
+        "values": {name: data.get(prefix + name, "") for name in (*LINE_FIELDS, *LINE_DETAILS)},
         "taxes": [chosen[value] for value in data.getlist(prefix + "tax_rates") if value in chosen],
         "tax_options": [
             (position, rate.public_id, str(rate), rate.public_id in selected)
             for position, rate in enumerate(chosen.values())
         ],
         "catalog_options": mark_safe(options),  # noqa: S308 (built by format_html)
+    }
+
+
+def blank_line(tax_rates: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "key": new_line_key(),
+        "catalog_item": "",
+        "description": "",
+        "quantity": "1",
+        "unit": "",
+        "unit_price": "",
+        "discount": "",
+        "metadata": "",
+        "tax_rates": tax_rates or [],
     }
