@@ -26,6 +26,7 @@ from invoices.models.catalog import (
     TaxCategory,
     TaxRate,
 )
+from invoices.models.contacts import ClientContact, _contact_id
 from invoices.models.invoices import (
     UNPAID_STATUSES,
     DiscountType,
@@ -70,6 +71,7 @@ __all__ = [
     "CatalogItem",
     "CatalogItemTaxRate",
     "Client",
+    "ClientContact",
     "DiscountType",
     "Dispute",
     "DisputeStatus",
@@ -95,6 +97,7 @@ __all__ = [
     "TaxRate",
     "_catalog_item_id",
     "_client_id",
+    "_contact_id",
     "_dispute_id",
     "_invoice_id",
     "_payment_id",
