@@ -32,7 +32,8 @@ def test_the_first_contact_is_primary_and_promoting_another_demotes_it(
     with tenant_scope(books.tenant):
         anna = _contact(owner_membership, books.client, "Anna Weber", "Anna@Northwind.test")
         ben = _contact(owner_membership, books.client, "Ben Ito", "ben@northwind.test", role="CFO")
-        assert anna.is_primary and not ben.is_primary
+        assert anna.is_primary
+        assert not ben.is_primary
         assert anna.email == "anna@northwind.test"
         services.contact_make_primary(actor=owner_membership, contact=ben.public_id)
         primaries = list(ClientContact.objects.filter(client=books.client, is_primary=True))
@@ -50,7 +51,9 @@ def test_the_database_refuses_two_primary_contacts(books: Books, owner_membershi
             )
 
 
-def test_a_duplicate_email_and_a_nameless_contact_are_refused(books: Books, owner_membership: Membership) -> None:
+def test_a_duplicate_email_and_a_nameless_contact_are_refused(
+    books: Books, owner_membership: Membership
+) -> None:
     with tenant_scope(books.tenant):
         _contact(owner_membership, books.client, "Anna Weber", "anna@northwind.test")
         with pytest.raises(ApplicationError) as duplicate:
@@ -122,7 +125,9 @@ def test_contacts_are_edited_on_the_client_page(
     assert response.status_code == 302
     assert response.url == client_url
     page = html(owner_client.get(client_url))
-    assert "Anna Weber" in page and "Primary" in page and "Accounts" in page
+    assert "Anna Weber" in page
+    assert "Primary" in page
+    assert "Accounts" in page
     with tenant_scope(books.tenant):
         anna = ClientContact.objects.get()
     edit_url = books.url("contact_edit", books.client.public_id, anna.public_id)
@@ -130,7 +135,8 @@ def test_contacts_are_edited_on_the_client_page(
     owner_client.post(edit_url, {**data, "name": "Anna Weber-Ito", "primary": "on"})
     with tenant_scope(books.tenant):
         anna.refresh_from_db()
-    assert anna.name == "Anna Weber-Ito" and anna.is_primary
+    assert anna.name == "Anna Weber-Ito"
+    assert anna.is_primary
     delete_url = books.url("contact_delete", books.client.public_id, anna.public_id)
     assert outsider_client.post(delete_url).status_code == 404
     owner_client.post(delete_url)

@@ -68,7 +68,9 @@ def contact_edit(request: HttpRequest, tenant_slug: str, public_id: str, contact
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         primary = data.pop("primary")
-        updated = submit_form(form, services.contact_update, actor=request.membership, contact=contact, **data)
+        updated = submit_form(
+            form, services.contact_update, actor=request.membership, contact=contact, **data
+        )
         if updated:
             if primary and not updated.is_primary:
                 services.contact_make_primary(actor=request.membership, contact=updated)
