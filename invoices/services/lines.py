@@ -124,7 +124,10 @@ def parse_lines(lines: Sequence[LineData | Mapping[str, Any]], currency: str) ->
             raise ApplicationError(
                 _("Describe what this line is for."), field=line_field(index, "description")
             )
-        quantity = parse_quantity(item.quantity, field=line_field(index, "quantity"))
+        # Negative only on a line that deducts an invoice billed before (a quote's final
+        # invoice less its deposit: quotes/billing.py); returns are credit notes here.
+        deducts = isinstance(item.metadata, dict) and bool(item.metadata.get("deducts"))
+        quantity = parse_quantity(item.quantity, field=line_field(index, "quantity"), allow_negative=deducts)
         unit_price = parse_amount(
             item.unit_price,
             currency=currency,
