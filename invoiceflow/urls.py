@@ -28,6 +28,8 @@ urlpatterns = [
     path("i/", include("portal.urls")),
     # The client's quote page: read, accept or decline; the token in the path is the key.
     path("q/", include("quotes.urls_public")),
+    # The client portal: a contact signed in by a magic link sees their client's documents.
+    path("portal/", include("portal.client_urls")),
     # REST API: tenant from the credential (api/authentication.py); schema and docs beside it.
     path("api/v1/", include("api.urls")),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),

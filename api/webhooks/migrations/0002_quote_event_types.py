@@ -4,15 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('webhooks', '0001_initial'),
+        ("webhooks", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='webhookdelivery',
-            name='event_type',
-            field=models.CharField(choices=[('invoice.created', 'Invoice created'), ('invoice.finalized', 'Invoice finalized'), ('invoice.sent', 'Invoice sent'), ('invoice.viewed', 'Invoice viewed'), ('invoice.paid', 'Invoice paid'), ('invoice.voided', 'Invoice voided'), ('document.ready', 'Document ready'), ('quote.sent', 'Quote sent'), ('quote.viewed', 'Quote viewed'), ('quote.accepted', 'Quote accepted'), ('quote.declined', 'Quote declined'), ('quote.expired', 'Quote expired'), ('quote.converted', 'Quote converted')], max_length=40),
+            model_name="webhookdelivery",
+            name="event_type",
+            field=models.CharField(
+                choices=[
+                    ("invoice.created", "Invoice created"),
+                    ("invoice.finalized", "Invoice finalized"),
+                    ("invoice.sent", "Invoice sent"),
+                    ("invoice.viewed", "Invoice viewed"),
+                    ("invoice.paid", "Invoice paid"),
+                    ("invoice.voided", "Invoice voided"),
+                    ("document.ready", "Document ready"),
+                    ("quote.sent", "Quote sent"),
+                    ("quote.viewed", "Quote viewed"),
+                    ("quote.accepted", "Quote accepted"),
+                    ("quote.declined", "Quote declined"),
+                    ("quote.expired", "Quote expired"),
+                    ("quote.converted", "Quote converted"),
+                ],
+                max_length=40,
+            ),
         ),
     ]
