@@ -23,8 +23,8 @@ from core.errors import ApplicationError
 from core.ratelimit import rate_limit_hit
 from invoices.services._common import tenant_today
 from quotes import services
-from quotes.documents import quote_context, quote_pdf_filename, render_quote_pdf
 from quotes.models import Quote, QuoteStatus
+from quotes.rendering import quote_context, quote_pdf_filename, render_quote_pdf
 from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope
 

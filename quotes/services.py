@@ -3,7 +3,7 @@
 
 Lines, taxes and totals go through the invoicing services (`invoices.services.lines`): a quote
 and the invoice made from it are computed by the same code. Invoices made from a quote:
-`quotes.billing`.
+`quotes.invoicing`.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from invoices.services import LineData
 from invoices.services._common import check_writer, resolve, tenant_today
 from invoices.services.lines import calculate_totals, parse_discount, parse_lines
 from invoices.services.numbering import number_take
-from quotes.events import quote_event_publish
 from quotes.models import OnAccept, Quote, QuoteEvent, QuoteEventVerb, QuoteStatus
+from quotes.topics import quote_event_publish
 from tenants.doors import door_find
 from tenants.models import Membership, Tenant
 from tenants.scoping import tenant_scope
@@ -319,7 +319,7 @@ def _acting_member(quote: Quote) -> Membership | None:
 def quote_accept(*, quote_pk: int, name: str, ip: str | None, now: datetime | None = None) -> Quote:
     """The client accepts, typing their name. The name, the time and the IP go to the timeline;
     what the quote says acceptance makes (an invoice, a deposit invoice) is made at once."""
-    from quotes.billing import quote_invoice_deposit, quote_invoice_full
+    from quotes.invoicing import quote_invoice_deposit, quote_invoice_full
 
     now = now or timezone.now()
     quote = Quote.objects.select_for_update().get(pk=quote_pk)

@@ -15,10 +15,10 @@ from core.errors import ApplicationError
 from core.web import call_service
 from invoices.models import Client, TaxRate
 from invoices.views._helpers import found_or_404, writer_required
-from quotes import billing, selectors, services
-from quotes.documents import quote_pdf_filename, render_quote_pdf
+from quotes import invoicing, selectors, services
 from quotes.forms import BillingForm, QuoteHeaderForm, SendQuoteForm, contact_choices, line_forms
 from quotes.models import Quote
+from quotes.rendering import quote_pdf_filename, render_quote_pdf
 
 
 def _quote(public_id: str) -> Quote:
@@ -129,7 +129,7 @@ def quote_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> Http
             "quote": quote,
             "events": quote.events.select_related("actor")[:50],
             "billings": selectors.quote_billings(quote=quote),
-            "invoiced_net": billing.invoiced_net(quote),
+            "invoiced_net": invoicing.invoiced_net(quote),
             "send_form": send_form,
             "billing_form": BillingForm(),
         },
@@ -160,14 +160,14 @@ def quote_delete(request: HttpRequest, tenant_slug: str, public_id: str) -> Http
 
 
 BILLING_ACTIONS = {
-    "full": lambda actor, quote, post: billing.quote_invoice_full(actor=actor, quote=quote),
-    "deposit": lambda actor, quote, post: billing.quote_invoice_deposit(
+    "full": lambda actor, quote, post: invoicing.quote_invoice_full(actor=actor, quote=quote),
+    "deposit": lambda actor, quote, post: invoicing.quote_invoice_deposit(
         actor=actor, quote=quote, percent=post.get("percent") or None, amount=post.get("amount") or None
     ),
-    "progress": lambda actor, quote, post: billing.quote_invoice_progress(
+    "progress": lambda actor, quote, post: invoicing.quote_invoice_progress(
         actor=actor, quote=quote, percent=post.get("percent")
     ),
-    "final": lambda actor, quote, post: billing.quote_invoice_final(actor=actor, quote=quote),
+    "final": lambda actor, quote, post: invoicing.quote_invoice_final(actor=actor, quote=quote),
 }
 
 

@@ -15,7 +15,7 @@ from api.webhooks.services import event_id_for, webhook_event_emit
 from documents import events as document_events
 from events.registry import Event, subscribe
 from invoices import events as invoice_events
-from quotes import events as quote_events
+from quotes import topics as quote_events
 from tenants.scoping import current_tenant
 
 INVOICE_TOPICS = {
@@ -27,7 +27,7 @@ INVOICE_TOPICS = {
     invoice_events.INVOICE_VOIDED: EventType.INVOICE_VOIDED,
 }
 
-# A quote's timeline (quotes/events.py): one webhook event per timeline row.
+# A quote's timeline (quotes/topics.py): one webhook event per timeline row.
 QUOTE_TOPICS = {
     quote_events.QUOTE_SENT: EventType.QUOTE_SENT,
     quote_events.QUOTE_VIEWED: EventType.QUOTE_VIEWED,

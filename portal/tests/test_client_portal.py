@@ -101,6 +101,8 @@ def test_a_contact_signs_in_once_and_sees_exactly_their_documents(tenant: Tenant
     assert home.status_code == 200
     assert home["Content-Language"] == "fr"
     page = home.content.decode()
+    assert "Factures à payer" in page  # the client's language
+    assert mail.outbox[-1].subject.startswith("Votre lien de connexion")
     for key in ("open", "paid", "credit_note"):
         assert x[key].number in page
         assert y[key].number not in page

@@ -49,7 +49,8 @@ def test_sending_emails_a_link_that_greets_the_contact_in_their_language(
     quote, token = _sent_link(tenant, owner_membership, django_capture_on_commit_callbacks)
     email = mail.outbox[-1]
     assert email.to == ["paul@martin.test"]
-    assert "Paul Martin" in email.body
+    assert email.body.startswith("Bonjour Paul Martin,")  # the client's language: French
+    assert email.subject.startswith("Devis QUO-")
     assert len(token) == 43
     with tenant_scope(tenant):
         quote.refresh_from_db()
@@ -68,6 +69,7 @@ def test_the_client_reads_and_accepts_the_quote(
     assert page["Cache-Control"] == "private, no-store"
     body = page.content.decode()
     assert quote.number in body
+    assert "Accepter le devis" in body
     assert re.search(r"1\s?200,00", body)  # in the client's language (French)
     refused = browser.post(f"/q/{token}/answer", {"answer": "accept", "name": "x"})
     assert refused.status_code == 400

@@ -10,10 +10,10 @@ import pytest
 from django.utils import timezone
 
 from core.errors import ApplicationError
-from invoices import services as invoicing
+from invoices import services as invoice_services
 from invoices.models import ClientContact, InvoiceStatus
 from invoices.tests.factories import ClientFactory, TaxRateFactory, line, writer
-from quotes import billing, services
+from quotes import invoicing, services
 from quotes.models import BillingKind, OnAccept, Quote, QuoteEvent, QuoteInvoice, QuoteStatus
 from quotes.tasks import expire_due
 from quotes.tests.factories import make_quote
@@ -38,7 +38,7 @@ def test_a_draft_is_computed_by_the_invoice_engine(in_tenant) -> None:
         discount_type="percent",
         discount_value="10",
     )
-    preview = invoicing.invoice_calculate(
+    preview = invoice_services.invoice_calculate(
         currency="EUR",
         lines=[
             line("Design", "2", "100.00", tax_rates=[vat]),
@@ -72,8 +72,8 @@ def test_sending_numbers_quotes_from_their_own_series(in_tenant, mailoutbox) -> 
     actor = writer()
     client = ClientFactory(name="Boulangerie Martin")
     ClientContact.objects.create(client=client, name="Paul Martin", email="paul@martin.test", is_primary=True)
-    invoice = invoicing.invoice_create_draft(actor=actor, client=client, lines=[line()])
-    invoicing.invoice_finalize(actor=actor, invoice=invoice)
+    invoice = invoice_services.invoice_create_draft(actor=actor, client=client, lines=[line()])
+    invoice_services.invoice_finalize(actor=actor, invoice=invoice)
     first = make_quote(actor=actor, client=client, issue_date=date.today(), send=True)
     second = make_quote(actor=actor, client=client, issue_date=date.today(), send=True)
     year = date.today().year
@@ -149,15 +149,15 @@ def test_deposit_then_final_invoice_deducts_the_deposit(in_tenant) -> None:
         send=True,
     )
     services.quote_accept(quote_pk=quote.pk, name="Paul Martin", ip=None)
-    deposit = billing.quote_invoice_deposit(actor=actor, quote=quote, percent="30")
+    deposit = invoicing.quote_invoice_deposit(actor=actor, quote=quote, percent="30")
     assert deposit.total == pytest.approx(quote.total * Decimal("0.3"), abs=Decimal("0.03"))
-    invoicing.invoice_finalize(actor=actor, invoice=deposit)
-    progress = billing.quote_invoice_progress(actor=actor, quote=quote, percent="20")
-    invoicing.invoice_finalize(actor=actor, invoice=progress)
+    invoice_services.invoice_finalize(actor=actor, invoice=deposit)
+    progress = invoicing.quote_invoice_progress(actor=actor, quote=quote, percent="20")
+    invoice_services.invoice_finalize(actor=actor, invoice=progress)
     with pytest.raises(ApplicationError) as over:
-        billing.quote_invoice_progress(actor=actor, quote=quote, percent="60")
+        invoicing.quote_invoice_progress(actor=actor, quote=quote, percent="60")
     assert over.value.code == "over_invoiced"
-    final = billing.quote_invoice_final(actor=actor, quote=quote)
+    final = invoicing.quote_invoice_final(actor=actor, quote=quote)
     deposit.refresh_from_db()
     progress.refresh_from_db()
     # Net and taxes: the quote's, less the two earlier invoices, to the cent.
@@ -173,7 +173,7 @@ def test_deposit_then_final_invoice_deducts_the_deposit(in_tenant) -> None:
     assert quote.status == QuoteStatus.CONVERTED
     kinds = list(QuoteInvoice.objects.filter(quote=quote).values_list("kind", flat=True))
     assert kinds == [BillingKind.DEPOSIT, BillingKind.PROGRESS, BillingKind.FINAL]
-    final = invoicing.invoice_finalize(actor=actor, invoice=final)
+    final = invoice_services.invoice_finalize(actor=actor, invoice=final)
     assert final.status == InvoiceStatus.OPEN
 
 
@@ -181,9 +181,9 @@ def test_the_final_invoice_waits_for_earlier_drafts(in_tenant) -> None:
     actor = writer()
     quote = make_quote(actor=actor, send=True)
     services.quote_accept(quote_pk=quote.pk, name="Paul Martin", ip=None)
-    billing.quote_invoice_deposit(actor=actor, quote=quote, amount="120.00")
+    invoicing.quote_invoice_deposit(actor=actor, quote=quote, amount="120.00")
     with pytest.raises(ApplicationError) as error:
-        billing.quote_invoice_final(actor=actor, quote=quote)
+        invoicing.quote_invoice_final(actor=actor, quote=quote)
     assert error.value.code == "earlier_drafts"
 
 
