@@ -97,6 +97,8 @@ def message_defaults(
         "client": invoice.client,
         "greeting_name": greeting_name(invoice.client, recipients),
         "step": step,
+        # Where the client's contacts sign in to all their documents (the client portal).
+        "portal_url": f"{settings.SITE_URL}{reverse('portal_request', args=[tenant.slug])}",
         "days": step.split("-", 1)[1] if "-" in step else "",
         **_figures(invoice),
     }

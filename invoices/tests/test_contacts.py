@@ -107,6 +107,8 @@ def test_an_invoice_sent_to_a_chosen_contact_greets_them_by_name(
         message = sending.invoice_send(actor=owner_membership, invoice=books.open, contacts=[ben.public_id])
         assert message.to == ["ben@northwind.test"]
         assert message.body.startswith("Hello Ben Ito,")
+        # The email leads to the client portal, where the contact signs in to all documents.
+        assert f"/portal/w/{books.tenant.slug}" in message.body
         # Nobody chosen: the primary contact is greeted.
         invoice = make_invoice(actor=owner_membership, client=books.client, lines=[line()], finalize=True)
         default = sending.invoice_send(actor=owner_membership, invoice=invoice)
