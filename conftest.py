@@ -16,6 +16,18 @@ from django.db import connections
 
 from invoiceflow.testing.database import reconnect_as
 
+# Fixtures shared by the apps' tests, registered as plugins (each app's own fixtures live in its
+# `tests/conftest.py`): the owner / member / outsider trio, the Stripe stand-in and its signed
+# webhooks, the stand-in with the plans' prices, and real services on loopback (S3, a Celery
+# worker). Helpers beside them (`client_for`, `post_stripe_event`...) are imported by name.
+pytest_plugins = [
+    "tenants.tests.fixtures",
+    "billing.tests.fixtures",
+    "plans.tests.fixtures",
+    "invoiceflow.testing.celery_worker",
+    "invoiceflow.testing.s3",
+]
+
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -124,11 +136,46 @@ def _fast_password_hashing(settings: pytest.FixtureRequest) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# What makes a test `slow` (left out of the fast lane, `./dev test-fast`): it starts a server or a
+# worker of its own, or empties the database after itself (a transactional test), or it is one of
+# these modules, which run programs (ruff, the dev script, a build), fuzz, or migrate a scratch
+# database. Marking a module `pytestmark = pytest.mark.slow` does the same.
+SLOW_FIXTURES = frozenset({"live_server", "transactional_db", "celery_worker", "s3_server", "s3_storage"})
+SLOW_MODULES = frozenset(
+    {
+        "api/tests/test_schemathesis.py",
+        "api/tests/test_fuzz_credentials.py",
+        "billing/tests/test_webhook_fuzz.py",
+        "core/tests/test_client_ip.py",
+        "invoiceflow/tests/test_architecture.py",
+        "invoiceflow/tests/test_compose.py",
+        "invoiceflow/tests/test_dev_script.py",
+        "invoiceflow/tests/test_fuzz_public.py",
+        "invoiceflow/tests/test_kubernetes.py",
+        "invoiceflow/tests/test_self_contained.py",
+        "invoiceflow/tests/test_static_build.py",
+        "invoiceflow/tests/test_worker_health.py",
+    }
+)
+
+
+def _is_slow(item: pytest.Item) -> bool:
+    if "slow" in item.keywords or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        return True
+    return item.path.relative_to(item.config.rootpath).as_posix() in SLOW_MODULES
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
     has_redis = bool(settings.REDIS_URL)
     has_chromium = shutil.which(CHROMIUM) is not None
     for item in items:
+        if "slow" not in item.keywords and _is_slow(item):
+            item.add_marker(pytest.mark.slow)
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (see README)"))
         if "redis" in item.keywords and not has_redis:
@@ -147,14 +194,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"Skipped under CI, which must run every test: {reason}"
-
-
-# --- shared fixtures (one import block, kept sorted for ruff) ------------------------------------
-# billing: the Stripe stand-in and signed webhook helpers (see billing/tests/fixtures.py)
-# billing plans: the stand-in with the plans' prices (see plans/tests/fixtures.py)
-# invoiceflow.testing: real services on loopback: s3_server, s3_storage, celery_worker
-# tenants: the owner / member / outsider trio
-from billing.tests.fixtures import *  # noqa: E402, F403
-from invoiceflow.testing.fixtures import *  # noqa: E402, F403
-from plans.tests.fixtures import *  # noqa: E402, F403
-from tenants.tests.fixtures import *  # noqa: E402, F403

@@ -35,8 +35,8 @@ from api.authentication import (
 )
 from api.errors import RateLimited
 from core.ratelimit import RateLimitResult, rate_limit_hit
-from tenants import roles
 from tenants.models import Role
+from tenants.permissions import has_role
 from tenants.scoping import current_tenant, tenant_scope
 
 
@@ -61,7 +61,7 @@ _FORBIDDEN_OVERRIDES = ("get_queryset", "dispatch")
 
 
 class TenantRolePermission(permissions.BasePermission):
-    """Reads need the view's `read_role`, everything else its `write_role` (tenants.roles ranks)."""
+    """Reads need the view's `read_role`, everything else its `write_role` (tenants.permissions.has_role)."""
 
     message = "Your role does not allow this."
 
@@ -70,7 +70,7 @@ class TenantRolePermission(permissions.BasePermission):
         if not isinstance(credential, ApiCredential):
             return False
         needed = view.required_role(request)
-        if roles.rank(credential.role) < roles.rank(needed):
+        if not has_role(credential, needed):
             self.message = f"Your role ({credential.role}) does not allow this: it needs {needed} or above."
             return False
         return True

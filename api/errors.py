@@ -15,18 +15,10 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 
 from core.errors import ApplicationError
-
-# ApplicationError codes (set by services) that are not a plain 400.
-_APPLICATION_STATUS = {
-    "forbidden": status.HTTP_403_FORBIDDEN,
-    "not_draft": status.HTTP_409_CONFLICT,
-    "invalid_status": status.HTTP_409_CONFLICT,
-    "not_finalized": status.HTTP_409_CONFLICT,
-}
 
 _DEFAULT_CODES = {
     400: "bad_request",
@@ -82,20 +74,13 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return {name: messages for name, messages in fields.items() if messages}
 
 
-def _service_field(field: str) -> str:
-    # Services name line fields like Django formsets ("lines-0-quantity"); the API says lines.0.quantity.
-    return field.replace("-", ".") if field.startswith("lines-") else field
-
-
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     headers: dict[str, str] = {}
     if isinstance(exc, ApplicationError):
-        if exc.code == "not_found" and not exc.field:
-            status_code = status.HTTP_404_NOT_FOUND
-        else:
-            status_code = _APPLICATION_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST)
-        fields = {_service_field(exc.field): [exc.message]} if exc.field else {}
-        return Response(error_body(exc.code, exc.message, fields), status=status_code)
+        # The status is the code's in the catalogue (core.errors.ERROR_CODES); a field path
+        # ("lines", 0, "quantity") is spelt as the API's other field errors: lines.0.quantity.
+        fields = {exc.dotted_field: [exc.message]} if exc.dotted_field else {}
+        return Response(error_body(exc.code, exc.message, fields), status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found.")
     elif isinstance(exc, PermissionDenied):

@@ -63,7 +63,7 @@ class QuoteSerializer(ReadOnlyModelSerializer):
         read_only_fields = fields
 
     def get_contact(self, quote: Quote) -> str | None:
-        return quote.contact.public_id if quote.contact_id else None
+        return quote.contact.public_id if quote.contact is not None else None
 
     def get_invoices(self, quote: Quote) -> list[dict[str, Any]]:
         return [
@@ -75,7 +75,7 @@ class QuoteSerializer(ReadOnlyModelSerializer):
 class QuoteWriteSerializer(serializers.Serializer):
     client = public_id_field()
     contact = public_id_field(required=False, allow_null=True)
-    lines = LineWriteSerializer(many=True, max_length=MAX_LINES)
+    lines = LineWriteSerializer(many=True, max_length=MAX_LINES)  # type: ignore[call-arg]
     currency = serializers.CharField(max_length=3, required=False)
     issue_date = serializers.DateField(required=False)
     valid_until = serializers.DateField(required=False)
@@ -89,7 +89,7 @@ class QuoteWriteSerializer(serializers.Serializer):
 
 class QuoteUpdateSerializer(QuoteWriteSerializer):
     client = public_id_field(required=False)
-    lines = LineWriteSerializer(many=True, max_length=MAX_LINES, required=False)
+    lines = LineWriteSerializer(many=True, max_length=MAX_LINES, required=False)  # type: ignore[call-arg]
 
 
 class QuoteSendSerializer(serializers.Serializer):

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from api.fields import DecimalStringField, MoneyOutField, PlainDecimalOutField
 from api.models import ApiKey
+from invoices import limits
 from invoices.models import (
     CatalogItem,
     Client,
@@ -25,7 +26,6 @@ from invoices.models import (
     TaxCategory,
     TaxRate,
 )
-from invoices.services.invoices import MAX_LINES
 from tenants.models import Role
 
 
@@ -87,7 +87,7 @@ class ClientWriteSerializer(serializers.Serializer):
     currency = serializers.CharField(max_length=3, required=False)
     language = serializers.CharField(max_length=16, required=False)
     payment_terms_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
-    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    notes = serializers.CharField(max_length=limits.CLIENT_NOTES_MAX, required=False, allow_blank=True)
 
 
 # --- tax rates -------------------------------------------------------------------------------
@@ -152,9 +152,13 @@ class CatalogItemWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     unit_price = DecimalStringField()
     currency = serializers.CharField(max_length=3, required=False)
-    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
-    unit = serializers.CharField(max_length=30, required=False, allow_blank=True)
-    tax_rates = serializers.ListField(child=public_id_field(), required=False, max_length=10)
+    description = serializers.CharField(
+        max_length=limits.CATALOG_DESCRIPTION_MAX, required=False, allow_blank=True
+    )
+    unit = serializers.CharField(max_length=limits.UNIT_MAX, required=False, allow_blank=True)
+    tax_rates = serializers.ListField(
+        child=public_id_field(), required=False, max_length=limits.TAX_RATES_PER_LINE_MAX
+    )
 
 
 # --- invoices --------------------------------------------------------------------------------
@@ -298,32 +302,36 @@ class InvoiceSerializer(InvoiceSummarySerializer):
 
 
 class LineWriteSerializer(serializers.Serializer):
-    description = serializers.CharField(max_length=5000)
+    description = serializers.CharField(max_length=limits.LINE_DESCRIPTION_MAX)
     quantity = DecimalStringField(label_name="quantities")
     unit_price = DecimalStringField()
-    unit = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    unit = serializers.CharField(max_length=limits.UNIT_MAX, required=False, allow_blank=True)
     discount = DecimalStringField(required=False)
-    tax_rates = serializers.ListField(child=public_id_field(), required=False, max_length=10)
+    tax_rates = serializers.ListField(
+        child=public_id_field(), required=False, max_length=limits.TAX_RATES_PER_LINE_MAX
+    )
     catalog_item = public_id_field(required=False, allow_null=True)
     metadata = serializers.DictField(required=False)
 
 
 class InvoiceWriteSerializer(serializers.Serializer):
     client = public_id_field()
-    lines = LineWriteSerializer(many=True, max_length=MAX_LINES)
+    lines = LineWriteSerializer(many=True, max_length=limits.MAX_LINES)
     currency = serializers.CharField(max_length=3, required=False)
     issue_date = serializers.DateField(required=False)
     due_date = serializers.DateField(required=False)
     discount_type = serializers.ChoiceField(choices=DiscountType.choices, required=False)
     discount_value = DecimalStringField(required=False)
-    notes = serializers.CharField(max_length=10000, required=False, allow_blank=True)
-    terms = serializers.CharField(max_length=10000, required=False, allow_blank=True)
-    buyer_reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    notes = serializers.CharField(max_length=limits.NOTES_MAX, required=False, allow_blank=True)
+    terms = serializers.CharField(max_length=limits.TERMS_MAX, required=False, allow_blank=True)
+    buyer_reference = serializers.CharField(
+        max_length=limits.BUYER_REFERENCE_MAX, required=False, allow_blank=True
+    )
 
 
 class InvoiceUpdateSerializer(InvoiceWriteSerializer):
     client = public_id_field(required=False)
-    lines = LineWriteSerializer(many=True, max_length=MAX_LINES, required=False)
+    lines = LineWriteSerializer(many=True, max_length=limits.MAX_LINES, required=False)
 
 
 class InvoiceListQuerySerializer(serializers.Serializer):
@@ -337,12 +345,12 @@ class InvoiceListQuerySerializer(serializers.Serializer):
 
 
 class VoidSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    reason = serializers.CharField(max_length=limits.VOID_REASON_MAX, required=False, allow_blank=True)
 
 
 class CreditNoteWriteSerializer(serializers.Serializer):
-    lines = LineWriteSerializer(many=True, max_length=MAX_LINES, required=False)
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    lines = LineWriteSerializer(many=True, max_length=limits.MAX_LINES, required=False)
+    reason = serializers.CharField(max_length=limits.CREDIT_REASON_MAX, required=False, allow_blank=True)
     issue_date = serializers.DateField(required=False)
     currency = serializers.CharField(max_length=3, required=False)
 

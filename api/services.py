@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 
 from api.models import ApiKey
 from core.errors import ApplicationError
-from tenants import roles
 from tenants.doors import door_find
 from tenants.models import Membership, Role
+from tenants.permissions import has_role, require_role
 from tenants.scoping import tenant_scope
 
 KEY_PREFIX = "ifk_"
@@ -48,8 +48,7 @@ def parse_key(raw_key: str) -> tuple[str, str] | None:
 def _check_manager(actor: Membership) -> None:
     if not isinstance(actor, Membership):
         raise ApplicationError(_("API keys are managed by people, not by other keys."), code="forbidden")
-    if not roles.can_manage_tenant(actor):
-        raise ApplicationError(_("Only owners and admins can manage API keys."), code="forbidden")
+    require_role(actor, Role.ADMIN, message=_("Only owners and admins can manage API keys."))
 
 
 @transaction.atomic
@@ -63,7 +62,7 @@ def api_key_create(*, actor: Membership, name: str, role: str = Role.MEMBER) -> 
         raise ApplicationError(_("Keep the name under 100 characters."), field="name")
     if role not in Role.values:
         raise ApplicationError(_("Choose a valid role."), field="role")
-    if roles.rank(role) > roles.rank(actor.role):
+    if not has_role(actor, role):
         raise ApplicationError(_("A key cannot have more rights than you."), field="role")
     prefix = secrets.token_hex(4)
     raw_key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"

@@ -30,7 +30,7 @@ from billing.models import CheckoutAttempt, CheckoutAttemptStatus
 from core.errors import ApplicationError
 from invoices.models import Invoice, InvoiceKind, InvoiceStatus
 from invoices.money import ZERO, format_money, parse_amount, to_minor_units
-from invoices.services._common import resolve
+from invoices.services.common import resolve
 from tenants.scoping import current_tenant
 
 logger = logging.getLogger(__name__)

@@ -16,20 +16,17 @@ from django.utils.translation import gettext_lazy
 
 from billing import stripe_client
 from billing.models import PaymentSettings, StripeAccount, StripeAccountState
-from core.errors import ApplicationError
-from tenants import roles
 from tenants.doors import door_find
-from tenants.models import Membership, Tenant
+from tenants.models import Membership, Role, Tenant
+from tenants.permissions import require_role
 from tenants.scoping import current_tenant, tenant_scope
 
 logger = logging.getLogger(__name__)
 
 
 def _check_manager(actor: Membership) -> Tenant:
-    tenant = current_tenant()
-    if actor.tenant_id != tenant.pk or not roles.can_manage_tenant(actor):
-        raise ApplicationError(_("Only owners and admins can change payment settings."), code="forbidden")
-    return tenant
+    current_tenant()
+    return require_role(actor, Role.ADMIN, message=_("Only owners and admins can change payment settings."))
 
 
 # --- reads ---------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from billing.models import CheckoutAttempt, CheckoutAttemptStatus
 from invoices.models import DisputeStatus, EventVerb, Invoice, InvoiceEvent, Payment, PaymentSource
 from invoices.money import from_minor_units, is_currency
 from invoices.services import dispute_upsert_external, payment_record_external, refund_upsert_external
-from invoices.services._common import record_event
+from invoices.services.common import record_event
 from tenants.scoping import current_tenant
 
 logger = logging.getLogger(__name__)

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from invoices.models import MoneyField
 from tenants.models import new_public_id
 from tenants.scoping import TenantOwnedModel
 
@@ -142,10 +143,10 @@ class CheckoutAttempt(TenantOwnedModel):
     session_id = models.CharField(max_length=255, unique=True)
     payment_intent_id = models.CharField(max_length=255, blank=True)
     url = models.URLField(max_length=2000, blank=True)
-    amount = models.DecimalField(max_digits=16, decimal_places=4)
+    amount = MoneyField(required=True)
     currency = models.CharField(max_length=3)
     # The balance due when the session was made: a session is reused only for the same balance.
-    balance_due = models.DecimalField(max_digits=16, decimal_places=4)
+    balance_due = MoneyField(required=True)
     status = models.CharField(
         max_length=16, choices=CheckoutAttemptStatus.choices, default=CheckoutAttemptStatus.OPEN
     )

@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from billing.models import PaymentReceipt
+from invoices.l10n import document_language
 from invoices.models import Payment
 from tenants.scoping import current_tenant
 
@@ -32,7 +33,7 @@ def payment_receipt_send(*, payment_id: int) -> bool:
         return False  # sent already
     tenant = current_tenant()
     invoice = payment.invoice
-    with translation.override(client.language or tenant.locale or "en"):
+    with translation.override(document_language(client.language)[0]):
         context = {"payment": payment, "invoice": invoice, "tenant": tenant, "client": client}
         subject = render_to_string("billing/email/receipt_subject.txt", context).strip()
         body = render_to_string("billing/email/receipt.txt", context)

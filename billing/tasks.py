@@ -17,7 +17,7 @@ from tenants.scoping import run_in_tenant_scope
 MAX_RETRIES = 8
 
 
-def _backoff(retries: int) -> int:
+def backoff(retries: int) -> int:
     """10 s, 20 s, 40 s ... capped at an hour, with jitter so retries of a burst spread out."""
     base = min(3600, 10 * 2**retries)
     return base + random.randint(0, base // 4)
@@ -30,7 +30,7 @@ def process_stripe_event(self, event_row_id: int) -> str:
         outcome: ProcessOutcome = stripe_event_process(event_row_id=event_row_id)
     except StripeEventFailedError as exc:
         # After the last retry the event stays failed; the admin's replay action queues it again.
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
     return outcome.value
 
 
@@ -50,7 +50,7 @@ def send_payment_receipt(self, payment_id: int) -> bool:
     try:
         return payment_receipt_send(payment_id=payment_id)
     except OSError as exc:  # SMTP down: try again later, the receipt row was rolled back
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
 
 
 @shared_task(name="billing.tasks.reconcile_open_checkouts", acks_late=True)

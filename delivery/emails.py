@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from delivery.models import MessageKind, OutgoingMessage
-from documents.render import document_language
+from invoices.l10n import document_language
 from invoices.models import Client, ClientContact, Invoice
 from invoices.money import format_money
 from tenants.models import Tenant
@@ -55,7 +55,7 @@ def _babel_locale(invoice: Invoice) -> str:
 
 
 def _figures(invoice: Invoice) -> dict[str, str]:
-    from documents.render import Formatter
+    from invoices.l10n import Formatter
 
     fmt = Formatter(_babel_locale(invoice))
     return {

@@ -17,6 +17,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from invoices.models import MoneyField
 from invoices.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from tenants.models import new_public_id
 from tenants.scoping import TenantOwnedModel
@@ -237,7 +238,17 @@ class SendingSettings(TenantOwnedModel):
 
     class Meta:
         db_table = "invoices_sendingsettings"
-        constraints = [models.UniqueConstraint(fields=["tenant"], name="sending_settings_one_per_tenant")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="sending_settings_one_per_tenant"),
+            # The rules clean() enforces, held by the database too.
+            models.CheckConstraint(
+                condition=models.Q(late_fee_value__gte=0), name="sending_settings_late_fee_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(late_fee_kind=LateFeeKind.PERCENT) | models.Q(late_fee_value__lte=100),
+                name="sending_settings_late_fee_percent_at_most_100",
+            ),
+        ]
         verbose_name_plural = "sending settings"
 
     def __str__(self) -> str:
@@ -305,7 +316,7 @@ class LateFee(TenantOwnedModel):
     fee_invoice = models.ForeignKey(
         "invoices.Invoice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    amount = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
+    amount = MoneyField(required=True)
     error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from delivery.emails import SUBJECT_MAX
 from delivery.models import MessageKind, OutgoingMessage
 from delivery.services import queue_message
-from documents.render import document_language
+from invoices.l10n import document_language
 from invoices.models import Invoice
 from tenants.models import Membership, Tenant
 from tenants.scoping import current_tenant

@@ -36,10 +36,10 @@ from delivery.models import (
     RecurringTemplate,
 )
 from delivery.reminders import acting_member, tenant_today
-from documents.render import document_language
+from invoices.l10n import document_language
 from invoices.models import Client, Invoice
 from invoices.money import check_currency
-from invoices.services._common import check_writer, resolve
+from invoices.services.common import check_writer, resolve
 from tenants.models import Membership, Tenant
 from tenants.scoping import current_tenant, tenant_scope
 

@@ -48,7 +48,7 @@ from delivery.models import (
 from delivery.services import queue_message, sending_settings_get
 from invoices.models import UNPAID_STATUSES, Client, EventVerb, Invoice, InvoiceKind
 from invoices.money import quantize_money
-from invoices.services._common import record_event
+from invoices.services.common import record_event
 from tenants.models import Membership, Role, Tenant
 from tenants.scoping import tenant_scope
 

@@ -60,9 +60,10 @@ from invoices.models import (
     InvoiceKind,
     InvoiceStatus,
 )
-from invoices.services._common import check_writer, record_event, resolve
+from invoices.services.common import check_writer, record_event, resolve
 from invoices.services.contacts import contacts_resolve
-from tenants.models import Membership, Tenant
+from tenants.models import Membership, Role, Tenant
+from tenants.permissions import require_role
 from tenants.scoping import current_tenant, tenant_scope
 
 logger = logging.getLogger(__name__)
@@ -381,16 +382,14 @@ def invoice_messages(*, invoice: Invoice) -> list[OutgoingMessage]:
 
 
 def _check_manager(actor: Membership) -> Tenant:
-    from tenants import roles
-
-    tenant = check_writer(actor)
-    if not roles.can_manage_tenant(actor):
-        raise ApplicationError(_("Only owners and admins change the workspace's settings."), code="forbidden")
-    return tenant
+    check_writer(actor)
+    return require_role(
+        actor, Role.ADMIN, message=_("Only owners and admins change the workspace's settings.")
+    )
 
 
 def _full_clean(row: Any) -> None:
-    from invoices.services._common import full_clean
+    from invoices.services.common import full_clean
 
     full_clean(row)
 

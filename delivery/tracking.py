@@ -34,7 +34,7 @@ from delivery.models import (
 from delivery.notices import notice_queue, tenant_managers
 from delivery.services import message_update_status
 from invoices.models import Client, EventVerb, Invoice
-from invoices.services._common import record_event
+from invoices.services.common import record_event
 from tenants.doors import door_find
 from tenants.models import Tenant
 from tenants.scoping import tenant_scope

@@ -155,7 +155,7 @@ def bulk_zip_request(*, actor: Membership, invoices: list[str]) -> BulkJob:
         [BulkJobItem(tenant=tenant, job=job, invoice=invoice) for invoice in selected]
     )
     live.publish_on_commit(tenant.pk, live.job_payload(job, tenant_slug=tenant.slug))
-    transaction.on_commit(lambda: build_bulk_zip.delay(tenant_id=tenant.pk, job_id=job.pk))  # type: ignore[attr-defined]
+    transaction.on_commit(lambda: build_bulk_zip.delay(tenant_id=tenant.pk, job_id=job.pk))
     return job
 
 

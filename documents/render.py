@@ -29,16 +29,11 @@ import gc
 import logging
 import mimetypes
 import threading
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import ParseError
 
-from babel.dates import format_date
-from babel.numbers import format_decimal
 from defusedxml import ElementTree as SafeElementTree
 from defusedxml import EntitiesForbidden
 from django.conf import settings
@@ -46,7 +41,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import pgettext
 
-from invoices.money import format_money
+from invoices.l10n import Formatter, document_language
 from invoices.summary import party_for_document
 from tenants.selectors import stored_image_data_uri
 
@@ -64,9 +59,6 @@ ALLOWED_ROOTS = (STATIC_DIR / "fonts", STATIC_DIR / "css", STATIC_DIR / "img")
 LETTER_COUNTRIES = frozenset(
     {"US", "CA", "MX", "PH", "CL", "CO", "VE", "PR", "GT", "CR", "PA", "DO", "SV", "NI", "HN", "BZ"}
 )
-# Languages the documents are translated into (invoices/locale/); others print in English
-# with English number and date conventions, so a page never mixes two languages.
-DOCUMENT_LANGUAGES = frozenset({"en", "fr", "de", "es"})
 
 
 # --- network-free resource fetching ----------------------------------------------------------
@@ -203,35 +195,6 @@ def html_to_pdf(html: str) -> bytes:
 
 
 # --- what the template gets -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Formatter:
-    """Numbers, money and dates in one locale."""
-
-    locale: str
-
-    def money(self, amount: Decimal | None, currency: str) -> str:
-        return "" if amount is None else format_money(Decimal(amount), currency, self.locale)
-
-    def number(self, value: Decimal) -> str:
-        return format_decimal(Decimal(value).normalize(), locale=self.locale, decimal_quantization=False)
-
-    def percent(self, value: Decimal) -> str:
-        return f"{self.number(value)} %"
-
-    def date(self, value: date | None) -> str:
-        return format_date(value, format="medium", locale=self.locale) if value else ""
-
-
-def document_language(client_language: str | None) -> tuple[str, str]:
-    """(Django language code, Babel locale) the document is written in, from the client's."""
-    code = (client_language or "en").replace("_", "-")
-    base = code.split("-")[0].lower()
-    if base not in DOCUMENT_LANGUAGES:
-        return "en", "en"
-    region = code.split("-")[1].upper() if "-" in code else ""
-    return base, f"{base}_{region}" if region else base
 
 
 def page_size_for(country: str | None) -> str:

@@ -33,7 +33,7 @@ from documents.models import (
 )
 from documents.render import html_to_pdf, load_invoice_for_render, render_invoice_html
 from invoices.models import Invoice
-from invoices.services._common import resolve
+from invoices.services.common import resolve
 from tenants.models import Membership, Tenant
 from tenants.scoping import current_tenant, tenant_scope
 
@@ -109,9 +109,7 @@ def queue_render(document: InvoiceDocument, invoice: Invoice, tenant: Tenant, *,
             tenant.pk,
             live.document_payload(document, tenant_slug=tenant.slug, invoice_public_id=invoice.public_id),
         )
-    transaction.on_commit(
-        lambda: render_document.delay(tenant_id=tenant.pk, document_id=document.pk)  # type: ignore[attr-defined]
-    )
+    transaction.on_commit(lambda: render_document.delay(tenant_id=tenant.pk, document_id=document.pk))
 
 
 def queued_fields(

@@ -24,7 +24,7 @@ VAT_SLACK = Decimal(1)
 
 
 def _sum(values: object) -> Decimal:
-    return sum((v for v in values if v is not None), ZERO)  # type: ignore[union-attr]
+    return sum((v for v in values if v is not None), ZERO)
 
 
 def _round(amount: Decimal, places: int) -> Decimal:

@@ -79,7 +79,7 @@ def _dispatch_on_commit(tenant_id: int, event_id: int) -> None:
     # robust: a broker that is down must not fail the change that already committed; the sweep
     # delivers what this message would have.
     transaction.on_commit(
-        lambda: dispatch_event.delay(tenant_id=tenant_id, event_id=event_id),  # type: ignore[attr-defined]
+        lambda: dispatch_event.delay(tenant_id=tenant_id, event_id=event_id),
         robust=True,
     )
 

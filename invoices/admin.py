@@ -5,6 +5,7 @@ Staff look, they never edit: a finalized invoice is corrected in the product (vo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
@@ -20,7 +21,39 @@ from invoices.models import (
     Payment,
     TaxRate,
 )
+from invoices.money import format_money
 from tenants.admin_scoping import TenantOwnedAdmin
+
+
+def money(name: str, currency_of: Callable[[Any], str] = lambda obj: obj.currency) -> Callable[[Any], str]:
+    """An admin column or read-only field showing the amount `name` in its currency's minor unit
+    ("€128.30", not the column's four stored decimals "128.3000")."""
+
+    def show(obj: Any) -> str:
+        value = getattr(obj, name)
+        return "" if value is None else format_money(value, currency_of(obj))
+
+    show.short_description = name.replace("_", " ")  # type: ignore[attr-defined]
+    show.admin_order_field = name  # type: ignore[attr-defined]
+    show.__name__ = name
+    return show
+
+
+def number(name: str) -> Callable[[Any], str]:
+    """A quantity or rate without the column's trailing zeros: "1.0000" → "1", "5.5000" → "5.5"."""
+
+    def show(obj: Any) -> str:
+        value = getattr(obj, name)
+        return "" if value is None else f"{value.normalize():f}"
+
+    show.short_description = name.replace("_", " ")  # type: ignore[attr-defined]
+    show.admin_order_field = name  # type: ignore[attr-defined]
+    show.__name__ = name
+    return show
+
+
+def _invoice_currency(obj: Any) -> str:
+    return obj.invoice.currency
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -42,19 +75,44 @@ class ReadOnlyInline(admin.TabularInline):
 
 class LineInline(ReadOnlyInline):
     model = InvoiceLine
-    fields = ["position", "description", "quantity", "unit", "unit_price", "discount", "net_amount"]
+    fields = [
+        "position",
+        "description",
+        number("quantity"),
+        "unit",
+        money("unit_price", _invoice_currency),
+        money("discount", _invoice_currency),
+        money("net_amount", _invoice_currency),
+    ]
     readonly_fields = fields
 
 
 class TaxTotalInline(ReadOnlyInline):
     model = InvoiceTaxTotal
-    fields = ["name", "percentage", "category", "inclusive", "compound", "taxable_base", "tax_amount"]
+    fields = [
+        "name",
+        number("percentage"),
+        "category",
+        "inclusive",
+        "compound",
+        money("taxable_base", _invoice_currency),
+        money("tax_amount", _invoice_currency),
+    ]
     readonly_fields = fields
 
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
-    fields = ["public_id", "paid_on", "amount", "currency", "method", "source", "reference", "recorded_by"]
+    fields = [
+        "public_id",
+        "paid_on",
+        money("amount"),
+        "currency",
+        "method",
+        "source",
+        "reference",
+        "recorded_by",
+    ]
     readonly_fields = fields
 
 
@@ -68,7 +126,16 @@ class EventInline(ReadOnlyInline):
 
 @admin.register(Invoice)
 class InvoiceAdmin(TenantOwnedAdmin):
-    list_display = ["__str__", "kind", "client", "status", "issue_date", "due_date", "total", "currency"]
+    list_display = [
+        "__str__",
+        "kind",
+        "client",
+        "status",
+        "issue_date",
+        "due_date",
+        money("total"),
+        "currency",
+    ]
     list_filter = ("tenant", "status", "kind", "currency")
     list_select_related = ["client"]
     search_fields = ["number", "public_id", "client__name"]
@@ -84,13 +151,13 @@ class InvoiceAdmin(TenantOwnedAdmin):
         "currency",
         "issue_date",
         "due_date",
-        "subtotal",
-        "discount_amount",
-        "tax_total",
-        "total",
-        "amount_paid",
-        "amount_credited",
-        "balance_due",
+        money("subtotal"),
+        money("discount_amount"),
+        money("tax_total"),
+        money("total"),
+        money("amount_paid"),
+        money("amount_credited"),
+        money("balance_due"),
         "buyer_reference",
         "created_by",
         "created_at",
@@ -138,7 +205,15 @@ class TaxRateAdmin(TenantOwnedAdmin):
 
 @admin.register(CatalogItem)
 class CatalogItemAdmin(TenantOwnedAdmin):
-    list_display = ["name", "unit", "unit_price", "currency", "archived_at"]
+    list_display = ["name", "unit", money("unit_price"), "currency", "archived_at"]
     search_fields = ["name", "public_id"]
-    readonly_fields = ["public_id", "name", "description", "unit", "unit_price", "currency", "archived_at"]
+    readonly_fields = [
+        "public_id",
+        "name",
+        "description",
+        "unit",
+        money("unit_price"),
+        "currency",
+        "archived_at",
+    ]
     fields = readonly_fields

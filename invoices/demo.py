@@ -18,7 +18,7 @@ from invoices import services
 from invoices.models import CatalogItem, Client, Invoice, TaxCategory, TaxRate
 from invoices.money import quantize_money
 from invoices.services import LineData
-from invoices.services._common import check_writer, tenant_today
+from invoices.services.common import check_writer, tenant_today
 from tenants.models import Membership, Tenant
 
 

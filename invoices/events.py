@@ -1,6 +1,6 @@
 """What the invoicing domain announces to the apps above it, through the outbox (events/).
 
-`invoices.services._common.record_event`, the one place timeline rows are written, publishes
+`invoices.services.common.record_event`, the one place timeline rows are written, publishes
 the verbs below in the same transaction: a rolled-back change announces nothing, and a
 committed one reaches every subscriber even if a worker dies. The domain never names its
 subscribers (outgoing webhooks, plan usage, payment receipts register themselves).

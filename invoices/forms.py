@@ -1,6 +1,6 @@
 """Forms of the invoicing pages. They check shape (lengths, choices, dates); amounts stay strings
 here and are parsed by the money module inside the services, whose ApplicationError names the
-field at fault (`lines-2-unit_price`), so the page shows the message beside that field.
+field at fault (`("lines", 2, "unit_price")`), so the page shows the message beside that field.
 """
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext_lazy as _
 
+from invoices import limits
+from invoices.l10n import delocalize_decimal
 from invoices.models import (
     Client,
     DiscountType,
@@ -24,17 +27,30 @@ from invoices.models import (
 )
 from invoices.selectors import OVERDUE
 from tenants.forms import COUNTRY_CHOICES, CURRENCY_CHOICES, LOCALE_CHOICES
+from tenants.scoping import current_tenant_or_none
 
 LINE_PREFIX = "lines"
-MAX_BUILDER_LINES = 200
 
 # Amount inputs: text with a decimal keyboard, so "12,5" or "abc" reach the money parser and
 # get its precise message instead of the browser's silent refusal.
 AMOUNT_ATTRS = {"inputmode": "decimal", "autocomplete": "off", "class": "num"}
 
 
+class LocalizedAmountField(forms.CharField):
+    """A quantity, price or rate typed as the workspace writes numbers ("5,5" in a French
+    workspace), handed on as the plain decimal string the money module parses (see
+    `invoices.l10n.delocalize_decimal`)."""
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        tenant = current_tenant_or_none()
+        return delocalize_decimal(
+            text, to_locale((tenant.locale if tenant else "") or get_language() or "en")
+        )
+
+
 def _amount_field(label: str, *, required: bool = True, max_length: int = 40) -> forms.CharField:
-    return forms.CharField(
+    return LocalizedAmountField(
         label=label,
         required=required,
         max_length=max_length,
@@ -63,16 +79,24 @@ class InvoiceHeaderForm(forms.Form):
         help_text=_("Empty: the client's payment terms."),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    buyer_reference = forms.CharField(label=_("PO / buyer reference"), max_length=100, required=False)
+    buyer_reference = forms.CharField(
+        label=_("PO / buyer reference"), max_length=limits.BUYER_REFERENCE_MAX, required=False
+    )
     discount_type = forms.ChoiceField(
         label=_("Discount type"), choices=DiscountType.choices, initial=DiscountType.AMOUNT
     )
     discount_value = _amount_field(_("Invoice discount"), required=False)
     notes = forms.CharField(
-        label=_("Notes"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Notes"),
+        required=False,
+        max_length=limits.NOTES_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     terms = forms.CharField(
-        label=_("Terms"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Terms"),
+        required=False,
+        max_length=limits.TERMS_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -91,24 +115,44 @@ class LineForm(forms.Form):
     catalog_item = forms.CharField(required=False, max_length=32, label=_("Catalog item"))
     description = forms.CharField(
         label=_("Description"),
-        max_length=2000,
+        max_length=limits.LINE_DESCRIPTION_MAX,
         required=False,
         widget=forms.Textarea(attrs={"rows": 1, "class": "line__description"}),
     )
     quantity = _amount_field(_("Quantity"), required=False)
-    unit = forms.CharField(label=_("Unit"), max_length=30, required=False)
+    unit = forms.CharField(label=_("Unit"), max_length=limits.UNIT_MAX, required=False)
     unit_price = _amount_field(_("Unit price"), required=False)
     discount = _amount_field(_("Discount"), required=False)
     tax_rates = forms.MultipleChoiceField(
         label=_("Taxes"), required=False, widget=forms.CheckboxSelectMultiple
     )
-    metadata = forms.CharField(widget=forms.HiddenInput, required=False, max_length=10_000)
+    metadata = forms.CharField(
+        widget=forms.HiddenInput, required=False, max_length=limits.LINE_METADATA_MAX_CHARS
+    )
 
-    def __init__(self, *args: Any, tax_choices: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        tax_choices: list[tuple[str, str]] | None = None,
+        shared_fields: dict[str, forms.Field] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if shared_fields is not None:
+            # A builder page has up to 5,000 line forms: they share one set of fields (which
+            # validation only reads) instead of a deep copy each (a millisecond a line).
+            self.base_fields = {}
+            super().__init__(*args, **kwargs)
+            self.fields = shared_fields
+            return
         super().__init__(*args, **kwargs)
         self.fields["tax_rates"].choices = tax_choices or []
         for name in ("quantity", "unit_price", "discount", "unit"):
             self.fields[name].widget.attrs["aria-label"] = str(self.fields[name].label)
+
+    @classmethod
+    def shared_fields(cls, tax_choices: list[tuple[str, str]]) -> dict[str, forms.Field]:
+        """The fields every line form of one page shares (see `__init__`)."""
+        return cls(tax_choices=tax_choices).fields
 
     def clean_metadata(self) -> dict[str, Any]:
         raw = self.cleaned_data.get("metadata") or ""
@@ -161,7 +205,7 @@ class PaymentForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+    reason = forms.CharField(label=_("Reason"), max_length=limits.VOID_REASON_MAX, required=False)
 
 
 class CreditNoteForm(forms.Form):
@@ -177,7 +221,7 @@ class CreditNoteForm(forms.Form):
     tax_rates = forms.MultipleChoiceField(
         label=_("Taxes"), required=False, widget=forms.CheckboxSelectMultiple
     )
-    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+    reason = forms.CharField(label=_("Reason"), max_length=limits.CREDIT_REASON_MAX, required=False)
 
     def __init__(self, *args: Any, tax_choices: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -258,7 +302,10 @@ class ClientForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=LOCALE_CHOICES)
     payment_terms_days = forms.IntegerField(label=_("Payment terms (days)"), min_value=0, max_value=365)
     notes = forms.CharField(
-        label=_("Notes"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Notes"),
+        required=False,
+        max_length=limits.CLIENT_NOTES_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     @classmethod
@@ -289,9 +336,14 @@ class TaxRateForm(forms.Form):
 class CatalogItemForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     description = forms.CharField(
-        label=_("Description"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Description"),
+        required=False,
+        max_length=limits.CATALOG_DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
-    unit = forms.CharField(label=_("Unit"), max_length=30, required=False, help_text=_("hour, day, piece…"))
+    unit = forms.CharField(
+        label=_("Unit"), max_length=limits.UNIT_MAX, required=False, help_text=_("hour, day, piece…")
+    )
     unit_price = _amount_field(_("Unit price"))
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES)
     tax_rates = forms.MultipleChoiceField(

@@ -35,7 +35,7 @@ from babel import Locale
 from babel.numbers import NumberPattern
 from django.utils.translation import gettext as _
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, FieldRef
 
 ROUNDING = ROUND_HALF_UP
 
@@ -174,7 +174,7 @@ def _whole_digits(value: Decimal) -> int:
 def _parse(
     raw: Decimal | int | str | None,
     *,
-    field: str,
+    field: FieldRef,
     decimals: int,
     whole_digits: int,
     allow_negative: bool,
@@ -220,7 +220,7 @@ def parse_amount(
     raw: Decimal | int | str | None,
     *,
     currency: str,
-    field: str = "amount",
+    field: FieldRef = "amount",
     allow_negative: bool = False,
     blank_is_zero: bool = False,
     label: str | None = None,
@@ -241,7 +241,9 @@ def parse_amount(
     )
 
 
-def parse_unit_price(raw: Decimal | int | str | None, *, currency: str, field: str = "unit_price") -> Decimal:
+def parse_unit_price(
+    raw: Decimal | int | str | None, *, currency: str, field: FieldRef = "unit_price"
+) -> Decimal:
     """A net unit price (EN 16931 BT-146): never negative (BR-27), up to 6 decimals whatever
     the currency ("0.00880" EUR per kWh), at most 12 digits before the point."""
     check_currency(currency)
@@ -257,7 +259,7 @@ def parse_unit_price(raw: Decimal | int | str | None, *, currency: str, field: s
 
 
 def parse_quantity(
-    raw: Decimal | int | str | None, *, field: str = "quantity", allow_negative: bool = False
+    raw: Decimal | int | str | None, *, field: FieldRef = "quantity", allow_negative: bool = False
 ) -> Decimal:
     """A quantity with at most 4 decimals and 8 digits before the point; negative only where
     allowed (a returned item is a line with a negative quantity, EN 16931 BT-129)."""
@@ -272,7 +274,7 @@ def parse_quantity(
     )
 
 
-def parse_percentage(raw: Decimal | int | str | None, *, field: str = "percentage") -> Decimal:
+def parse_percentage(raw: Decimal | int | str | None, *, field: FieldRef = "percentage") -> Decimal:
     """A percentage from 0 to 100 with at most 4 decimals."""
     value = _parse(
         raw,
@@ -288,7 +290,7 @@ def parse_percentage(raw: Decimal | int | str | None, *, field: str = "percentag
     return value
 
 
-def check_fits(amount: Decimal, *, field: str) -> Decimal:
+def check_fits(amount: Decimal, *, field: FieldRef) -> Decimal:
     """ApplicationError if a computed amount would not fit the database's money columns."""
     if _whole_digits(amount) > MONEY_MAX_WHOLE_DIGITS:
         raise ApplicationError(

@@ -32,7 +32,8 @@ from invoices.models import (
     render_number,
 )
 from invoices.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, ZERO, quantize_money
-from invoices.services._common import tenant_today
+from invoices.prefetch import prefetch_lines
+from invoices.services.common import tenant_today
 from invoices.services.numbering import default_series
 
 OVERDUE = "overdue"
@@ -109,18 +110,15 @@ def invoice_list(
 
 def invoice_get(*, public_id: str) -> Invoice | None:
     """One invoice of the current tenant with everything its page shows, or None (→ 404)."""
-    return (
+    invoice = (
         Invoice.objects.select_related("client", "credit_note_for", "created_by")
-        .prefetch_related(
-            "lines__line_taxes__tax_rate",
-            "lines__catalog_item",
-            "tax_totals",
-            "payments",
-            "credit_notes",
-        )
+        .prefetch_related("tax_totals", "payments", "credit_notes")
         .filter(public_id=public_id)
         .first()
     )
+    if invoice is not None:
+        prefetch_lines(invoice)
+    return invoice
 
 
 def invoice_timeline(*, invoice: Invoice, limit: int = 200) -> list[InvoiceEvent]:

@@ -12,15 +12,10 @@ from typing import Any
 from babel import Locale
 from django.utils import translation
 
+from invoices.addresses import address_lines
 from invoices.models import Invoice
 from invoices.services.invoices import snapshot_client, snapshot_seller
 from tenants.models import Tenant
-
-
-def _address_lines(party: dict[str, Any]) -> list[str]:
-    city_line = " ".join(part for part in (party.get("postal_code"), party.get("city")) if part)
-    lines = [party.get("address_line1"), party.get("address_line2"), city_line, party.get("region")]
-    return [line for line in lines if line]
 
 
 def party_for_document(snapshot: dict[str, Any], locale: str) -> dict[str, Any]:
@@ -29,7 +24,7 @@ def party_for_document(snapshot: dict[str, Any], locale: str) -> dict[str, Any]:
     code = snapshot.get("country", "")
     return {
         **snapshot,
-        "address": _address_lines(snapshot),
+        "address": address_lines(snapshot),
         "country_name": Locale.parse(locale).territories.get(code, code) if code else "",
         "email": snapshot.get("email") or next(iter(snapshot.get("emails") or []), ""),
     }

@@ -21,9 +21,9 @@ from billing import stripe_client
 from core.errors import ApplicationError
 from plans.catalog import Plan, plan_for_price, plan_get, plans_enabled
 from plans.models import PlanSubscription, UsageReport
-from tenants import roles
 from tenants.doors import door_find
-from tenants.models import Membership, Tenant
+from tenants.models import Membership, Role, Tenant
+from tenants.permissions import require_role
 from tenants.scoping import tenant_scope
 
 logger = logging.getLogger(__name__)
@@ -51,9 +51,7 @@ class PlansDisabledError(ApplicationError):
 
 
 def _require_billing_manager(actor: Membership) -> Tenant:
-    if not roles.can_manage_tenant(actor):
-        raise ApplicationError(_("Only owners and admins manage the plan."), code="forbidden")
-    return actor.tenant
+    return require_role(actor, Role.ADMIN, message=_("Only owners and admins manage the plan."))
 
 
 def _timestamp(value: int | None) -> datetime | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from billing import stripe_client
-from billing.tasks import _backoff
+from billing.tasks import backoff
 from plans.services import usage_report_invoice_sent
 
 MAX_RETRIES = 8
@@ -20,5 +20,5 @@ def report_invoice_sent(self, *, tenant_id: int, invoice_public_id: str) -> str:
     try:
         report = usage_report_invoice_sent(tenant_id=tenant_id, invoice_public_id=invoice_public_id)
     except stripe_client.StripeError as exc:
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
     return report.status

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.client_ip import client_ip
 from core.errors import ApplicationError
 from invoices.models import ClientContact, Invoice, InvoiceKind, InvoiceStatus, Payment
-from invoices.services._common import tenant_today
+from invoices.services.common import tenant_today
 from portal import signin
 from portal.statement import statement_build, statement_csv, statement_pdf
 from quotes import services as quote_services

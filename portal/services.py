@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from invoices.models import EventVerb, Invoice, InvoiceEvent, InvoiceKind, InvoiceStatus
-from invoices.services._common import check_writer, resolve
+from invoices.services.common import check_writer, resolve
 from invoices.services.invoices import invoice_record_view
 from portal.models import InvoiceLink, PublicInvoiceLink
 from tenants.doors import door_find

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from core.ratelimit import rate_limit_hit
-from documents.render import document_language
+from invoices.l10n import document_language
 from invoices.models import ClientContact
 from portal.models import PortalSignIn
 from tenants.doors import door_find
@@ -142,7 +142,7 @@ def session_identity(request: HttpRequest) -> tuple[Tenant, ClientContact] | Non
     if not isinstance(data, dict):
         return None
     try:
-        until = timezone.datetime.fromisoformat(data["until"])
+        until = datetime.fromisoformat(data["until"])
         tenant = Tenant.objects.get(pk=data["tenant"])
     except (KeyError, ValueError, TypeError, Tenant.DoesNotExist):
         return None

@@ -36,6 +36,7 @@ from documents.selectors import current_documents
 from documents.services import document_filename
 from documents.storage import CONTENT_TYPES
 from invoices import selectors
+from invoices.l10n import delocalize_decimal, document_language
 from invoices.models import Dispute, DisputeStatus, Invoice, InvoiceStatus
 from invoices.money import quantize_money
 from invoices.summary import document_context
@@ -115,26 +116,26 @@ def _page(
     held = Dispute.objects.filter(invoice=invoice, status=DisputeStatus.OPEN).aggregate(total=Sum("amount"))[
         "total"
     ]
-    context = document_context(invoice=invoice, tenant=tenant)
-    context.update(
-        token=token,
-        tenant=tenant,
-        payable=invoice_payable_online(invoice),
-        online=online,
-        online_off_reason=REASONS.get(online.reason, "") if online.reason != "switched_off" else "",
-        payment_settings=payment_settings,
-        allow_partial=payment_settings.allow_partial_payments,
-        is_void=invoice.status == InvoiceStatus.VOID,
-        is_paid=invoice.status == InvoiceStatus.PAID,
-        held_in_dispute=held,
-        checkout_state=request.GET.get("checkout", ""),
-        pay_error=pay_error,
-        pdf_url=_pdf_url(invoice, token),
-        # Plain digits for the amount field (never localized: "1 234,50" would not parse back).
-        balance_input=str(quantize_money(invoice.balance_due, invoice.currency)),
-    )
-    language = invoice.client.language or tenant.locale or settings.LANGUAGE_CODE
-    with translation.override(language):
+    # The whole page, its figures included, in the client's language (as its PDF and emails).
+    with translation.override(document_language(invoice.client.language)[0]):
+        context = document_context(invoice=invoice, tenant=tenant)
+        context.update(
+            token=token,
+            tenant=tenant,
+            payable=invoice_payable_online(invoice),
+            online=online,
+            online_off_reason=REASONS.get(online.reason, "") if online.reason != "switched_off" else "",
+            payment_settings=payment_settings,
+            allow_partial=payment_settings.allow_partial_payments,
+            is_void=invoice.status == InvoiceStatus.VOID,
+            is_paid=invoice.status == InvoiceStatus.PAID,
+            held_in_dispute=held,
+            checkout_state=request.GET.get("checkout", ""),
+            pay_error=pay_error,
+            pdf_url=_pdf_url(invoice, token),
+            # Plain digits for the amount field (never localized: "1 234,50" would not parse back).
+            balance_input=str(quantize_money(invoice.balance_due, invoice.currency)),
+        )
         context["page_language"] = translation.get_language()
         response = render(request, "invoices/public/invoice.html", context, status=status)
         response["Content-Language"] = translation.get_language()
@@ -206,9 +207,13 @@ def public_invoice_pay(request: HttpRequest, token: str) -> HttpResponse:
             return _not_found(request)
         return_url = request.build_absolute_uri(reverse("public_invoice", args=[token]))
         try:
-            url = invoice_checkout_start(
-                invoice=link.invoice, return_url=return_url, amount=request.POST.get("amount") or None
-            )
+            # A refusal ("You can pay at most …") is shown on the client's page: in their language.
+            language, locale = document_language(link.invoice.client.language)
+            amount = delocalize_decimal((request.POST.get("amount") or "").strip(), locale)
+            with translation.override(language):
+                url = invoice_checkout_start(
+                    invoice=link.invoice, return_url=return_url, amount=amount or None
+                )
         except ApplicationError as error:
             return _page(request, token, link, tenant, pay_error=error.message, status=400)
         except stripe_client.StripeError:

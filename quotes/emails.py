@@ -14,7 +14,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from documents.render import document_language
+from invoices.l10n import document_language
 from invoices.models import ClientContact
 from invoices.money import format_money
 from quotes.models import Quote, QuoteStatus
@@ -25,8 +25,8 @@ from tenants.scoping import tenant_scope
 def recipients_for(quote: Quote, chosen: Sequence[ClientContact | None]) -> list[str]:
     """The chosen contacts, else the quote's contact, else the primary one, else the client's
     first address."""
-    contacts = [contact for contact in chosen if contact is not None]
-    if not contacts and quote.contact_id:
+    contacts: list[ClientContact] = [contact for contact in chosen if contact is not None]
+    if not contacts and quote.contact is not None:
         contacts = [quote.contact]
     if not contacts:
         contacts = list(ClientContact.objects.filter(client=quote.client, is_primary=True))

@@ -24,7 +24,7 @@ from invoices import services as invoicing
 from invoices.models import DiscountType, Invoice, InvoiceStatus
 from invoices.money import HUNDRED, ZERO, parse_amount, parse_percentage, quantize_money
 from invoices.services import LineData
-from invoices.services._common import check_writer, resolve
+from invoices.services.common import check_writer, resolve
 from invoices.services.lines import calculate_totals, parse_discount, parse_lines
 from quotes.models import BillingKind, Quote, QuoteEventVerb, QuoteInvoice, QuoteStatus
 from quotes.services import quote_line_data, record
@@ -33,6 +33,8 @@ from tenants.models import Membership
 # Metadata that lets a line's quantity be negative (invoices.services.lines): it deducts an
 # invoice billed before.
 DEDUCTS = "deducts"
+# A percentage or an amount as entered: parsed by the money module.
+Amount = Decimal | int | str | None
 
 
 def _lock(quote: Quote | str) -> Quote:
@@ -128,7 +130,7 @@ def _fraction_invoice(actor: Membership, quote: Quote, fraction: Decimal, kind: 
     return invoice
 
 
-def _fraction(quote: Quote, percent: object, amount: object) -> Decimal:
+def _fraction(quote: Quote, percent: Amount, amount: Amount) -> Decimal:
     if (percent in (None, "")) == (amount in (None, "")):
         raise ApplicationError(_("Enter a percentage or an amount."), field="percent")
     if percent not in (None, ""):
@@ -145,7 +147,7 @@ def _fraction(quote: Quote, percent: object, amount: object) -> Decimal:
 
 @transaction.atomic
 def quote_invoice_deposit(
-    *, actor: Membership, quote: Quote | str, percent: object = None, amount: object = None
+    *, actor: Membership, quote: Quote | str, percent: Amount = None, amount: Amount = None
 ) -> Invoice:
     """A draft deposit invoice: a percentage of the quote, or an amount (taxes included)."""
     check_writer(actor)
@@ -157,7 +159,7 @@ def quote_invoice_deposit(
 
 
 @transaction.atomic
-def quote_invoice_progress(*, actor: Membership, quote: Quote | str, percent: object) -> Invoice:
+def quote_invoice_progress(*, actor: Membership, quote: Quote | str, percent: Amount) -> Invoice:
     """A draft progress invoice: the share of the work done since the last one."""
     check_writer(actor)
     quote = _lock(quote)

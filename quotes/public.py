@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.client_ip import client_ip
 from core.errors import ApplicationError
 from core.ratelimit import rate_limit_hit
-from invoices.services._common import tenant_today
+from invoices.services.common import tenant_today
 from quotes import services
 from quotes.models import Quote, QuoteStatus
 from quotes.rendering import quote_context, quote_pdf_filename, render_quote_pdf

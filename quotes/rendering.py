@@ -11,7 +11,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.text import slugify
 
-from documents.render import document_language, html_to_pdf
+from documents.render import html_to_pdf
+from invoices.l10n import document_language
 from invoices.money import format_money
 from invoices.services import invoice_calculate
 from quotes.models import Quote

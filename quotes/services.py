@@ -25,7 +25,7 @@ from core.errors import ApplicationError
 from invoices.models import Client, ClientContact, DiscountType, SeriesKind
 from invoices.money import check_currency, parse_percentage
 from invoices.services import LineData
-from invoices.services._common import check_writer, resolve, tenant_today
+from invoices.services.common import check_writer, resolve, tenant_today
 from invoices.services.lines import calculate_totals, parse_discount, parse_lines
 from invoices.services.numbering import number_take
 from quotes.models import OnAccept, Quote, QuoteEvent, QuoteEventVerb, QuoteStatus
@@ -83,7 +83,9 @@ def quote_line_data(quote: Quote) -> list[LineData]:
     return [LineData(**{**line, "tax_rates": list(line.get("tax_rates", []))}) for line in quote.lines]
 
 
-def _compute(quote: Quote, lines: Sequence[LineData | Mapping[str, Any]], discount_value: object) -> None:
+def _compute(
+    quote: Quote, lines: Sequence[LineData | Mapping[str, Any]], discount_value: Decimal | int | str | None
+) -> None:
     parsed = parse_lines(lines, quote.currency)
     if not parsed:
         raise ApplicationError(_("Add at least one line."), field="lines", code="no_lines")
@@ -97,7 +99,7 @@ def _compute(quote: Quote, lines: Sequence[LineData | Mapping[str, Any]], discou
     quote.discount_amount = totals.discount
     quote.tax_total = totals.tax_total
     quote.total = totals.total
-    names = {rate.pk: rate.name for line in parsed for rate in line.rates}
+    names: dict[Any, str] = {rate.pk: rate.name for line in parsed for rate in line.rates}
     quote.tax_breakdown = [
         {
             "name": names.get(tax.rate.key, ""),
@@ -125,7 +127,7 @@ def _contact(client: Client, value: ClientContact | str | None) -> ClientContact
     return contact
 
 
-def _on_accept(on_accept: str, deposit_percent: object) -> tuple[str, Decimal | None]:
+def _on_accept(on_accept: str, deposit_percent: Decimal | int | str | None) -> tuple[str, Decimal | None]:
     if on_accept not in OnAccept.values:
         raise ApplicationError(_("Choose what acceptance makes."), field="on_accept")
     if on_accept != OnAccept.DEPOSIT:

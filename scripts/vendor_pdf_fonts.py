@@ -26,10 +26,13 @@ PLAIN = {
 }
 
 
-def unpack(package: str, workdir: Path) -> Path:
-    subprocess.run(["npm", "pack", f"@fontsource/{package}@{VERSION}", "--silent"], cwd=workdir, check=True)
+EMOJI_VERSION = "5.3.2"  # Noto Emoji came to Fontsource's 5.3 line after 5.3.0
+
+
+def unpack(package: str, workdir: Path, version: str = VERSION) -> Path:
+    subprocess.run(["npm", "pack", f"@fontsource/{package}@{version}", "--silent"], cwd=workdir, check=True)
     target = workdir / package
-    with tarfile.open(workdir / f"fontsource-{package}-{VERSION}.tgz") as archive:
+    with tarfile.open(workdir / f"fontsource-{package}-{version}.tgz") as archive:
         archive.extractall(target, filter="data")
     return target / "package" / "files"
 
@@ -63,6 +66,10 @@ def main() -> None:
             )
             merger.merge(slices).save(OUT / f"noto-sans-sc-cjk-{weight}-normal.ttf")
         (OUT / "OFL.txt").write_text((files.parent / "LICENSE").read_text())
+        # The `emoji` slice is the whole font, its GSUB (ZWJ sequences) included.
+        emoji = unpack("noto-emoji", workdir, EMOJI_VERSION)
+        to_ttf(emoji / "noto-emoji-emoji-400-normal.woff2", OUT / "noto-emoji-400-normal.ttf")
+        (OUT / "OFL-noto-emoji.txt").write_text((emoji.parent / "LICENSE").read_text())
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from tenants import roles
 from tenants.auth_guard import auth_event_record
 from tenants.emails import normalize_email_address, same_address
 from tenants.models import AuthEvent, Invitation, Membership, Role, Tenant, User
+from tenants.permissions import require_role
 from tenants.scoping import tenant_scope, user_scope
 from tenants.signals import document_details_changed
 
@@ -111,8 +112,7 @@ def _queue_invitation_email(invitation: Invitation) -> None:
 
 def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation:
     """Invite `email` into the actor's tenant (the current scope) and email the link."""
-    if not roles.can_manage_members(actor):
-        raise ApplicationError(_("Only owners and admins can invite people."))
+    require_role(actor, Role.ADMIN, message=_("Only owners and admins can invite people."))
     if role not in Role.values:
         raise ApplicationError(_("Choose a valid role."), field="role")
     if not roles.can_assign_role(actor, role):
@@ -155,8 +155,7 @@ def _locked_pending_invitation(*, actor: Membership, invitation: Invitation) -> 
 @transaction.atomic
 def invitation_resend(*, actor: Membership, invitation: Invitation) -> Invitation:
     """Send a fresh link that lives another week; links sent before it stop working."""
-    if not roles.can_manage_members(actor):
-        raise ApplicationError(_("Only owners and admins can resend invitations."))
+    require_role(actor, Role.ADMIN, message=_("Only owners and admins can resend invitations."))
     invitation = _locked_pending_invitation(actor=actor, invitation=invitation)
     now = timezone.now()
     invitation.token_nonce = secrets.token_hex()
@@ -169,8 +168,7 @@ def invitation_resend(*, actor: Membership, invitation: Invitation) -> Invitatio
 
 @transaction.atomic
 def invitation_revoke(*, actor: Membership, invitation: Invitation) -> Invitation:
-    if not roles.can_manage_members(actor):
-        raise ApplicationError(_("Only owners and admins can revoke invitations."))
+    require_role(actor, Role.ADMIN, message=_("Only owners and admins can revoke invitations."))
     invitation = _locked_pending_invitation(actor=actor, invitation=invitation)
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
@@ -309,8 +307,7 @@ def user_delete(*, user: User) -> None:
 def tenant_update(
     *, actor: Membership, name: str, country: str, default_currency: str, locale: str, time_zone: str
 ) -> Tenant:
-    if not roles.can_manage_tenant(actor):
-        raise ApplicationError(_("Only owners and admins can change workspace settings."))
+    require_role(actor, Role.ADMIN, message=_("Only owners and admins can change workspace settings."))
     # A fresh copy: a rejected edit must not leave half-applied values on the request's tenant.
     tenant = Tenant.objects.select_for_update().get(pk=actor.tenant_id)
     tenant.name = name.strip()
@@ -426,8 +423,7 @@ def tenant_update_branding(
     upload that differs only in what re-encoding drops is the same file. The replaced file is
     deleted once this commits.
     """
-    if not roles.can_manage_tenant(actor):
-        raise ApplicationError(_("Only owners and admins can change the workspace's branding."))
+    require_role(actor, Role.ADMIN, message=_("Only owners and admins can change the workspace's branding."))
     if logo is not None and remove_logo:
         raise ApplicationError(_("Upload a new logo or remove the current one, not both."), field="logo")
     # A fresh copy: a rejected edit must not leave half-applied values on the request's tenant.

@@ -30,8 +30,8 @@ from django.utils.translation import gettext as _
 from api.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
 from api.webhooks.signing import HEADER, signature_header
 from core.errors import ApplicationError
-from tenants import roles
-from tenants.models import Membership, Tenant, new_public_id
+from tenants.models import Membership, Role, Tenant, new_public_id
+from tenants.permissions import require_role
 from tenants.scoping import current_tenant, tenant_scope
 
 logger = logging.getLogger(__name__)
@@ -103,10 +103,8 @@ def webhook_url_validate(url: str) -> str:
 
 
 def _check_admin(actor: Membership) -> Tenant:
-    tenant = current_tenant()
-    if actor.tenant_id != tenant.pk or not roles.can_manage_tenant(actor):
-        raise ApplicationError(_("Only owners and admins manage webhooks."), code="forbidden")
-    return tenant
+    current_tenant()
+    return require_role(actor, Role.ADMIN, message=_("Only owners and admins manage webhooks."))
 
 
 @dataclass(frozen=True)
@@ -225,9 +223,7 @@ def _queue_on_commit(tenant: Tenant, delivery: WebhookDelivery) -> None:
     from api.webhooks.tasks import deliver_webhook
 
     tenant_id, delivery_id = tenant.pk, delivery.pk
-    transaction.on_commit(
-        lambda: deliver_webhook.delay(tenant_id=tenant_id, delivery_id=delivery_id)  # type: ignore[attr-defined]
-    )
+    transaction.on_commit(lambda: deliver_webhook.delay(tenant_id=tenant_id, delivery_id=delivery_id))
 
 
 # --- delivering ------------------------------------------------------------------------------

@@ -40,6 +40,6 @@ def deliver_due() -> int:
         with tenant_scope(tenant):
             due = services.deliveries_due()
         for delivery_id in due:
-            deliver_webhook.delay(tenant_id=tenant.pk, delivery_id=delivery_id)  # type: ignore[attr-defined]
+            deliver_webhook.delay(tenant_id=tenant.pk, delivery_id=delivery_id)
             queued += 1
     return queued

@@ -1,7 +1,8 @@
 """A real SMTP server on loopback for the email tests (aiosmtpd), and helpers to read what it got.
 
-`smtp_server` starts `aiosmtpd.controller.Controller` on 127.0.0.1 on a free port (in a thread of
-the test process) and points Django's SMTP backend at it. `.messages` are the received emails,
+`start_smtp_server` starts `aiosmtpd.controller.Controller` on 127.0.0.1 on a free port (in a thread
+of the test process); the `smtp_server` fixture (conftest.py) also points Django's SMTP backend at
+it. `.messages` are the received emails,
 parsed (`email.message.EmailMessage`) with their SMTP envelope. `.refuse_with` makes the server
 answer DATA with that reply (e.g. "451 4.3.0 Try again later") to test retries.
 """
@@ -13,12 +14,10 @@ import email.policy
 import re
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
-import pytest
 from aiosmtpd.controller import Controller
 
 from invoiceflow.testing.processes import free_port
@@ -126,13 +125,3 @@ def point_django_at(settings: Any, host: str, port: int) -> None:
     settings.EMAIL_USE_TLS = False
     settings.EMAIL_USE_SSL = False
     settings.EMAIL_TIMEOUT = 5
-
-
-@pytest.fixture
-def smtp_server(settings: Any) -> Iterator[SMTPServer]:
-    server = start_smtp_server()
-    point_django_at(settings, server.host, server.port)
-    try:
-        yield server
-    finally:
-        server.controller.stop()

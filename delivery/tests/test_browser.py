@@ -13,7 +13,6 @@ from django.test import Client as DjangoClient
 from playwright.sync_api import expect
 
 from conftest import CHROMIUM
-from delivery.tests.fixtures import *  # noqa: F403
 from delivery.tests.smtp import SMTPServer
 from invoices.tests.factories import ClientFactory, line, make_invoice
 from tenants.models import Membership, Tenant

@@ -9,7 +9,6 @@ import pytest
 
 from delivery import notices
 from delivery.models import MessageKind, MessageStatus, OutgoingMessage
-from delivery.tests.fixtures import *  # noqa: F403
 from delivery.tests.smtp import SMTPServer
 from documents.bulk import bulk_generate
 from documents.models import BulkJob, BulkJobStatus

@@ -26,7 +26,6 @@ from delivery.models import (
     SendingSettings,
 )
 from delivery.tasks import dispatch_recurring, dispatch_reminders
-from delivery.tests.fixtures import *  # noqa: F403
 from delivery.tests.smtp import Received, SMTPServer
 from invoices import services
 from invoices.models import Invoice, InvoiceStatus

@@ -11,7 +11,6 @@ from django.test import Client as HttpClient
 from core.errors import ApplicationError
 from delivery import services as sending
 from delivery.models import MessageKind, MessageStatus, OutgoingMessage, SendingSettings
-from delivery.tests.fixtures import *  # noqa: F403
 from delivery.tests.smtp import SMTPServer
 from invoices import services
 from invoices.models import EventVerb, InvoiceEvent, InvoiceStatus

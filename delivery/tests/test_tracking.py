@@ -21,7 +21,6 @@ from delivery.models import (
     MessageStatus,
     OutgoingMessage,
 )
-from delivery.tests.fixtures import *  # noqa: F403
 from delivery.tests.smtp import SMTPServer
 from invoices.models import EventVerb, InvoiceEvent
 from invoices.tests.factories import ClientFactory, make_invoice

@@ -16,7 +16,6 @@ from delivery.models import (
     RecurringTemplate,
     SendingSettings,
 )
-from delivery.tests.fixtures import *  # noqa: F403
 from delivery.tests.smtp import SMTPServer
 from invoices.models import Invoice, InvoiceStatus
 from invoices.tests.factories import ClientFactory, TaxRateFactory, make_invoice

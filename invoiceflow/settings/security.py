@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from csp.constants import NONE, SELF
 
 from core.client_ip import DEFAULT_TRUSTED_PROXIES, trusted_proxies
+from invoices.limits import BUILDER_POST_MAX_BYTES, BUILDER_POST_MAX_FIELDS
 
 from .core import DEBUG
 from .env import env_bool, env_int, env_str
@@ -15,6 +16,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 X_FRAME_OPTIONS = "DENY"
+# The invoice builder posts a whole invoice, up to `invoices.limits.MAX_LINES` lines.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = BUILDER_POST_MAX_FIELDS
+DATA_UPLOAD_MAX_MEMORY_SIZE = BUILDER_POST_MAX_BYTES
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -65,7 +65,7 @@ def test_time_limits_reach_the_tasks() -> None:
 
 def test_the_visibility_timeout_outlasts_every_countdown(monkeypatch: pytest.MonkeyPatch) -> None:
     from billing.tasks import MAX_RETRIES as BILLING_RETRIES
-    from billing.tasks import _backoff as billing_backoff
+    from billing.tasks import backoff as billing_backoff
     from delivery.tasks import backoff as email_backoff
     from documents.tasks import MAX_RETRIES as DOCUMENT_RETRIES
     from documents.tasks import _backoff as document_backoff

@@ -28,6 +28,7 @@ from invoices.models.catalog import (
 )
 from invoices.models.contacts import ClientContact, _contact_id
 from invoices.models.invoices import (
+    NUMBER_UNIQUE,
     UNPAID_STATUSES,
     DiscountType,
     Invoice,
@@ -66,6 +67,7 @@ __all__ = [
     "DEFAULT_PATTERNS",
     "NUMBER_LITERAL",
     "NUMBER_TOKEN",
+    "NUMBER_UNIQUE",
     "UNPAID_STATUSES",
     "ZERO_PERCENT_CATEGORIES",
     "CatalogItem",

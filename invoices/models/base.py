@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -16,12 +17,22 @@ from invoices.money import (
 from tenants.models import new_public_id
 
 
-def MoneyField(verbose_name: str | None = None, **kwargs: object) -> models.DecimalField:
-    """A money column. The currency lives on the same row (or on its invoice)."""
-    kwargs.setdefault("default", Decimal(0))
-    return models.DecimalField(
+def MoneyField(
+    verbose_name: str | None = None, *, required: bool = False, **kwargs: Any
+) -> models.DecimalField:
+    """A money column, the one declaration of every amount the apps store (16 digits, 4 after
+    the point: any currency's minor unit). The currency lives on the same row (or on its
+    invoice). Zero by default; `required=True` for an amount that has no sensible default."""
+    if not required:
+        kwargs.setdefault("default", Decimal(0))
+    field = models.DecimalField(
         verbose_name, max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
     )
+    setattr(field, MONEY_MARK, True)
+    return field
+
+
+MONEY_MARK = "is_money"
 
 
 def _client_id() -> str:

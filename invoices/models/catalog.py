@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from invoices import limits
 from invoices.models.base import MoneyField, _catalog_item_id, _client_id, _tax_rate_id, validate_email_list
 from invoices.money import (
     PERCENT_DECIMAL_PLACES,
@@ -38,7 +39,7 @@ class Client(TenantOwnedModel):
     currency = models.CharField(_("default currency"), max_length=3, validators=[validate_currency])
     language = models.CharField(_("language"), max_length=16, default="en", validators=[validate_locale])
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=limits.CLIENT_NOTES_MAX)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -114,6 +115,12 @@ class TaxRate(TenantOwnedModel):
 
     class Meta:
         ordering = ["name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(percentage__gte=0, percentage__lte=100),
+                name="tax_rate_percentage_0_to_100",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.percentage.normalize():f} %)"
@@ -140,7 +147,7 @@ class CatalogItem(TenantOwnedModel):
 
     public_id = models.CharField(max_length=32, unique=True, default=_catalog_item_id, editable=False)
     name = models.CharField(_("name"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=limits.CATALOG_DESCRIPTION_MAX)
     unit = models.CharField(_("unit"), max_length=30, blank=True, help_text=_("hour, day, piece…"))
     unit_price = MoneyField(_("unit price"))
     currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from invoices import limits
 from invoices.models.base import MoneyField, _invoice_id
 from invoices.models.catalog import CatalogItem, Client, TaxCategory, TaxRate
 from invoices.money import (
@@ -42,6 +43,9 @@ class InvoiceStatus(models.TextChoices):
 
 # Finalized, not settled: what "outstanding" and "overdue" are made of.
 UNPAID_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
+# The constraint that keeps a number once per workspace and kind; the finalizing service tells a
+# taken number by this name (core.db.violated_constraint).
+NUMBER_UNIQUE = "invoice_number_unique"
 
 
 class DiscountType(models.TextChoices):
@@ -73,9 +77,11 @@ class Invoice(TenantOwnedModel):
     discount_value = models.DecimalField(
         max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, default=Decimal(0)
     )
-    notes = models.TextField(_("notes"), blank=True)
-    terms = models.TextField(_("terms"), blank=True)
-    buyer_reference = models.CharField(_("PO / buyer reference"), max_length=100, blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=limits.NOTES_MAX)
+    terms = models.TextField(_("terms"), blank=True, max_length=limits.TERMS_MAX)
+    buyer_reference = models.CharField(
+        _("PO / buyer reference"), max_length=limits.BUYER_REFERENCE_MAX, blank=True
+    )
 
     # Stored totals, written only by services from `invoices.calculation`.
     subtotal = MoneyField(_("subtotal"))
@@ -108,7 +114,7 @@ class Invoice(TenantOwnedModel):
             models.UniqueConstraint(
                 fields=["tenant", "kind", "number"],
                 condition=models.Q(number__isnull=False),
-                name="invoice_number_unique",
+                name=NUMBER_UNIQUE,
             ),
             models.CheckConstraint(
                 condition=models.Q(status="draft") | models.Q(number__isnull=False),
@@ -116,6 +122,17 @@ class Invoice(TenantOwnedModel):
             ),
             models.CheckConstraint(
                 condition=models.Q(balance_due__gte=0), name="invoice_balance_not_negative"
+            ),
+            # The rules the services enforce (invoices/services), held by the database too.
+            models.CheckConstraint(
+                condition=models.Q(due_date__gte=models.F("issue_date")), name="invoice_due_on_or_after_issue"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(discount_value__gte=0), name="invoice_discount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(discount_type=DiscountType.PERCENT) | models.Q(discount_value__lte=100),
+                name="invoice_percent_discount_at_most_100",
             ),
         ]
         indexes = [
@@ -156,11 +173,11 @@ class InvoiceLine(TenantOwnedModel):
     catalog_item = models.ForeignKey(
         CatalogItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    description = models.TextField(_("description"))
+    description = models.TextField(_("description"), max_length=limits.LINE_DESCRIPTION_MAX)
     quantity = models.DecimalField(
         _("quantity"), max_digits=QUANTITY_MAX_DIGITS, decimal_places=QUANTITY_DECIMAL_PLACES
     )
-    unit = models.CharField(_("unit"), max_length=30, blank=True)
+    unit = models.CharField(_("unit"), max_length=limits.UNIT_MAX, blank=True)
     unit_price = MoneyField(_("unit price"))
     discount = MoneyField(_("line discount"))
     # quantity x unit price - discount, rounded to the currency's minor unit.
@@ -171,7 +188,14 @@ class InvoiceLine(TenantOwnedModel):
     class Meta:
         ordering = ["position", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position_unique")
+            models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position_unique"),
+            # A net unit price is never negative (EN 16931 BR-27), nor is a line's discount.
+            models.CheckConstraint(
+                condition=models.Q(unit_price__gte=0), name="invoice_line_unit_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(discount__gte=0), name="invoice_line_discount_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,82 +1,13 @@
-"""Helpers shared by the invoicing services: actor checks, tenant-safe lookups, dates."""
+"""Moved to `invoices.services.common` (public: other apps use it). This name stays only until
+the branches started before the move have landed; import `invoices.services.common`."""
 
-from __future__ import annotations
+from invoices.services.common import (
+    check_writer,
+    full_clean,
+    raise_validation,
+    record_event,
+    resolve,
+    tenant_today,
+)
 
-from datetime import date, datetime
-from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
-
-from django.core.exceptions import ValidationError
-from django.db import models
-from django.utils.translation import gettext as _
-
-from core.errors import ApplicationError
-from invoices.events import timeline_event_publish
-from invoices.models import EventVerb, Invoice, InvoiceEvent
-from tenants import roles
-from tenants.models import Membership, Tenant
-from tenants.scoping import current_tenant
-
-M = TypeVar("M", bound=models.Model)
-
-
-def check_writer(actor: Membership) -> Tenant:
-    """The current tenant, once `actor` is shown to be a member of it who may write."""
-    tenant = current_tenant()
-    if actor.tenant_id != tenant.pk:
-        raise ApplicationError(_("You are not a member of this workspace."), code="forbidden")
-    if not roles.can_write(actor):
-        raise ApplicationError(_("Your role can view but not change invoicing data."), code="forbidden")
-    return tenant
-
-
-def resolve(model: type[M], value: M | str, *, field: str, label: str, lock: bool = False) -> M:
-    """The current tenant's `model` row named by a public id or an instance.
-
-    Another tenant's row is reported exactly like a missing one: "not found".
-    """
-    queryset = model.objects.all()  # the scoped manager: current tenant only
-    if lock:
-        queryset = queryset.select_for_update()
-    if isinstance(value, model):
-        found = queryset.filter(pk=value.pk).first()
-    elif isinstance(value, str) and value:
-        found = queryset.filter(public_id=value).first()
-    else:
-        found = None
-    if found is None:
-        raise ApplicationError(_("No such %(label)s.") % {"label": label}, field=field, code="not_found")
-    return found
-
-
-def raise_validation(error: ValidationError, *, prefix: str = "") -> None:
-    if hasattr(error, "error_dict"):
-        name, messages = next(iter(error.message_dict.items()))
-        field = None if name == "__all__" else f"{prefix}{name}"
-        raise ApplicationError(messages[0], field=field) from error
-    raise ApplicationError(error.messages[0]) from error
-
-
-def full_clean(instance: models.Model, *, exclude: list[str] | None = None, prefix: str = "") -> None:
-    try:
-        instance.full_clean(exclude=["tenant", *(exclude or [])], validate_unique=False)
-    except ValidationError as error:
-        raise_validation(error, prefix=prefix)
-
-
-def tenant_today(tenant: Tenant | None = None) -> date:
-    """Today in the tenant's time zone: an invoice issued at 23:30 in Tokyo is dated in Tokyo."""
-    tenant = tenant or current_tenant()
-    return datetime.now(ZoneInfo(tenant.time_zone or "UTC")).date()
-
-
-def record_event(
-    invoice: Invoice, *, verb: EventVerb, actor: Membership | None = None, **data: Any
-) -> InvoiceEvent:
-    event = InvoiceEvent.objects.create(
-        invoice=invoice, actor=actor.user if actor else None, verb=verb, data=data
-    )
-    # The one place the domain announces what happened (finalized, sent, paid, ...): an outbox
-    # event in this transaction, for the apps above to handle after it commits (invoices/events.py).
-    timeline_event_publish(event)
-    return event
+__all__ = ["check_writer", "full_clean", "raise_validation", "record_event", "resolve", "tenant_today"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, FieldRef
 from invoices.models import (
     CatalogItem,
     CatalogItemTaxRate,
@@ -22,7 +22,7 @@ from invoices.models import (
     TaxRate,
 )
 from invoices.money import check_currency, parse_amount, parse_percentage
-from invoices.services._common import check_writer, full_clean, resolve
+from invoices.services.common import check_writer, full_clean, resolve
 from tenants.models import Membership
 
 # --- clients -------------------------------------------------------------------------------
@@ -261,16 +261,29 @@ def tax_rate_archive(*, actor: Membership, tax_rate: TaxRate | str) -> TaxRate:
     return rate
 
 
-def resolve_tax_rates(values: Sequence[TaxRate | str], *, field: str) -> list[TaxRate]:
-    """The current tenant's rates named by public ids or instances, in one query, in order."""
+def resolve_tax_rates(
+    values: Sequence[TaxRate | str], *, field: FieldRef, known: Mapping[str, TaxRate] | None = None
+) -> list[TaxRate]:
+    """The current tenant's rates named by public ids or instances, in one query, in order.
+
+    `known`: the rates already read (by public id), for a caller resolving many lines with
+    one query (`tax_rates_by_public_id`); then no query is made."""
     wanted = [value.public_id if isinstance(value, TaxRate) else value for value in values]
     if len(set(wanted)) != len(wanted):
         raise ApplicationError(_("Each tax rate can apply only once."), field=field)
-    found = {rate.public_id: rate for rate in TaxRate.objects.filter(public_id__in=wanted)}
+    found = known if known is not None else tax_rates_by_public_id(wanted)
     missing = [public_id for public_id in wanted if public_id not in found]
     if missing:
         raise ApplicationError(_("No such tax rate."), field=field, code="not_found")
     return [found[public_id] for public_id in wanted]
+
+
+def tax_rates_by_public_id(values: Iterable[TaxRate | str]) -> dict[str, TaxRate]:
+    """The current tenant's rates among `values` (public ids or instances), in one query."""
+    wanted = {value.public_id if isinstance(value, TaxRate) else value for value in values}
+    if not wanted:
+        return {}
+    return {rate.public_id: rate for rate in TaxRate.objects.filter(public_id__in=wanted)}
 
 
 # --- catalog -------------------------------------------------------------------------------

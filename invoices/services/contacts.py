@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from invoices.models import Client, ClientContact
-from invoices.services._common import check_writer, full_clean, resolve
+from invoices.services.common import check_writer, full_clean, resolve
 from tenants.models import Membership
 
 CONTACT_FIELDS = ("name", "email", "phone", "role", "language")

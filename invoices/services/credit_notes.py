@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from core.errors import ApplicationError
 from invoices.models import DiscountType, EventVerb, Invoice, InvoiceKind, InvoiceStatus, SeriesKind
 from invoices.money import ZERO, format_money, quantize_money
-from invoices.services._common import check_writer, record_event, resolve, tenant_today
-from invoices.services.invoices import _finalize_locked, _lock, invoice_create_draft
+from invoices.prefetch import prefetch_lines
+from invoices.services.common import check_writer, record_event, resolve, tenant_today
+from invoices.services.invoices import finalize_locked, invoice_create_draft, lock_invoice
 from invoices.services.lines import LineData, calculate_totals, parse_lines, store_lines
 from invoices.services.payments import invoice_recompute_status
 from tenants.models import Membership
@@ -36,7 +37,7 @@ def credit_note_create(
     a balance never goes below zero. `currency`, if given, must be the invoice's.
     """
     tenant = check_writer(actor)
-    original = _lock(invoice)
+    original = lock_invoice(invoice)
     if original.kind != InvoiceKind.INVOICE:
         raise ApplicationError(_("A credit note cannot itself be credited."), code="invalid_status")
     if original.status not in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.UNCOLLECTIBLE):
@@ -51,7 +52,7 @@ def credit_note_create(
             field="currency",
         )
     if lines is None:
-        lines = [LineData.from_line(line) for line in original.lines.prefetch_related("line_taxes__tax_rate")]
+        lines = [LineData.from_line(line) for line in prefetch_lines(original)]
         discount_type, discount_value = original.discount_type, original.discount_value
     else:
         discount_type, discount_value = DiscountType.AMOUNT, quantize_money(ZERO, original.currency)
@@ -91,7 +92,7 @@ def credit_note_create(
     note.save()
     store_lines(note, parsed, totals)
     record_event(note, verb=EventVerb.CREATED, actor=actor, credit_note_for=original.number)
-    _finalize_locked(note, actor, tenant, SeriesKind.CREDIT_NOTE)
+    finalize_locked(note, actor, tenant, SeriesKind.CREDIT_NOTE)
     # The credit is applied at once: nothing is due on a credit note.
     note.balance_due = quantize_money(ZERO, note.currency)
     note.save(update_fields=["balance_due"])
@@ -114,7 +115,7 @@ def invoice_duplicate(*, actor: Membership, invoice: Invoice | str) -> Invoice:
     source = resolve(Invoice, invoice, field="invoice", label=_("invoice"))
     if source.kind != InvoiceKind.INVOICE:
         raise ApplicationError(_("Credit notes cannot be duplicated."), code="invalid_status")
-    lines = [LineData.from_line(line) for line in source.lines.prefetch_related("line_taxes__tax_rate")]
+    lines = [LineData.from_line(line) for line in prefetch_lines(source)]
     copy = invoice_create_draft(
         actor=actor,
         client=source.client,

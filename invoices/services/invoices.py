@@ -17,9 +17,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.db import violated_constraint
 from core.errors import ApplicationError
 from invoices.checks import finalize_checks_run
 from invoices.models import (
+    NUMBER_UNIQUE,
     Client,
     DiscountType,
     EventVerb,
@@ -29,7 +31,8 @@ from invoices.models import (
     SeriesKind,
 )
 from invoices.money import ZERO, check_currency, quantize_money
-from invoices.services._common import check_writer, record_event, resolve, tenant_today
+from invoices.prefetch import prefetch_lines
+from invoices.services.common import check_writer, record_event, resolve, tenant_today
 from invoices.services.lines import MAX_LINES as MAX_LINES  # re-exported (api.serializers)
 from invoices.services.lines import MAX_METADATA_CHARS as MAX_METADATA_CHARS
 from invoices.services.lines import (
@@ -43,7 +46,7 @@ from invoices.services.numbering import number_take
 from tenants.models import Membership, Tenant
 
 
-def _lock(invoice: Invoice | str) -> Invoice:
+def lock_invoice(invoice: Invoice | str) -> Invoice:
     """The current tenant's invoice, its row locked until the transaction ends."""
     return resolve(Invoice, invoice, field="invoice", label=_("invoice"), lock=True)
 
@@ -163,7 +166,7 @@ def invoice_update_draft(
     A new client without an explicit due date moves the due date to its payment terms.
     """
     tenant = check_writer(actor)
-    invoice = _lock(invoice)
+    invoice = lock_invoice(invoice)
     _require_draft(invoice)
     if client is not None:
         new_client = _client_for_invoice(client)
@@ -178,7 +181,7 @@ def invoice_update_draft(
         tenant, invoice.client, issue_date or invoice.issue_date, due_date or invoice.due_date
     )
     if lines is None:
-        lines = [LineData.from_line(line) for line in invoice.lines.prefetch_related("line_taxes__tax_rate")]
+        lines = [LineData.from_line(line) for line in prefetch_lines(invoice)]
     if discount_type is not None:
         invoice.discount_type = discount_type
         if discount_value is None:
@@ -207,9 +210,9 @@ def invoice_update_draft(
 @transaction.atomic
 def invoice_recalculate_draft(*, invoice: Invoice | str) -> Invoice:
     """Recompute a draft's stored totals from its lines and its rates' current percentages."""
-    invoice = _lock(invoice)
+    invoice = lock_invoice(invoice)
     _require_draft(invoice)
-    lines = [LineData.from_line(line) for line in invoice.lines.prefetch_related("line_taxes__tax_rate")]
+    lines = [LineData.from_line(line) for line in prefetch_lines(invoice)]
     parsed = parse_lines(lines, invoice.currency)
     totals = calculate_totals(parsed, invoice.currency, invoice.discount_type, invoice.discount_value)
     store_lines(invoice, parsed, totals)
@@ -222,7 +225,7 @@ def invoice_recalculate_draft(*, invoice: Invoice | str) -> Invoice:
 def invoice_delete_draft(*, actor: Membership, invoice: Invoice | str) -> None:
     """Drafts can be thrown away; finalized invoices never are."""
     check_writer(actor)
-    invoice = _lock(invoice)
+    invoice = lock_invoice(invoice)
     _require_draft(invoice)
     invoice.events.all().delete()
     invoice.delete()
@@ -295,7 +298,7 @@ def _save_finalized(invoice: Invoice) -> None:
         with transaction.atomic():
             invoice.save()
     except IntegrityError as error:
-        if "number" in str(error).lower():
+        if violated_constraint(error, Invoice) == NUMBER_UNIQUE:
             raise ApplicationError(
                 _("Number %(number)s is already used: change the numbering pattern in settings.")
                 % {"number": invoice.number},
@@ -304,9 +307,9 @@ def _save_finalized(invoice: Invoice) -> None:
         raise
 
 
-def _finalize_locked(invoice: Invoice, actor: Membership | None, tenant: Tenant, series: str) -> None:
+def finalize_locked(invoice: Invoice, actor: Membership | None, tenant: Tenant, series: str) -> None:
     """Number, snapshot and open a locked draft. Runs inside the caller's transaction."""
-    lines = [LineData.from_line(line) for line in invoice.lines.prefetch_related("line_taxes__tax_rate")]
+    lines = [LineData.from_line(line) for line in prefetch_lines(invoice)]
     if not lines:
         raise ApplicationError(_("Add at least one line before finalizing."), field="lines", code="no_lines")
     # Totals are recomputed from the rates as they are now, then frozen.
@@ -337,13 +340,13 @@ def invoice_finalize(*, actor: Membership, invoice: Invoice | str) -> Invoice:
     from invoices.services.payments import invoice_recompute_status
 
     tenant = check_writer(actor)
-    invoice = _lock(invoice)
+    invoice = lock_invoice(invoice)
     _require_draft(invoice)
     if invoice.kind != InvoiceKind.INVOICE:
         raise ApplicationError(_("Credit notes are finalized when they are created."))
     # What the apps above refuse (the plan's monthly allowance): registered in invoices.checks.
     finalize_checks_run(tenant=tenant)
-    _finalize_locked(invoice, actor, tenant, SeriesKind.INVOICE)
+    finalize_locked(invoice, actor, tenant, SeriesKind.INVOICE)
     return invoice_recompute_status(invoice=invoice, actor=actor)
 
 
@@ -357,7 +360,7 @@ def invoice_void(*, actor: Membership, invoice: Invoice | str, reason: str = "")
     from invoices.services.payments import invoice_recompute_status
 
     check_writer(actor)
-    invoice = _lock(invoice)
+    invoice = lock_invoice(invoice)
     if invoice.status == InvoiceStatus.DRAFT:
         raise ApplicationError(_("A draft is deleted, not voided."), code="invalid_status")
     if invoice.status == InvoiceStatus.VOID:
@@ -396,7 +399,7 @@ def invoice_mark_uncollectible(*, actor: Membership, invoice: Invoice | str, rea
     A later payment of the full balance still moves it to paid.
     """
     check_writer(actor)
-    invoice = _lock(invoice)
+    invoice = lock_invoice(invoice)
     if invoice.kind != InvoiceKind.INVOICE or invoice.status not in (
         InvoiceStatus.OPEN,
         InvoiceStatus.PARTIALLY_PAID,
@@ -417,7 +420,7 @@ def invoice_mark_sent(*, actor: Membership | None, invoice: Invoice | str, to: S
     """Record on the timeline that a finalized invoice was sent (the emailing service calls this)."""
     if actor is not None:
         check_writer(actor)
-    invoice = _lock(invoice)
+    invoice = lock_invoice(invoice)
     if invoice.status == InvoiceStatus.DRAFT:
         raise ApplicationError(_("Finalize the invoice before sending it."), code="not_finalized")
     # Announced as invoice.sent: the plans app counts it as metered usage (once per invoice).

@@ -13,8 +13,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from core.errors import ApplicationError
-from invoices import calculation
+from core.errors import ApplicationError, FieldPath
+from invoices import calculation, limits
 from invoices.calculation import CalculationError, LineInput, RateInput, Totals
 from invoices.models import (
     CatalogItem,
@@ -34,11 +34,11 @@ from invoices.money import (
     parse_percentage,
     parse_quantity,
 )
-from invoices.services.catalog import resolve_tax_rates
+from invoices.services.catalog import resolve_tax_rates, tax_rates_by_public_id
 from tenants.scoping import current_tenant
 
-MAX_LINES = 500
-MAX_METADATA_CHARS = 10_000
+MAX_LINES = limits.MAX_LINES
+MAX_METADATA_CHARS = limits.LINE_METADATA_MAX_CHARS
 
 
 @dataclass
@@ -95,9 +95,9 @@ def rate_input(rate: TaxRate) -> RateInput:
     )
 
 
-def line_field(index: int, name: str) -> str:
-    """Field names follow Django formsets with the prefix "lines": lines-0-quantity."""
-    return f"lines-{index}-{name}"
+def line_field(index: int, name: str) -> FieldPath:
+    """The path to a line's field: ("lines", 0, "quantity") is the first line's quantity."""
+    return ("lines", index, name)
 
 
 def _as_line_data(line: LineData | Mapping[str, Any]) -> LineData:
@@ -117,6 +117,7 @@ def parse_lines(lines: Sequence[LineData | Mapping[str, Any]], currency: str) ->
         if item.catalog_item
     }
     catalog = {item.public_id: item for item in CatalogItem.objects.filter(public_id__in=wanted_items)}
+    known_rates = tax_rates_by_public_id(rate for item in items for rate in item.tax_rates)
     parsed = []
     for index, item in enumerate(items):
         description = (item.description or "").strip()
@@ -124,8 +125,13 @@ def parse_lines(lines: Sequence[LineData | Mapping[str, Any]], currency: str) ->
             raise ApplicationError(
                 _("Describe what this line is for."), field=line_field(index, "description")
             )
+        if len(description) > limits.LINE_DESCRIPTION_MAX:
+            raise ApplicationError(
+                _("A line's description has at most %(n)d characters.") % {"n": limits.LINE_DESCRIPTION_MAX},
+                field=line_field(index, "description"),
+            )
         # Negative only on a line that deducts an invoice billed before (a quote's final
-        # invoice less its deposit: quotes/billing.py); returns are credit notes here.
+        # invoice less its deposit: quotes/invoicing.py); returns are credit notes here.
         deducts = isinstance(item.metadata, dict) and bool(item.metadata.get("deducts"))
         quantity = parse_quantity(item.quantity, field=line_field(index, "quantity"), allow_negative=deducts)
         unit_price = parse_amount(
@@ -141,7 +147,9 @@ def parse_lines(lines: Sequence[LineData | Mapping[str, Any]], currency: str) ->
             blank_is_zero=True,
             label=_("the discount"),
         )
-        rates = resolve_tax_rates(list(item.tax_rates), field=line_field(index, "tax_rates"))
+        rates = resolve_tax_rates(
+            list(item.tax_rates), field=line_field(index, "tax_rates"), known=known_rates
+        )
         catalog_item = None
         if item.catalog_item:
             key = (
@@ -156,7 +164,7 @@ def parse_lines(lines: Sequence[LineData | Mapping[str, Any]], currency: str) ->
                 )
         if not isinstance(item.metadata, dict) or len(str(item.metadata)) > MAX_METADATA_CHARS:
             raise ApplicationError(
-                _("Line metadata must be a JSON object under 10,000 characters."),
+                _("Line metadata must be a JSON object under %(n)d characters.") % {"n": MAX_METADATA_CHARS},
                 field=line_field(index, "metadata"),
             )
         parsed.append(_ParsedLine(item, quantity, unit_price, discount, rates, catalog_item))
@@ -206,7 +214,7 @@ def invoice_calculate(
 ) -> Totals:
     """Totals for lines as entered, without saving anything: the builder's live preview.
 
-    Raises ApplicationError (with a field name like "lines-2-unit_price") on bad input, so
+    Raises ApplicationError (with a field path like ("lines", 2, "unit_price")) on bad input, so
     the page can show the message beside the field. Same code as the stored totals.
     """
     currency = check_currency((currency or "").upper())
@@ -222,6 +230,8 @@ def invoice_calculate(
 def store_lines(invoice: Invoice, parsed: list[_ParsedLine], totals: Totals) -> None:
     """Replace the invoice's lines, their taxes and the per-rate tax totals."""
     tenant = current_tenant()
+    # Lines read before (`invoices.prefetch`) are about to be replaced.
+    getattr(invoice, "_prefetched_objects_cache", {}).pop("lines", None)
     InvoiceLine.objects.filter(invoice=invoice).delete()
     InvoiceTaxTotal.objects.filter(invoice=invoice).delete()
     lines = InvoiceLine.objects.bulk_create(

@@ -18,9 +18,9 @@ from invoices.models import (
     SeriesKind,
     render_number,
 )
-from invoices.services._common import check_writer, full_clean
-from tenants import roles
-from tenants.models import Membership
+from invoices.services.common import check_writer, full_clean
+from tenants.models import Membership, Role
+from tenants.permissions import require_role
 from tenants.scoping import current_tenant
 
 
@@ -89,8 +89,7 @@ def number_series_update(*, actor: Membership, kind: str, pattern: str, reset: s
     Numbers already given are kept; the sequence continues from the counter of the period.
     """
     check_writer(actor)
-    if not roles.can_manage_tenant(actor):
-        raise ApplicationError(_("Only owners and admins can change numbering."), code="forbidden")
+    require_role(actor, Role.ADMIN, message=_("Only owners and admins can change numbering."))
     if kind not in SeriesKind.values:
         raise ApplicationError(_("Choose invoices or credit notes."), field="kind")
     if reset not in NumberReset.values:

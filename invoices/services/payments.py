@@ -25,7 +25,7 @@ from invoices.models import (
     Refund,
 )
 from invoices.money import ZERO, format_money, parse_amount, quantize_money
-from invoices.services._common import check_writer, record_event, resolve, tenant_today
+from invoices.services.common import check_writer, record_event, resolve, tenant_today
 from tenants.models import Membership
 
 PAYABLE_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.UNCOLLECTIBLE)

@@ -25,7 +25,7 @@ from invoices.models import (
     RefundStatus,
 )
 from invoices.money import ZERO, parse_amount
-from invoices.services._common import record_event, resolve
+from invoices.services.common import record_event, resolve
 from invoices.services.payments import invoice_recompute_status
 
 

@@ -1,16 +1,20 @@
-"""Template helpers for the invoicing pages: money through the one money module, status badges."""
+"""Template helpers for the invoicing pages: money, numbers and dates through the one formatting
+path (`invoices.l10n`, Babel, in the active language), status badges."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from invoices import addresses
+from invoices.l10n import active_formatter
 from invoices.models import EventVerb, InvoiceEvent, InvoiceStatus
-from invoices.money import format_money, is_currency
+from invoices.money import is_currency
 
 register = template.Library()
 
@@ -26,16 +30,42 @@ BADGES = {
 STATUS_LABELS = {**dict(InvoiceStatus.choices), "overdue": gettext_lazy("Overdue")}
 
 
-def _locale() -> str:
-    return (get_language() or "en").replace("-", "_")
-
-
 @register.filter
 def money(amount: Decimal | None, currency: str) -> str:
     """`{{ invoice.total|money:invoice.currency }}` → "€1,234.50" (the currency's minor unit)."""
     if amount is None or not is_currency(currency or ""):
         return ""
-    return format_money(Decimal(amount), currency, _locale())
+    return active_formatter().money(Decimal(amount), currency)
+
+
+@register.filter
+def number(value: Decimal | None) -> str:
+    """A quantity in the active language: 12.5000 → "12.5" in English, "12,5" in French."""
+    return active_formatter().number(value)
+
+
+@register.filter
+def address_lines(party: Any) -> list[str]:
+    """A client's or workspace's address as its country writes it, one item a line."""
+    return addresses.address_lines(party)
+
+
+@register.filter
+def country_name(code: str | None) -> str:
+    """ "FR" → "France", in the active language."""
+    return active_formatter().country(code)
+
+
+@register.filter
+def language_name(code: str | None) -> str:
+    """ "fr" → "French", in the active language."""
+    return active_formatter().language(code)
+
+
+@register.filter
+def medium_date(value: date | None) -> str:
+    """A date as the PDF prints it: "31 Dec 2026", "31 déc. 2026", "31.12.2026"."""
+    return active_formatter().date(value)
 
 
 @register.inclusion_tag("invoices/_status_badge.html")
@@ -82,10 +112,9 @@ def actor_name(event: InvoiceEvent) -> str:
 
 @register.filter
 def percent(value: Decimal | None) -> str:
-    """20.0000 → "20", 9.9750 → "9.975"."""
-    if value is None:
-        return ""
-    return f"{Decimal(value).normalize():f}"
+    """The number of a percentage in the active language: 20.0000 → "20", 9.9750 → "9.975"
+    ("9,975" in French); the template writes the sign."""
+    return active_formatter().number(value)
 
 
 @register.filter

@@ -13,7 +13,7 @@ from decimal import Decimal
 from invoices import services
 from invoices.models import Invoice, TaxCategory
 from invoices.services import LineData
-from invoices.services._common import tenant_today
+from invoices.services.common import tenant_today
 from invoices.tests.factories import CatalogItemFactory, ClientFactory, TaxRateFactory
 from tenants.models import Membership
 

@@ -79,8 +79,8 @@ def test_another_clients_contact_cannot_be_chosen(books: Books, owner_membership
 
 def test_migration_turns_client_emails_into_contacts(owner_membership: Membership) -> None:
     """The data migration of 0010 on rows written without contacts, in two workspaces."""
-    migration = importlib.import_module("invoices.migrations.0010_client_contacts")
-    state_apps = MigrationLoader(connection).project_state(("invoices", "0010_client_contacts")).apps
+    migration = importlib.import_module("invoices.migrations.0012_client_contacts")
+    state_apps = MigrationLoader(connection).project_state(("invoices", "0012_client_contacts")).apps
     first, second = owner_membership.tenant, TenantFactory()
     with tenant_scope(first):
         a = ClientFactory(name="Boulangerie Martin SARL", emails=["compta@martin.test", "paul@martin.test"])

@@ -26,7 +26,7 @@ from invoices.models import (
     SeriesKind,
 )
 from invoices.services import LineData
-from invoices.services._common import tenant_today
+from invoices.services.common import tenant_today
 from invoices.tests.factories import ClientFactory, TaxRateFactory, line, make_invoice, writer
 from tenants.models import Role, Tenant
 from tenants.scoping import tenant_scope
@@ -78,23 +78,23 @@ def test_create_draft_with_lines_stores_totals_and_a_timeline(in_tenant: Tenant)
 @pytest.mark.parametrize(
     ("bad", "field", "message"),
     [
-        ({"quantity": "two"}, "lines-1-quantity", "not a number"),
-        ({"quantity": "1.00001"}, "lines-1-quantity", "at most 4 decimals"),
-        ({"unit_price": "10.001"}, "lines-1-unit_price", "at most 2 decimals"),
-        ({"unit_price": "1234567890123"}, "lines-1-unit_price", "too many digits"),
-        ({"discount": "20.00"}, "lines-1-discount", "cannot exceed"),
-        ({"description": " "}, "lines-1-description", "Describe"),
-        ({"tax_rates": ["tax_nope"]}, "lines-1-tax_rates", "No such tax rate"),
-        ({"quantity": "99999999", "unit_price": "999999999999"}, "lines-1-quantity", "too large"),
+        ({"quantity": "two"}, ("lines", 1, "quantity"), "not a number"),
+        ({"quantity": "1.00001"}, ("lines", 1, "quantity"), "at most 4 decimals"),
+        ({"unit_price": "10.001"}, ("lines", 1, "unit_price"), "at most 2 decimals"),
+        ({"unit_price": "1234567890123"}, ("lines", 1, "unit_price"), "too many digits"),
+        ({"discount": "20.00"}, ("lines", 1, "discount"), "cannot exceed"),
+        ({"description": " "}, ("lines", 1, "description"), "Describe"),
+        ({"tax_rates": ["tax_nope"]}, ("lines", 1, "tax_rates"), "No such tax rate"),
+        ({"quantity": "99999999", "unit_price": "999999999999"}, ("lines", 1, "quantity"), "too large"),
     ],
 )
 def test_bad_lines_are_refused_field_by_field_and_nothing_is_saved(
-    in_tenant: Tenant, bad: dict, field: str, message: str
+    in_tenant: Tenant, bad: dict, field: tuple, message: str
 ) -> None:
     lines = [line(), {"description": "Second", "quantity": "1", "unit_price": "10.00", **bad}]
     with pytest.raises(ApplicationError) as error:
         services.invoice_create_draft(actor=writer(), client=ClientFactory(), lines=lines)
-    assert error.value.field == field
+    assert error.value.path == field
     assert message in error.value.message
     assert not Invoice.objects.exists()
     assert not InvoiceLine.objects.exists()
@@ -104,8 +104,8 @@ def test_zero_decimal_currency_refuses_cents(in_tenant: Tenant) -> None:
     client = ClientFactory(currency="JPY")
     with pytest.raises(ApplicationError) as error:
         services.invoice_create_draft(actor=writer(), client=client, lines=[line(unit_price="1000.50")])
-    assert (error.value.field, error.value.message) == (
-        "lines-0-unit_price",
+    assert (error.value.path, error.value.message) == (
+        ("lines", 0, "unit_price"),
         "The unit price takes no decimals.",
     )
     invoice = services.invoice_create_draft(actor=writer(), client=client, lines=[line(unit_price="1000")])
@@ -118,7 +118,7 @@ def test_tax_rate_of_another_tenant_is_not_found(in_tenant: Tenant, other_tenant
         foreign = TaxRateFactory()
     with pytest.raises(ApplicationError) as error:
         make_invoice(lines=[line(tax_rates=[foreign.public_id])])
-    assert (error.value.field, error.value.code) == ("lines-0-tax_rates", "not_found")
+    assert (error.value.path, error.value.code) == (("lines", 0, "tax_rates"), "not_found")
     with pytest.raises(ApplicationError):
         make_invoice(lines=[line(tax_rates=[foreign])])  # an instance is resolved the same way
     assert not Invoice.objects.exists()
@@ -160,7 +160,7 @@ def test_update_draft_to_another_currency_revalidates_kept_lines(in_tenant: Tena
     invoice = make_invoice(lines=[line(unit_price="10.50")])
     with pytest.raises(ApplicationError) as error:
         services.invoice_update_draft(actor=writer(), invoice=invoice, currency="JPY")
-    assert error.value.field == "lines-0-unit_price"
+    assert error.value.path == ("lines", 0, "unit_price")
     invoice.refresh_from_db()
     assert invoice.currency == "EUR"
 
@@ -174,7 +174,7 @@ def test_invoice_calculate_previews_without_saving(in_tenant: Tenant) -> None:
     assert not Invoice.objects.exists()
     with pytest.raises(ApplicationError) as error:
         services.invoice_calculate(currency="EUR", lines=[line(), line(quantity="x")])
-    assert error.value.field == "lines-1-quantity"
+    assert error.value.path == ("lines", 1, "quantity")
 
 
 # --- finalization and numbering -----------------------------------------------------------------
@@ -547,18 +547,18 @@ def test_full_credit_settles_the_invoice_and_voiding_the_note_restores_it(in_ten
 @pytest.mark.parametrize(
     ("kwargs", "field", "code"),
     [
-        ({"lines": [line(unit_price="100.01")]}, "lines", "exceeds_balance"),
-        ({"lines": [line(unit_price="10.00")], "currency": "USD"}, "currency", "invalid"),
-        ({"lines": []}, "lines", "no_lines"),
-        ({"lines": [line(unit_price="1.234")]}, "lines-0-unit_price", "invalid"),
+        ({"lines": [line(unit_price="100.01")]}, ("lines",), "exceeds_balance"),
+        ({"lines": [line(unit_price="10.00")], "currency": "USD"}, ("currency",), "invalid"),
+        ({"lines": []}, ("lines",), "no_lines"),
+        ({"lines": [line(unit_price="1.234")]}, ("lines", 0, "unit_price"), "invalid"),
     ],
 )
-def test_bad_credit_notes_are_refused(in_tenant: Tenant, kwargs: dict, field: str, code: str) -> None:
+def test_bad_credit_notes_are_refused(in_tenant: Tenant, kwargs: dict, field: tuple, code: str) -> None:
     actor = writer()
     invoice = make_invoice(actor=actor, finalize=True)
     with pytest.raises(ApplicationError) as error:
         services.credit_note_create(actor=actor, invoice=invoice, **kwargs)
-    assert (error.value.field, error.value.code) == (field, code)
+    assert (error.value.path, error.value.code) == (field, code)
     assert not Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE).exists()
     assert not NumberCounter.objects.filter(series__kind=SeriesKind.CREDIT_NOTE, next_value__gt=1).exists()
 

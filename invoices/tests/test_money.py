@@ -159,9 +159,9 @@ def test_parse_amount_refuses_bad_input_with_a_field_level_message(
     raw: str, currency: str, message: str
 ) -> None:
     with pytest.raises(ApplicationError) as error:
-        parse_amount(raw, currency=currency, field="lines-0-unit_price")
+        parse_amount(raw, currency=currency, field=("lines", 0, "unit_price"))
     assert message in error.value.message
-    assert error.value.field == "lines-0-unit_price"
+    assert error.value.path == ("lines", 0, "unit_price")
 
 
 def test_trailing_zeros_are_not_over_precise() -> None:

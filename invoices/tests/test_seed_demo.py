@@ -25,7 +25,7 @@ from invoices.models import (
     TaxRate,
 )
 from invoices.services import LineData
-from invoices.services._common import tenant_today
+from invoices.services.common import tenant_today
 from invoices.tests.factories import ClientFactory
 from tenants.models import Tenant, User
 from tenants.scoping import tenant_scope

@@ -26,10 +26,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
-from invoices import selectors, services
+from invoices import limits, selectors, services
 from invoices.forms import (
     LINE_PREFIX,
-    MAX_BUILDER_LINES,
     InvoiceHeaderForm,
     LineForm,
     QuickClientForm,
@@ -38,14 +37,20 @@ from invoices.forms import (
 )
 from invoices.models import CatalogItem, Client, DiscountType, Invoice, TaxRate
 from invoices.money import is_currency
-from invoices.services._common import tenant_today
+from invoices.services.common import tenant_today
+from invoices.templatetags.invoice_tags import money
 from invoices.views._helpers import found_or_404, writer_required
+from invoices.views.builder_lines import (
+    LINE_FIELDS,
+    catalog_options,
+    line_row,
+    render_line_updates,
+    render_lines,
+)
 from invoices.views.client_picker import quick_client_create
 from tenants.scoping import current_tenant
 
-LINE_FIELDS = ("key", "catalog_item", "description", "quantity", "unit", "unit_price", "discount", "metadata")
 HEADER_FIELDS = tuple(InvoiceHeaderForm.base_fields)
-LINE_ERROR = re.compile(rf"^{LINE_PREFIX}-(\d+)-(\w+)$")
 OP = re.compile(r"^(add|remove|up|down|pick)-([0-9a-f]{1,24})$|^(add|new-client|clear-client)$")
 SAVE_OPS = {"save", "preview", "finalize"}
 
@@ -103,15 +108,14 @@ class Builder:
         return result
 
     def add_service_error(self, error: ApplicationError) -> None:
-        """Put a service's error beside its field: `lines-2-unit_price` counts filled lines only."""
-        match = LINE_ERROR.match(error.field or "")
-        if match:
+        """Put a service's error beside its field: ("lines", 2, "unit_price") counts filled lines only."""
+        at_line = _line_error(error)
+        if at_line:
             filled = self.filled_lines()
-            position = int(match[1])
+            position, name = at_line
             if position < len(filled):
                 form = filled[position][1]
-                name = match[2] if match[2] in form.fields else None
-                form.add_error(name, error.message)
+                form.add_error(name if name in form.fields else None, error.message)
                 return
         if error.field in self.header.fields:
             self.header.add_error(error.field, error.message)
@@ -128,7 +132,7 @@ def _raw_lines(data: QueryDict | MultiValueDict) -> list[dict[str, Any]]:
     except ValueError:
         count = 0
     lines = []
-    for index in range(max(0, min(count, MAX_BUILDER_LINES))):
+    for index in range(max(0, min(count, limits.MAX_LINES))):
         prefix = f"{LINE_PREFIX}-{index}-"
         line = {name: data.get(prefix + name, "") for name in LINE_FIELDS}
         line["tax_rates"] = data.getlist(prefix + "tax_rates")
@@ -224,6 +228,7 @@ def _builder(data: QueryDict | MultiValueDict, invoice: Invoice | None = None) -
         )
     )
     choices = tax_rate_choices(rates)
+    shared = LineForm.shared_fields(choices)
     # Bound to the normalized lines (each with a valid key), not to the raw post.
     line_data = _to_data({}, raw_lines)
     client = None
@@ -233,11 +238,11 @@ def _builder(data: QueryDict | MultiValueDict, invoice: Invoice | None = None) -
     return Builder(
         header=InvoiceHeaderForm(data),
         lines=[
-            LineForm(line_data, prefix=f"{LINE_PREFIX}-{index}", tax_choices=choices)
+            LineForm(line_data, prefix=f"{LINE_PREFIX}-{index}", shared_fields=shared)
             for index in range(len(raw_lines))
         ],
         tax_rates=rates,
-        catalog=list(selectors.catalog_item_list()[:300]),
+        catalog=list(selectors.catalog_item_list()[: limits.BUILDER_CATALOG_CHOICES]),
         client=client,
         # Unbound (values kept as initial): it is validated only when "Create client" is pressed.
         quick_client=QuickClientForm(
@@ -263,7 +268,7 @@ def _apply_op(request: HttpRequest, op: str, data: QueryDict) -> tuple[MultiValu
     action, key = (match[1] or match[3], match[2]) if match else ("", None)
     index = next((i for i, line in enumerate(lines) if line["key"] == key), None)
     if action == "add":
-        if len(lines) < MAX_BUILDER_LINES:
+        if len(lines) < limits.MAX_LINES:
             lines.append(_blank_line())
             hints["focus"] = lines[-1]["key"]
     elif action == "remove" and index is not None:
@@ -343,11 +348,19 @@ def _live_totals(builder: Builder) -> tuple[Any, str | None]:
     return totals, None
 
 
+def _line_error(error: ApplicationError) -> tuple[int, str] | None:
+    """The position among the lines sent and the field of an error at ("lines", 2, "unit_price")."""
+    match error.path:
+        case (prefix, int(position), str(name)) if prefix == LINE_PREFIX:
+            return position, name
+    return None
+
+
 def _line_message(builder: Builder, error: ApplicationError) -> str:
-    match = LINE_ERROR.match(error.field or "")
-    if match:
+    at_line = _line_error(error)
+    if at_line:
         filled = builder.filled_lines()
-        position = int(match[1])
+        position = at_line[0]
         number = filled[position][0] + 1 if position < len(filled) else position + 1
         return _("Line %(number)d: %(message)s") % {"number": number, "message": error.message}
     return error.message
@@ -361,24 +374,21 @@ def _totals_context(builder: Builder, totals: Any, error: str | None) -> dict[st
         for (index, _line), amount in zip(builder.filled_lines(), totals.line_amounts, strict=True):
             amounts[index] = amount
     chosen = {rate.public_id: rate for rate in builder.tax_rates}
-    rows = []
-    for index, line in enumerate(builder.lines):
-        key = line.data.get(f"{line.prefix}-key", "")
-        selected = line.data.getlist(f"{line.prefix}-tax_rates")
-        rows.append(
-            {
-                "form": line,
-                "key": key,
-                "number": index + 1,
-                "amount": amounts.get(index),
-                "taxes": [chosen[value] for value in selected if value in chosen],
-            }
-        )
+    # A picker per line while the invoice is short; one shared list (a datalist) when it is long.
+    options = (
+        catalog_options(builder.catalog)
+        if len(builder.lines) <= limits.BUILDER_CATALOG_SELECT_MAX_LINES
+        else ""
+    )
+    rows = [
+        line_row(line, index, amounts.get(index), chosen, options) for index, line in enumerate(builder.lines)
+    ]
     return {
         "totals": totals,
         "totals_error": error,
         "tax_rows": [(rates.get(tax.rate.key), tax) for tax in totals.taxes] if totals else [],
         "rows": rows,
+        "catalog_select": bool(options),
     }
 
 
@@ -388,7 +398,21 @@ def _render(
     totals, error = _live_totals(builder)
     context = _context(request, builder, **extra)
     context.update(_totals_context(builder, totals, error))
+    context["lines_html"] = render_lines(
+        context["rows"],
+        action=context["action"],
+        tenant_slug=request.tenant.slug,
+        has_catalog=bool(builder.catalog),
+        catalog_select=context["catalog_select"],
+        focus=context.get("focus"),
+        money=_money_of(totals),
+    )
     return render(request, partial or "invoices/builder.html", context)
+
+
+def _money_of(totals: Any) -> Any:
+    currency = totals.currency if totals is not None else ""
+    return lambda amount: money(amount, currency)
 
 
 def _save(request: HttpRequest, builder: Builder) -> Invoice | None:
@@ -467,4 +491,6 @@ def invoice_builder_totals(request: HttpRequest, tenant_slug: str) -> HttpRespon
     """The live totals: the posted form through the same calculation the draft is saved with."""
     builder = _builder(request.POST)
     totals, error = _live_totals(builder)
-    return render(request, "invoices/_builder_totals_response.html", _totals_context(builder, totals, error))
+    context = _totals_context(builder, totals, error)
+    context["line_updates_html"] = render_line_updates(context["rows"], money=_money_of(totals))
+    return render(request, "invoices/_builder_totals_response.html", context)

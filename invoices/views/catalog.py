@@ -23,7 +23,7 @@ from invoices.models import (
     render_number,
     validate_number_pattern,
 )
-from invoices.services._common import tenant_today
+from invoices.services.common import tenant_today
 from invoices.views._helpers import found_or_404, manager_required, submit_form, writer_required
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -16,6 +18,7 @@ from invoices import selectors, services
 from invoices.models import Client, ClientContact
 from invoices.services.contacts import CONTACT_FIELDS
 from invoices.views._helpers import found_or_404, submit_form, writer_required
+from tenants.models import Membership
 
 
 class ContactForm(forms.Form):
@@ -26,9 +29,16 @@ class ContactForm(forms.Form):
     language = forms.ChoiceField(label=gettext_lazy("Language"), required=False)
     primary = forms.BooleanField(label=gettext_lazy("Primary contact"), required=False)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [("", _("The client's language")), *settings.LANGUAGES]
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)
+        language.choices = [("", _("The client's language")), *settings.LANGUAGES]
+
+
+def _actor(request: HttpRequest) -> Membership:
+    # Set by the tenant middleware on a plain HttpRequest.
+    return request.membership  # type: ignore[attr-defined]
 
 
 def _client(public_id: str) -> Client:
@@ -48,7 +58,7 @@ def contact_create(request: HttpRequest, tenant_slug: str, public_id: str) -> Ht
         contact = submit_form(
             form,
             services.contact_create,
-            actor=request.membership,
+            actor=_actor(request),
             client=client,
             primary=data.pop("primary"),
             **data,
@@ -68,12 +78,10 @@ def contact_edit(request: HttpRequest, tenant_slug: str, public_id: str, contact
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         primary = data.pop("primary")
-        updated = submit_form(
-            form, services.contact_update, actor=request.membership, contact=contact, **data
-        )
+        updated = submit_form(form, services.contact_update, actor=_actor(request), contact=contact, **data)
         if updated:
             if primary and not updated.is_primary:
-                services.contact_make_primary(actor=request.membership, contact=updated)
+                services.contact_make_primary(actor=_actor(request), contact=updated)
             messages.success(request, _("Contact saved."))
             return redirect("client_detail", tenant_slug, public_id)
     return render(request, "invoices/contact_form.html", {"form": form, "client": client, "contact": contact})
@@ -83,7 +91,7 @@ def contact_edit(request: HttpRequest, tenant_slug: str, public_id: str, contact
 @writer_required
 def contact_delete(request: HttpRequest, tenant_slug: str, public_id: str, contact_id: str) -> HttpResponse:
     contact = _contact(_client(public_id), contact_id)
-    if call_service(request, services.contact_delete, actor=request.membership, contact=contact):
+    if call_service(request, services.contact_delete, actor=_actor(request), contact=contact):
         messages.success(request, _("Contact removed."))
     return redirect("client_detail", tenant_slug, public_id)
 
@@ -94,6 +102,6 @@ def contact_make_primary(
     request: HttpRequest, tenant_slug: str, public_id: str, contact_id: str
 ) -> HttpResponse:
     contact = _contact(_client(public_id), contact_id)
-    if call_service(request, services.contact_make_primary, actor=request.membership, contact=contact):
+    if call_service(request, services.contact_make_primary, actor=_actor(request), contact=contact):
         messages.success(request, _("%(name)s is the primary contact.") % {"name": contact.name})
     return redirect("client_detail", tenant_slug, public_id)

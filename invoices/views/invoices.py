@@ -14,6 +14,7 @@ from core.web import call_service
 from invoices import selectors, services
 from invoices.forms import CreditNoteForm, InvoiceFilterForm, PaymentForm, ReasonForm, tax_rate_choices
 from invoices.models import Invoice, InvoiceKind, InvoiceStatus
+from invoices.money import quantize_money
 from invoices.services.payments import PAYABLE_STATUSES
 from invoices.summary import document_context
 from invoices.views._helpers import CappedPaginator, found_or_404, submit_form, writer_required
@@ -100,7 +101,8 @@ def _detail(request: HttpRequest, invoice: Invoice, status: int = 200, **forms: 
             "timeline": selectors.invoice_timeline(invoice=invoice),
             "payments": list(invoice.payments.all()),
             "credit_notes": list(invoice.credit_notes.all()),
-            "payment_form": forms.get("payment_form") or PaymentForm(initial={"amount": invoice.balance_due}),
+            "payment_form": forms.get("payment_form")
+            or PaymentForm(initial={"amount": str(quantize_money(invoice.balance_due, invoice.currency))}),
             "credit_form": forms.get("credit_form")
             or CreditNoteForm(tax_choices=_invoice_tax_choices(invoice)),
             "void_form": ReasonForm(),

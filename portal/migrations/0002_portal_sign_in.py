@@ -12,7 +12,7 @@ import tenants.rls
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("invoices", "0011_quote_number_series"),
+        ("invoices", "0013_quote_number_series"),
         ("portal", "0001_initial"),
         ("tenants", "0005_rls_for_memberships"),
     ]

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("invoices", "0011_quote_number_series"),
+        ("invoices", "0013_quote_number_series"),
         ("tenants", "0005_rls_for_memberships"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

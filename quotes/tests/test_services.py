@@ -62,7 +62,7 @@ def test_a_draft_is_computed_by_the_invoice_engine(in_tenant) -> None:
 def test_bad_input_is_refused_with_the_field(in_tenant) -> None:
     with pytest.raises(ApplicationError) as error:
         make_quote(lines=[line("X", "1", "abc")])
-    assert error.value.field == "lines-0-unit_price"
+    assert error.value.dotted_field == "lines.0.unit_price"
     with pytest.raises(ApplicationError) as error:
         make_quote(issue_date=date(2026, 5, 1), valid_until=date(2026, 4, 1))
     assert error.value.field == "valid_until"

@@ -50,7 +50,7 @@ def emails_to_contacts(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("invoices", "0009_email_delivery_moves_to_its_own_app"),
+        ("invoices", "0011_merge_limits_and_database_rules"),
         ("tenants", "0005_rls_for_memberships"),
     ]
 

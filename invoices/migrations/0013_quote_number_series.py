@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("invoices", "0010_client_contacts"),
+        ("invoices", "0012_client_contacts"),
     ]
 
     operations = [

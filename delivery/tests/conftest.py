@@ -1,17 +1,29 @@
 """Fixtures of the email tests: a real SMTP server on loopback and links to the test server
 (tasks run in-process through the root conftest).
-Test modules import them: `from delivery.tests.fixtures import *`."""
+pytest finds them here for every test of this directory."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from delivery.tests.smtp import SMTPServer, smtp_server
+from delivery.tests.smtp import SMTPServer, point_django_at, start_smtp_server
 
 SITE = "http://testserver"
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[SMTPServer]:
+    """A real SMTP server on loopback, and Django's email settings pointed at it."""
+    server = start_smtp_server()
+    point_django_at(settings, server.host, server.port)
+    try:
+        yield server
+    finally:
+        server.controller.stop()
 
 
 @pytest.fixture
@@ -30,6 +42,3 @@ def mail_env(
     # The public page's rate limiter counts per IP across tests (Redis): not what these test.
     settings.INVOICE_LINK_RATE_LIMIT = 100_000
     return smtp_server
-
-
-__all__ = ["SITE", "mail_env", "smtp_server"]

@@ -1,0 +1,123 @@
+"""What the API makes, the builder opens and saves unchanged (issues #16, #18, #15).
+
+The builder used to read only the first 200 lines of a posted form while the API allowed 500:
+saving a 300-line draft made through the API deleted 100 lines without a word. Its texts
+were shorter too (2,000 characters a line, 5,000 of notes, against 5,000 and 10,000). Every
+limit now lives in `invoices/limits.py`; these tests make a draft at those limits through
+the API, open it in the builder as a browser would, post the form back, and compare.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import lxml.html
+import pytest
+from django.test import Client as HttpClient
+from django.urls import reverse
+
+from api.serializers import InvoiceWriteSerializer
+from invoices import limits
+from invoices.forms import InvoiceHeaderForm, LineForm
+from invoices.models import Invoice
+from tenants.models import Tenant
+from tenants.scoping import tenant_scope
+
+pytestmark = pytest.mark.django_db
+
+
+def posted_form(page: bytes) -> dict[str, list[str]]:
+    """The builder's fields as the browser would post them (no button pressed)."""
+    form = lxml.html.fromstring(page).get_element_by_id("builder")
+    values: dict[str, list[str]] = {}
+    for name, value in form.form_values():
+        values.setdefault(name, []).append(value)
+    return values
+
+
+def make_draft(api, data, *, lines: int, description: str = "Work", notes: str = "") -> str:
+    payload = {
+        "client": data.client.public_id,
+        "notes": notes,
+        "lines": [
+            {
+                "description": f"{description} {index}",
+                "quantity": "1",
+                "unit_price": "1.00",
+                "tax_rates": [data.tax_rate.public_id],
+            }
+            for index in range(lines)
+        ],
+    }
+    response = api.post("/api/v1/invoices/", payload, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()["id"]
+
+
+def save_in_builder(client: HttpClient, tenant: Tenant, public_id: str) -> None:
+    url = reverse("invoice_edit", args=[tenant.slug, public_id])
+    page = client.get(url)
+    assert page.status_code == 200
+    data = posted_form(page.content)
+    data["op"] = ["save"]
+    saved = client.post(url, data)
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    assert saved.url == url
+
+
+def test_saving_a_300_line_draft_made_through_the_api_keeps_every_line(
+    owner_api, owner_client: HttpClient, data, tenant: Tenant
+) -> None:
+    public_id = make_draft(owner_api, data, lines=300)
+    save_in_builder(owner_client, tenant, public_id)
+    with tenant_scope(tenant):
+        invoice = Invoice.objects.get(public_id=public_id)
+        assert invoice.lines.count() == 300
+        assert list(invoice.lines.values_list("description", flat=True)) == [
+            f"Work {index}" for index in range(300)
+        ]
+        assert invoice.subtotal == Decimal("300.00")
+
+
+def test_a_draft_of_the_largest_size_opens_and_saves_in_the_builder(
+    owner_api, owner_client: HttpClient, data, tenant: Tenant
+) -> None:
+    public_id = make_draft(owner_api, data, lines=limits.MAX_LINES)
+    save_in_builder(owner_client, tenant, public_id)
+    with tenant_scope(tenant):
+        invoice = Invoice.objects.get(public_id=public_id)
+        assert invoice.lines.count() == limits.MAX_LINES
+        assert invoice.subtotal == Decimal(limits.MAX_LINES)
+    payload = {
+        "client": data.client.public_id,
+        "lines": [{"description": "x", "quantity": "1", "unit_price": "1"}] * (limits.MAX_LINES + 1),
+    }
+    assert owner_api.post("/api/v1/invoices/", payload, format="json").status_code == 400
+
+
+def test_texts_at_the_apis_limits_save_in_the_builder(
+    owner_api, owner_client: HttpClient, data, tenant: Tenant
+) -> None:
+    long_line = "x" * 3_000  # issue #18
+    notes = "n" * limits.NOTES_MAX
+    public_id = make_draft(owner_api, data, lines=2, description=long_line, notes=notes)
+    save_in_builder(owner_client, tenant, public_id)
+    with tenant_scope(tenant):
+        invoice = Invoice.objects.get(public_id=public_id)
+        assert invoice.notes == notes
+        assert [line.description for line in invoice.lines.all()] == [f"{long_line} 0", f"{long_line} 1"]
+
+
+def test_every_door_reads_its_limits_from_one_module() -> None:
+    write = InvoiceWriteSerializer()
+    line = write.fields["lines"]
+    assert line.max_length == limits.MAX_LINES
+    assert line.child.fields["description"].max_length == limits.LINE_DESCRIPTION_MAX
+    assert write.fields["notes"].max_length == limits.NOTES_MAX
+    assert write.fields["terms"].max_length == limits.TERMS_MAX
+    assert LineForm.base_fields["description"].max_length == limits.LINE_DESCRIPTION_MAX
+    assert InvoiceHeaderForm.base_fields["notes"].max_length == limits.NOTES_MAX
+    assert InvoiceHeaderForm.base_fields["terms"].max_length == limits.TERMS_MAX
+    line_model = Invoice._meta.get_field("lines").related_model
+    assert line_model._meta.get_field("description").max_length == limits.LINE_DESCRIPTION_MAX
+    assert Invoice._meta.get_field("notes").max_length == limits.NOTES_MAX
