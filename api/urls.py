@@ -8,6 +8,7 @@ from api.views._common import api_not_found
 from api.views.auth import LogoutView, TokenObtainView, TokenRefreshView
 from api.views.invoices import InvoiceViewSet
 from api.views.keys import ApiKeyViewSet
+from api.views.quotes import QuoteViewSet
 from api.views.resources import CatalogItemViewSet, ClientViewSet, TaxRateViewSet
 from api.webhooks.views import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
@@ -18,6 +19,7 @@ router.register("clients", ClientViewSet, basename="client")
 router.register("tax-rates", TaxRateViewSet, basename="tax-rate")
 router.register("catalog-items", CatalogItemViewSet, basename="catalog-item")
 router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("quotes", QuoteViewSet, basename="quote")
 router.register("api-keys", ApiKeyViewSet, basename="api-key")
 router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")

@@ -34,6 +34,7 @@ TASK_QUEUE: dict[str, str] = {
     "invoices.send_message": EMAIL,
     "tenants.tasks.send_invitation_email": EMAIL,
     "billing.tasks.send_payment_receipt": EMAIL,
+    "quotes.send_email": EMAIL,
     "webhooks.deliver": WEBHOOKS,
     "webhooks.deliver_due": WEBHOOKS,
     "billing.tasks.process_stripe_event": DEFAULT,
@@ -44,6 +45,8 @@ TASK_QUEUE: dict[str, str] = {
     "invoices.dispatch_recurring": DEFAULT,
     "invoices.dispatch_reminders": DEFAULT,
     "tenants.purge_auth_events": DEFAULT,
+    # Quotes past their validity date become expired (quotes/tasks.py).
+    "quotes.expire_due": DEFAULT,
     # The outbox (events/): delivery on commit and the per-minute sweep for what was left behind.
     "events.dispatch": DEFAULT,
     "events.sweep": DEFAULT,
@@ -79,6 +82,7 @@ TIME_LIMITS: dict[str, TimeLimit] = {
     "invoices.send_message": TimeLimit(soft=45, hard=60),
     "tenants.tasks.send_invitation_email": TimeLimit(soft=45, hard=60),
     "billing.tasks.send_payment_receipt": TimeLimit(soft=45, hard=60),
+    "quotes.send_email": TimeLimit(soft=45, hard=60),
     "webhooks.deliver": TimeLimit(soft=45, hard=60),
     "webhooks.deliver_due": TimeLimit(soft=120, hard=150),
     "invoices.dispatch_recurring": TimeLimit(soft=300, hard=360),

@@ -25,7 +25,7 @@ from core.errors import ApplicationError
 from delivery.models import MessageKind, OutgoingMessage
 from documents import einvoices
 from invoices.l10n import document_language
-from invoices.models import Invoice
+from invoices.models import Client, ClientContact, Invoice
 from invoices.money import format_money
 from invoices.payment_instructions import payment_instructions
 from tenants.models import Tenant
@@ -74,14 +74,33 @@ def reminder_phase(step: str) -> str:
     return step.split("-", 1)[0]
 
 
-def message_defaults(*, invoice: Invoice, kind: str, step: str = "") -> tuple[str, str]:
-    """The prefilled subject and message of an email, in the client's language."""
+def greeting_name(client: Client, recipients: Sequence[str] | None = None) -> str:
+    """Whom an email greets: the first recipient who is a contact of the client, else the
+    client's primary contact, else the client itself."""
+    contacts = list(ClientContact.objects.filter(client=client))
+    by_email = {contact.email.lower(): contact for contact in contacts}
+    for address in recipients or ():
+        contact = by_email.get(address.strip().lower())
+        if contact is not None:
+            return contact.name
+    primary = next((contact for contact in contacts if contact.is_primary), None)
+    return primary.name if primary is not None else client.name
+
+
+def message_defaults(
+    *, invoice: Invoice, kind: str, step: str = "", recipients: Sequence[str] | None = None
+) -> tuple[str, str]:
+    """The prefilled subject and message of an email, in the client's language, greeting the
+    contact it goes to by name."""
     tenant = invoice.tenant
     context: dict[str, Any] = {
         "invoice": invoice,
         "tenant": tenant,
         "client": invoice.client,
+        "greeting_name": greeting_name(invoice.client, recipients),
         "step": step,
+        # Where the client's contacts sign in to all their documents (the client portal).
+        "portal_url": f"{settings.SITE_URL}{reverse('portal_request', args=[tenant.slug])}",
         "days": step.split("-", 1)[1] if "-" in step else "",
         **_figures(invoice),
     }

@@ -99,6 +99,7 @@ def next_period_after(template: RecurringTemplate, after: date) -> date | None:
 
 def _clean_lines(lines: Sequence[Mapping[str, Any]], currency: str) -> list[dict[str, Any]]:
     """Validated like an invoice's lines (the same parser), stored as plain JSON."""
+    from invoices.money import price_text
     from invoices.services.lines import parse_lines
 
     if not lines:
@@ -108,7 +109,7 @@ def _clean_lines(lines: Sequence[Mapping[str, Any]], currency: str) -> list[dict
         {
             "description": item.data.description.strip(),
             "quantity": str(item.quantity),
-            "unit_price": str(item.unit_price),
+            "unit_price": price_text(item.unit_price, currency),
             "unit": (item.data.unit or "").strip(),
             "tax_rates": [rate.public_id for rate in item.rates],
         }

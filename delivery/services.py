@@ -55,12 +55,14 @@ from delivery.models import (
 from invoices.models import (
     UNPAID_STATUSES,
     Client,
+    ClientContact,
     EventVerb,
     Invoice,
     InvoiceKind,
     InvoiceStatus,
 )
 from invoices.services.common import check_writer, record_event, resolve
+from invoices.services.contacts import contacts_resolve
 from tenants.models import Membership, Role, Tenant
 from tenants.permissions import require_role
 from tenants.scoping import current_tenant, tenant_scope
@@ -112,8 +114,12 @@ def invoice_send(
     subject: str | None = None,
     body: str | None = None,
     finalize: bool = False,
+    contacts: Sequence[ClientContact | str] | None = None,
 ) -> OutgoingMessage:
     """Email an invoice or a credit note to the client (the contacts by default).
+
+    `contacts` (public ids of the client's contacts) chooses whom it goes to, unless `to`
+    names the addresses; the email greets the first recipient who is a contact by name.
 
     A draft is finalized first, but only when `finalize` says the member confirmed it;
     otherwise the draft is refused with code "needs_finalize". Resending is sending again:
@@ -131,9 +137,11 @@ def invoice_send(
             )
         invoice = invoice_finalize(actor=actor, invoice=invoice)
     check_sendable(invoice)
+    if to is None and contacts:
+        to = [contact.email for contact in contacts_resolve(client=invoice.client, contacts=contacts)]
     recipients = clean_recipients(to if to is not None else list(invoice.client.emails))
     kind = _kind_for(invoice)
-    default_subject, default_body = message_defaults(invoice=invoice, kind=kind)
+    default_subject, default_body = message_defaults(invoice=invoice, kind=kind, recipients=recipients)
     subject = " ".join((subject if subject is not None else default_subject).split())
     body = (body if body is not None else default_body).strip()
     if not subject:

@@ -39,6 +39,12 @@ def _invoice(public_id: str) -> Invoice:
 # --- send -------------------------------------------------------------------------------------
 
 
+def _default_recipients(invoice: Invoice) -> list[str]:
+    """The client's contacts, primary first, then any address that is no contact's."""
+    emails_of_contacts = [contact.email for contact in invoice.client.contacts.all()]
+    return list(dict.fromkeys([*emails_of_contacts, *invoice.client.emails]))
+
+
 @writer_required
 def invoice_send(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     """GET: the form, prefilled in the client's language. POST: send (a draft first goes
@@ -76,11 +82,12 @@ def invoice_send(request: HttpRequest, tenant_slug: str, public_id: str) -> Http
                     )
                     return redirect("invoice_detail", tenant_slug, invoice.public_id)
     else:
+        recipients = _default_recipients(invoice)
         if invoice.is_draft:
             subject, body = "", ""
         else:
-            subject, body = emails.message_defaults(invoice=invoice, kind=kind)
-        form = SendForm(initial={"to": ", ".join(invoice.client.emails), "subject": subject, "body": body})
+            subject, body = emails.message_defaults(invoice=invoice, kind=kind, recipients=recipients)
+        form = SendForm(initial={"to": ", ".join(recipients), "subject": subject, "body": body})
     if invoice.is_draft and not form.initial.get("subject") and not form.is_bound:
         # A draft has no number yet: the default text names the number it will get.
         form.initial["subject"] = _("Invoice from %(seller)s") % {"seller": request.tenant.name}

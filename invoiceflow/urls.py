@@ -26,6 +26,10 @@ urlpatterns = [
     path("anymail/", include("delivery.tracking_webhook")),
     # The client's public invoice page: no login, the token in the path is the key.
     path("i/", include("portal.urls")),
+    # The client's quote page: read, accept or decline; the token in the path is the key.
+    path("q/", include("quotes.urls_public")),
+    # The client portal: a contact signed in by a magic link sees their client's documents.
+    path("portal/", include("portal.client_urls")),
     # REST API: tenant from the credential (api/authentication.py); schema and docs beside it.
     path("api/v1/", include("api.urls")),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
@@ -41,6 +45,8 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/", include("documents.urls")),
     # Received e-invoices: upload, list, read back with their rule results (einvoicing/views.py).
     path("t/<slug:tenant_slug>/", include("einvoicing.urls")),
+    # Quotes: list, builder, sending, invoicing an accepted quote (quotes/views.py).
+    path("t/<slug:tenant_slug>/", include("quotes.urls")),
     path("t/<slug:tenant_slug>/", include("billing.tenant_urls")),
     # Settings → Webhooks: endpoints, deliveries, replay (api/webhooks/web.py).
     path("t/<slug:tenant_slug>/", include("api.webhooks.urls")),

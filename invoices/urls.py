@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from invoices.views import builder, catalog, client_picker, clients, dashboard, invoices, seller
+from invoices.views import builder, catalog, client_picker, clients, contacts, dashboard, invoices, seller
 
 urlpatterns = [
     # The home page of a workspace is the invoicing dashboard.
@@ -47,6 +47,20 @@ urlpatterns = [
     path("clients/<str:public_id>/edit/", clients.client_edit, name="client_edit"),
     path("clients/<str:public_id>/archive/", clients.client_archive, name="client_archive"),
     path("clients/<str:public_id>/unarchive/", clients.client_unarchive, name="client_unarchive"),
+    path("clients/<str:public_id>/contacts/new/", contacts.contact_create, name="contact_create"),
+    path(
+        "clients/<str:public_id>/contacts/<str:contact_id>/edit/", contacts.contact_edit, name="contact_edit"
+    ),
+    path(
+        "clients/<str:public_id>/contacts/<str:contact_id>/delete/",
+        contacts.contact_delete,
+        name="contact_delete",
+    ),
+    path(
+        "clients/<str:public_id>/contacts/<str:contact_id>/primary/",
+        contacts.contact_make_primary,
+        name="contact_make_primary",
+    ),
     path("catalog/", catalog.catalog, name="catalog"),
     path("catalog/items/new/", catalog.catalog_item_create, name="catalog_item_create"),
     path("catalog/items/<str:public_id>/edit/", catalog.catalog_item_edit, name="catalog_item_edit"),

@@ -74,3 +74,30 @@ class PublicInvoiceLink(models.Model):
 
     def __str__(self) -> str:
         return f"public link {self.link_public_id}"
+
+
+def _sign_in_id() -> str:
+    return new_public_id("psi")
+
+
+class PortalSignIn(TenantOwnedModel):
+    """A magic sign-in link of the client portal, for one contact: short-lived, single use.
+
+    Only the sha256 of the token is stored; the sign-in request finds its row (and so its
+    workspace) through the lookup door `lookup_door_portal_sign_in`, and claims it with a
+    conditional UPDATE (`used_at IS NULL`), so two uses at once sign in once.
+    """
+
+    public_id = models.CharField(max_length=32, unique=True, default=_sign_in_id, editable=False)
+    contact = models.ForeignKey("invoices.ClientContact", on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"portal sign-in {self.public_id}"

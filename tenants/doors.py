@@ -53,6 +53,10 @@ LOOKUP_DOORS: dict[str, LookupDoor] = {
     "lookup_door_api_key": LookupDoor("api.ApiKey", ("prefix", "secret_hash")),
     # Public invoice page: the SHA-256 of the link's token.
     "lookup_door_public_invoice_link": LookupDoor("portal.PublicInvoiceLink", ("token_hash",)),
+    # Public quote page (`/q/<token>`): the SHA-256 of the quote's token.
+    "lookup_door_public_quote": LookupDoor("quotes.Quote", ("token_hash",)),
+    # Client portal sign-in (`/portal/sign-in/<token>`): the SHA-256 of the magic link's token.
+    "lookup_door_portal_sign_in": LookupDoor("portal.PortalSignIn", ("token_hash",)),
     # Email delivery webhook: the provider's message id.
     "lookup_door_provider_message": LookupDoor("delivery.ProviderMessageIndex", ("provider_message_id",)),
     # Connect webhook: the connected account's id (`acct_…`).

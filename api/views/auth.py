@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 
-from api import serializers as s
+from api import credential_serializers as s
 from api.authentication import CheckedRefreshToken
 from api.base import RateLimitedMixin
 from api.errors import ApiError

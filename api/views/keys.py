@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api import serializers as s
+from api import credential_serializers as s
 from api.base import TenantScopedViewSet
 from api.errors import ApiError
 from api.models import ApiKey

@@ -18,6 +18,12 @@ class EventType(models.TextChoices):
     INVOICE_PAID = "invoice.paid", _("Invoice paid")
     INVOICE_VOIDED = "invoice.voided", _("Invoice voided")
     DOCUMENT_READY = "document.ready", _("Document ready")
+    QUOTE_SENT = "quote.sent", _("Quote sent")
+    QUOTE_VIEWED = "quote.viewed", _("Quote viewed")
+    QUOTE_ACCEPTED = "quote.accepted", _("Quote accepted")
+    QUOTE_DECLINED = "quote.declined", _("Quote declined")
+    QUOTE_EXPIRED = "quote.expired", _("Quote expired")
+    QUOTE_CONVERTED = "quote.converted", _("Quote converted")
 
 
 def _endpoint_public_id() -> str:

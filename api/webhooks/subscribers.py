@@ -15,6 +15,7 @@ from api.webhooks.services import event_id_for, webhook_event_emit
 from documents import events as document_events
 from events.registry import Event, subscribe
 from invoices import events as invoice_events
+from quotes import topics as quote_events
 from tenants.scoping import current_tenant
 
 INVOICE_TOPICS = {
@@ -26,15 +27,26 @@ INVOICE_TOPICS = {
     invoice_events.INVOICE_VOIDED: EventType.INVOICE_VOIDED,
 }
 
+# A quote's timeline (quotes/topics.py): one webhook event per timeline row.
+QUOTE_TOPICS = {
+    quote_events.QUOTE_SENT: EventType.QUOTE_SENT,
+    quote_events.QUOTE_VIEWED: EventType.QUOTE_VIEWED,
+    quote_events.QUOTE_ACCEPTED: EventType.QUOTE_ACCEPTED,
+    quote_events.QUOTE_DECLINED: EventType.QUOTE_DECLINED,
+    quote_events.QUOTE_EXPIRED: EventType.QUOTE_EXPIRED,
+    quote_events.QUOTE_CONVERTED: EventType.QUOTE_CONVERTED,
+}
+TOPICS = {**INVOICE_TOPICS, **QUOTE_TOPICS}
+
 
 def _an_endpoint_listens(topic: str, payload: dict[str, Any]) -> bool:
     """Most workspaces have no endpoint: one query here spares the outbox rows and the task
     of every event they record (measured for PDFs in bench/pdf_render.py)."""
-    wanted = INVOICE_TOPICS.get(topic, EventType.DOCUMENT_READY)
+    wanted = TOPICS.get(topic, EventType.DOCUMENT_READY)
     return any(endpoint.subscribes_to(wanted) for endpoint in WebhookEndpoint.objects.filter(is_active=True))
 
 
-@subscribe(*INVOICE_TOPICS, document_events.DOCUMENT_READY, name="webhooks.emit", wants=_an_endpoint_listens)
+@subscribe(*TOPICS, document_events.DOCUMENT_READY, name="webhooks.emit", wants=_an_endpoint_listens)
 def emit_webhook_event(event: Event) -> None:
     tenant = current_tenant()
     if event.topic == document_events.DOCUMENT_READY:
@@ -44,6 +56,14 @@ def emit_webhook_event(event: Event) -> None:
             type=EventType.DOCUMENT_READY,
             data=event.payload["document"],
             event_id=event_id_for(tenant, source),
+        )
+        return
+    if event.topic in QUOTE_TOPICS:
+        webhook_event_emit(
+            tenant=tenant,
+            type=QUOTE_TOPICS[event.topic],
+            data=event.payload["quote"],
+            event_id=event_id_for(tenant, f"quote_event:{event.payload['timeline_event']}"),
         )
         return
     source = f"invoice_event:{event.payload['timeline_event']}"

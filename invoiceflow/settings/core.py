@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     # Everything that reaches the client by email: sending, bounces, reminders, recurring (delivery/).
     "delivery",
     "billing",
+    # Quotes (estimates), their acceptance by the client, deposit and progress invoices (quotes/).
+    "quotes",
     # The client's side: the public invoice page (portal/).
     "portal",
     # InvoiceFlow's own plans for workspaces (plans/) and the public site (website/).

@@ -45,6 +45,8 @@ CELERY_BEAT_SCHEDULE = {
     # each period / reminder step is claimed by a unique row, so extra runs send nothing twice.
     "invoices-dispatch-recurring": {"task": "invoices.dispatch_recurring", "schedule": 3600.0},
     "invoices-dispatch-reminders": {"task": "invoices.dispatch_reminders", "schedule": 3600.0},
+    # Sent quotes past their validity date expire (quotes/tasks.py); a second run finds none.
+    "quotes-expire-due": {"task": "quotes.expire_due", "schedule": 3600.0},
     # The sign-in audit keeps 90 days (tenants/auth_guard.py).
     "tenants-purge-auth-events": {"task": "tenants.purge_auth_events", "schedule": 86400.0},
     # Stripe events whose queueing was lost (a broker outage at intake) are queued again.

@@ -27,6 +27,7 @@ from invoices.models.catalog import (
     TaxCategory,
     TaxRate,
 )
+from invoices.models.contacts import ClientContact, _contact_id
 from invoices.models.invoices import (
     NUMBER_UNIQUE,
     UNPAID_STATUSES,
@@ -76,6 +77,7 @@ __all__ = [
     "CatalogItem",
     "CatalogItemTaxRate",
     "Client",
+    "ClientContact",
     "CompanyProfile",
     "DiscountType",
     "Dispute",
@@ -103,6 +105,7 @@ __all__ = [
     "TaxRate",
     "_catalog_item_id",
     "_client_id",
+    "_contact_id",
     "_dispute_id",
     "_invoice_id",
     "_payment_id",

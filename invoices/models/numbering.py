@@ -18,6 +18,7 @@ from tenants.scoping import TenantOwnedModel
 class SeriesKind(models.TextChoices):
     INVOICE = "invoice", _("Invoices")
     CREDIT_NOTE = "credit_note", _("Credit notes")
+    QUOTE = "quote", _("Quotes")
 
 
 class NumberReset(models.TextChoices):
@@ -27,7 +28,11 @@ class NumberReset(models.TextChoices):
 
 NUMBER_TOKEN = re.compile(r"\{(YYYY|YY|MM|SEQ(?::0?([1-9]))?)\}")
 NUMBER_LITERAL = re.compile(r"^[A-Za-z0-9\-_/.# ]*$")
-DEFAULT_PATTERNS = {SeriesKind.INVOICE: "INV-{YYYY}-{SEQ:05}", SeriesKind.CREDIT_NOTE: "CN-{YYYY}-{SEQ:05}"}
+DEFAULT_PATTERNS = {
+    SeriesKind.INVOICE: "INV-{YYYY}-{SEQ:05}",
+    SeriesKind.CREDIT_NOTE: "CN-{YYYY}-{SEQ:05}",
+    SeriesKind.QUOTE: "QUO-{YYYY}-{SEQ:05}",
+}
 
 
 def validate_number_pattern(pattern: str) -> None:

@@ -19,6 +19,13 @@ from invoices.services.catalog import (
     tax_rate_create,
     tax_rate_update,
 )
+from invoices.services.contacts import (
+    contact_create,
+    contact_delete,
+    contact_make_primary,
+    contact_update,
+    contacts_resolve,
+)
 from invoices.services.credit_notes import credit_note_create, invoice_duplicate
 from invoices.services.invoices import (
     invoice_create_draft,
@@ -67,6 +74,11 @@ __all__ = [
     "client_update",
     "company_profile_get",
     "company_profile_update",
+    "contact_create",
+    "contact_delete",
+    "contact_make_primary",
+    "contact_update",
+    "contacts_resolve",
     "credit_note_create",
     "default_bank_account",
     "dispute_upsert_external",

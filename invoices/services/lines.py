@@ -146,7 +146,8 @@ def parse_lines(lines: Sequence[LineData | Mapping[str, Any]], currency: str) ->
                 _("A line's description has at most %(n)d characters.") % {"n": limits.LINE_DESCRIPTION_MAX},
                 field=line_field(index, "description"),
             )
-        # A negative quantity is a return (the invoice's total stays >= 0: the engine checks).
+        # A negative quantity is a return, or a final invoice's deduction of what was billed before
+        # (quotes/invoicing.py); the invoice's total stays >= 0: the engine checks.
         quantity = parse_quantity(item.quantity, field=line_field(index, "quantity"), allow_negative=True)
         unit_price = parse_unit_price(
             item.unit_price, currency=currency, field=line_field(index, "unit_price")

@@ -31,6 +31,8 @@ def test_these_are_all_the_doors_there_are() -> None:
         "lookup_door_stripe_account",
         "lookup_door_stripe_accounts_all",
         "lookup_door_plan_subscription_by_customer",
+        "lookup_door_public_quote",
+        "lookup_door_portal_sign_in",
     }
 
 

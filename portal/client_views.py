@@ -1,0 +1,241 @@
+"""The client portal, `/portal/`: a contact signed in by a magic link sees their client's
+invoices (open and paid), credit notes, quotes to accept, payments with receipts, and a
+statement for a period (PDF, CSV).
+
+Every page resolves the session to (workspace, contact), enters that workspace's scope (row-
+level security included) and reads only rows of the contact's client: another client's id, or
+another workspace's, is a 404 exactly like a missing one. Pages are private (no referrer, not
+cached, not indexed) and in the contact's language.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import wraps
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.dateparse import parse_date
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.client_ip import client_ip
+from core.errors import ApplicationError
+from invoices.models import ClientContact, Invoice, InvoiceKind, InvoiceStatus, Payment
+from invoices.services.common import tenant_today
+from portal import signin
+from portal.statement import statement_build, statement_csv, statement_pdf
+from quotes import services as quote_services
+from quotes.models import Quote, QuoteStatus
+from tenants.models import Tenant
+from tenants.scoping import tenant_scope
+
+
+def _private(response: HttpResponse, *, referrer: str = "no-referrer") -> HttpResponse:
+    response["Referrer-Policy"] = referrer
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _language(contact: ClientContact | None, tenant: Tenant) -> str:
+    if contact is not None:
+        return contact.effective_language or tenant.locale or "en"
+    return tenant.locale or "en"
+
+
+def portal_page(view: Any) -> Any:
+    """Signed-in pages: the session's contact, in its workspace's scope and language."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        found = signin.session_identity(request)
+        if found is None:
+            return _private(render(request, "portal/signed_out.html", status=403))
+        tenant, contact = found
+        with tenant_scope(tenant), translation.override(_language(contact, tenant)):
+            request.portal_contact = contact  # type: ignore[attr-defined]
+            request.portal_tenant = tenant  # type: ignore[attr-defined]
+            response = view(request, *args, **kwargs)
+            response["Content-Language"] = translation.get_language()
+        # Signed in, the addresses carry no secret: same-origin lets the browser send the
+        # Origin that Django's CSRF check of the portal's forms needs.
+        return _private(response, referrer="same-origin")
+
+    return wrapped
+
+
+def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    context.update(
+        contact=request.portal_contact,  # type: ignore[attr-defined]
+        client=request.portal_contact.client,  # type: ignore[attr-defined]
+        seller=request.portal_tenant,  # type: ignore[attr-defined]
+        page_language=translation.get_language(),
+    )
+    return render(request, template, context, status=status)
+
+
+# --- signing in -----------------------------------------------------------------------------------
+
+
+@csrf_exempt  # no session yet, nothing to forge: the answer is the same for anyone
+@require_http_methods(["GET", "POST"])
+def portal_request(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    """Ask for a sign-in link: the same answer whether the address is a contact or not."""
+    tenant = Tenant.objects.filter(slug=tenant_slug).first()
+    if tenant is None:
+        raise Http404
+    sent = False
+    if request.method == "POST":
+        signin.sign_in_request(tenant=tenant, email=request.POST.get("email", ""), ip=client_ip(request))
+        sent = True
+    with translation.override(_language(None, tenant)):
+        context = {"seller": tenant, "sent": sent, "page_language": translation.get_language()}
+        return _private(render(request, "portal/request.html", context))
+
+
+@csrf_exempt  # the 256-bit token in the URL is the credential; see portal/views.py
+@require_http_methods(["GET", "POST"])
+def portal_sign_in(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button (mail scanners follow links, and the link works once); POST uses it."""
+    if request.method == "GET":
+        found = signin.sign_in_find(token=token)
+        if found is None:
+            return _private(render(request, "portal/link_invalid.html", status=404))
+        tenant, _row = found
+        with translation.override(_language(None, tenant)):
+            return _private(render(request, "portal/sign_in.html", {"token": token, "seller": tenant}))
+    identity = signin.sign_in_consume(token=token, ip=client_ip(request))
+    if identity is None:
+        return _private(render(request, "portal/link_invalid.html", status=404))
+    signin.session_start(request, identity)
+    return _private(HttpResponseRedirect(reverse("portal_home"), status=303))
+
+
+@require_POST
+def portal_sign_out(request: HttpRequest) -> HttpResponse:
+    signin.session_end(request)
+    return _private(render(request, "portal/signed_out.html"))
+
+
+# --- the contact's pages ------------------------------------------------------------------------------
+
+
+def _documents(client_id: int) -> Any:
+    return Invoice.objects.filter(client_id=client_id).exclude(status__in=[InvoiceStatus.DRAFT])
+
+
+@require_GET
+@portal_page
+def portal_home(request: HttpRequest) -> HttpResponse:
+    client = request.portal_contact.client  # type: ignore[attr-defined]
+    documents = list(_documents(client.pk).order_by("-issue_date", "-pk"))
+    invoices = [doc for doc in documents if doc.kind == InvoiceKind.INVOICE]
+    today = tenant_today(request.portal_tenant)  # type: ignore[attr-defined]
+    return _render(
+        request,
+        "portal/home.html",
+        {
+            "open_invoices": [
+                i for i in invoices if i.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
+            ],
+            "paid_invoices": [i for i in invoices if i.status == InvoiceStatus.PAID],
+            "credit_notes": [d for d in documents if d.kind == InvoiceKind.CREDIT_NOTE],
+            "quotes": list(
+                Quote.objects.filter(client=client, status=QuoteStatus.SENT, valid_until__gte=today).order_by(
+                    "valid_until"
+                )
+            ),
+            "payments": list(
+                Payment.objects.filter(invoice__client=client)
+                .select_related("invoice")
+                .order_by("-paid_on", "-pk")
+            ),
+            "start": date(today.year, 1, 1),
+            "end": today,
+        },
+    )
+
+
+@require_GET
+@portal_page
+def portal_invoice(request: HttpRequest, public_id: str) -> HttpResponse:
+    client = request.portal_contact.client  # type: ignore[attr-defined]
+    invoice = _documents(client.pk).filter(public_id=public_id).prefetch_related("lines").first()
+    if invoice is None:
+        raise Http404
+    return _render(request, "portal/invoice.html", {"invoice": invoice, "lines": list(invoice.lines.all())})
+
+
+@require_GET
+@portal_page
+def portal_receipt(request: HttpRequest, public_id: str) -> HttpResponse:
+    client = request.portal_contact.client  # type: ignore[attr-defined]
+    payment = (
+        Payment.objects.select_related("invoice").filter(invoice__client=client, public_id=public_id).first()
+    )
+    if payment is None:
+        raise Http404
+    return _render(request, "portal/receipt.html", {"payment": payment})
+
+
+@require_GET
+@portal_page
+def portal_quote(request: HttpRequest, public_id: str) -> HttpResponse:
+    client = request.portal_contact.client  # type: ignore[attr-defined]
+    quote = Quote.objects.filter(client=client, public_id=public_id).exclude(status=QuoteStatus.DRAFT).first()
+    if quote is None:
+        raise Http404
+    return _render(request, "portal/quote.html", {"quote": quote})
+
+
+@require_POST
+@portal_page
+def portal_quote_answer(request: HttpRequest, public_id: str) -> HttpResponse:
+    client = request.portal_contact.client  # type: ignore[attr-defined]
+    quote = Quote.objects.filter(client=client, public_id=public_id).exclude(status=QuoteStatus.DRAFT).first()
+    if quote is None:
+        raise Http404
+    try:
+        if request.POST.get("answer") == "decline":
+            quote_services.quote_decline(
+                quote_pk=quote.pk, reason=request.POST.get("reason", ""), ip=client_ip(request)
+            )
+        else:
+            quote_services.quote_accept(
+                quote_pk=quote.pk, name=request.POST.get("name", ""), ip=client_ip(request)
+            )
+    except ApplicationError as error:
+        return _render(request, "portal/quote.html", {"quote": quote, "error": error.message}, status=400)
+    return HttpResponseRedirect(reverse("portal_quote", args=[public_id]), status=303)
+
+
+@require_GET
+@portal_page
+def portal_statement(request: HttpRequest) -> HttpResponse:
+    client = request.portal_contact.client  # type: ignore[attr-defined]
+    today = tenant_today(request.portal_tenant)  # type: ignore[attr-defined]
+    start = parse_date(request.GET.get("start", "") or "") or date(today.year, 1, 1)
+    end = parse_date(request.GET.get("end", "") or "") or today
+    if end < start or end - start > timedelta(days=3700):
+        return _render(
+            request, "portal/home_error.html", {"error": _("Choose a period of ten years at most.")}, 400
+        )
+    currency = (request.GET.get("currency") or client.currency).upper()[:3]
+    statement = statement_build(client=client, currency=currency, start=start, end=end)
+    name = f"statement-{slugify(client.name)}-{start.isoformat()}-{end.isoformat()}"
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(statement_csv(statement), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+    if request.GET.get("format") == "pdf":
+        pdf = statement_pdf(statement, seller=request.portal_tenant.name)  # type: ignore[attr-defined]
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+        return response
+    return _render(request, "portal/statement.html", {"statement": statement})

@@ -1,0 +1,144 @@
+"""The client's quote page, `/q/<token>`: read, accept (typing a name) or decline (with a
+reason), download the PDF. No login: the token is the key, found through its lookup door.
+
+Answers are private (no referrer, not indexed, not cached) like the invoice page, and rate
+limited per address. The forms post without a CSRF token for the reason the invoice page's Pay
+form does (portal/views.py): under `Referrer-Policy: no-referrer` browsers send `Origin: null`,
+and the 256-bit token in the URL is what a forger would need anyway.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from core.client_ip import client_ip
+from core.errors import ApplicationError
+from core.ratelimit import rate_limit_hit
+from invoices.services.common import tenant_today
+from quotes import services
+from quotes.models import Quote, QuoteStatus
+from quotes.rendering import quote_context, quote_pdf_filename, render_quote_pdf
+from tenants.models import Membership, Tenant
+from tenants.scoping import tenant_scope
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _throttled(request: HttpRequest) -> HttpResponse | None:
+    result = rate_limit_hit(
+        key=f"quote-link:{client_ip(request)}",
+        limit=settings.INVOICE_LINK_RATE_LIMIT,
+        window_seconds=settings.INVOICE_LINK_RATE_LIMIT_WINDOW_SECONDS,
+    )
+    if result.allowed:
+        return None
+    response = HttpResponse(
+        _("Too many requests. Please wait a few minutes before opening quote links again."),
+        content_type="text/plain; charset=utf-8",
+        status=429,
+    )
+    response["Retry-After"] = str(result.retry_after)
+    return _private(response)
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return _private(render(request, "invoices/public/not_found.html", status=404))
+
+
+def _is_member(request: HttpRequest, tenant: Tenant) -> bool:
+    user = request.user
+    return bool(user.is_authenticated and Membership.objects.filter(user=user, tenant=tenant).exists())
+
+
+def _found(token: str) -> tuple[Tenant, int] | None:
+    return services.public_quote_find(token=token)
+
+
+def _page(
+    request: HttpRequest, token: str, quote: Quote, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    tenant = quote.tenant
+    language = (quote.contact.effective_language if quote.contact else "") or quote.client.language
+    with translation.override(language or tenant.locale or settings.LANGUAGE_CODE):
+        context = quote_context(quote)
+        context.update(
+            token=token,
+            error=error,
+            answerable=quote.status == QuoteStatus.SENT and quote.valid_until >= tenant_today(tenant),
+            page_language=translation.get_language(),
+            name_value=request.POST.get("name", "") if request.method == "POST" else "",
+        )
+        response = render(request, "quotes/public/quote.html", context, status=status)
+        response["Content-Language"] = translation.get_language()
+    return _private(response)
+
+
+@require_GET
+def public_quote(request: HttpRequest, token: str) -> HttpResponse:
+    throttled = _throttled(request)
+    if throttled:
+        return throttled
+    found = _found(token)
+    if found is None:
+        return _not_found(request)
+    tenant, pk = found
+    with tenant_scope(tenant):
+        quote = Quote.objects.select_related("client", "contact", "tenant").get(pk=pk)
+        if quote.status != QuoteStatus.DRAFT and not _is_member(request, tenant):
+            services.quote_record_view(quote_pk=quote.pk)
+        return _page(request, token, quote)
+
+
+@csrf_exempt
+@require_POST
+def public_quote_answer(request: HttpRequest, token: str) -> HttpResponse:
+    """Accept (with the typed name) or decline (with a reason); then 303 back to the page."""
+    throttled = _throttled(request)
+    if throttled:
+        return throttled
+    found = _found(token)
+    if found is None:
+        return _not_found(request)
+    tenant, pk = found
+    with tenant_scope(tenant):
+        try:
+            if request.POST.get("answer") == "accept":
+                services.quote_accept(quote_pk=pk, name=request.POST.get("name", ""), ip=client_ip(request))
+            elif request.POST.get("answer") == "decline":
+                services.quote_decline(
+                    quote_pk=pk, reason=request.POST.get("reason", ""), ip=client_ip(request)
+                )
+            else:
+                raise ApplicationError(_("Accept or decline the quote."))
+        except ApplicationError as error:
+            quote = Quote.objects.select_related("client", "contact", "tenant").get(pk=pk)
+            return _page(request, token, quote, error=error.message, status=400)
+    return _private(HttpResponseRedirect(reverse("public_quote", args=[token]), status=303))
+
+
+@require_GET
+def public_quote_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    throttled = _throttled(request)
+    if throttled:
+        return throttled
+    found = _found(token)
+    if found is None:
+        return _not_found(request)
+    tenant, pk = found
+    with tenant_scope(tenant):
+        quote = Quote.objects.select_related("client", "contact", "tenant").get(pk=pk)
+        response = HttpResponse(render_quote_pdf(quote), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{quote_pdf_filename(quote)}"'
+    return _private(response)

@@ -1,0 +1,192 @@
+"""The workspace's quote pages under /t/<slug>/quotes/: list, builder, detail, sending,
+invoicing an accepted quote, the PDF. Thin: forms check shape, services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.errors import ApplicationError
+from core.web import call_service
+from invoices.models import Client, TaxRate
+from invoices.views._helpers import found_or_404, writer_required
+from quotes import invoicing, selectors, services
+from quotes.forms import BillingForm, QuoteHeaderForm, SendQuoteForm, contact_choices, line_forms
+from quotes.models import Quote
+from quotes.rendering import quote_pdf_filename, render_quote_pdf
+
+
+def _quote(public_id: str) -> Quote:
+    return found_or_404(selectors.quote_get(public_id=public_id))
+
+
+def quote_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    status = request.GET.get("status", "")
+    return render(
+        request,
+        "quotes/quote_list.html",
+        {"quotes": selectors.quote_list(status=status)[:200], "status": status},
+    )
+
+
+def _line_payload(forms: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "description": form.cleaned_data["description"],
+            "quantity": form.cleaned_data["quantity"] or "1",
+            "unit": form.cleaned_data["unit"],
+            "unit_price": form.cleaned_data["unit_price"],
+            "discount": form.cleaned_data["discount"] or "0",
+            "tax_rates": list(form.cleaned_data["tax_rates"]),
+        }
+        for form in forms
+        if not form.is_blank()
+    ]
+
+
+def _builder(request: HttpRequest, quote: Quote | None) -> HttpResponse:
+    clients = [(c.public_id, c.name) for c in Client.objects.filter(archived_at__isnull=True)]
+    rates = list(TaxRate.objects.filter(archived_at__isnull=True))
+    initial: dict[str, Any] = {"client": request.GET.get("client", "")}
+    lines: list[dict[str, Any]] = []
+    if quote is not None:
+        initial = {
+            "client": quote.client.public_id,
+            "contact": quote.contact.public_id if quote.contact else "",
+            "issue_date": quote.issue_date,
+            "valid_until": quote.valid_until,
+            "discount_type": quote.discount_type,
+            "discount_value": quote.discount_value,
+            "on_accept": quote.on_accept,
+            "deposit_percent": quote.deposit_percent or "",
+            "notes": quote.notes,
+            "terms": quote.terms,
+        }
+        lines = [dict(line) for line in quote.lines]
+    posted = request.POST if request.method == "POST" else None
+    header = QuoteHeaderForm(posted, initial=initial, clients=clients)
+    line_list = line_forms(posted, lines, rates)
+    if posted is not None and header.is_valid() and all(form.is_valid() for form in line_list):
+        data = dict(header.cleaned_data)
+        fields = {key: data[key] for key in ("issue_date", "valid_until", "discount_type", "notes", "terms")}
+        fields.update(
+            discount_value=data["discount_value"] or "0",
+            on_accept=data["on_accept"],
+            deposit_percent=data["deposit_percent"] or None,
+            contact=data["contact"] or None,
+            lines=_line_payload(line_list),
+        )
+        try:
+            if quote is None:
+                saved = services.quote_create_draft(actor=request.membership, client=data["client"], **fields)
+            else:
+                saved = services.quote_update_draft(
+                    actor=request.membership, quote=quote, client=data["client"], **fields
+                )
+        except ApplicationError as error:
+            header.add_error(error.field if error.field in header.fields else None, error.message)
+        else:
+            messages.success(request, _("Quote saved."))
+            return redirect("quote_detail", request.tenant.slug, saved.public_id)
+    client_id = quote.client_id if quote else None
+    return render(
+        request,
+        "quotes/quote_form.html",
+        {"quote": quote, "header": header, "lines": line_list, "contacts": contact_choices(client_id)},
+        status=400 if posted is not None else 200,
+    )
+
+
+@writer_required
+def quote_new(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    return _builder(request, None)
+
+
+@writer_required
+def quote_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    quote = _quote(public_id)
+    if not quote.is_draft:
+        messages.error(request, _("A sent quote cannot be edited."))
+        return redirect("quote_detail", tenant_slug, public_id)
+    return _builder(request, quote)
+
+
+def quote_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    quote = _quote(public_id)
+    send_form = SendQuoteForm()
+    send_form.fields["contacts"].choices = [
+        (c.public_id, f"{c.name} <{c.email}>") for c in contact_choices(quote.client_id)
+    ]
+    return render(
+        request,
+        "quotes/quote_detail.html",
+        {
+            "quote": quote,
+            "events": quote.events.select_related("actor")[:50],
+            "billings": selectors.quote_billings(quote=quote),
+            "invoiced_net": invoicing.invoiced_net(quote),
+            "send_form": send_form,
+            "billing_form": BillingForm(),
+        },
+    )
+
+
+@require_POST
+@writer_required
+def quote_send(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    quote = _quote(public_id)
+    contacts = request.POST.getlist("contacts")
+    if call_service(request, services.quote_send, actor=request.membership, quote=quote, contacts=contacts):
+        messages.success(request, _("The quote is on its way."))
+    return redirect("quote_detail", tenant_slug, public_id)
+
+
+@require_POST
+@writer_required
+def quote_delete(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    quote = _quote(public_id)
+    try:
+        services.quote_delete_draft(actor=request.membership, quote=quote)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("quote_detail", tenant_slug, public_id)
+    messages.success(request, _("Draft quote deleted."))
+    return redirect("quote_list", tenant_slug)
+
+
+BILLING_ACTIONS = {
+    "full": lambda actor, quote, post: invoicing.quote_invoice_full(actor=actor, quote=quote),
+    "deposit": lambda actor, quote, post: invoicing.quote_invoice_deposit(
+        actor=actor, quote=quote, percent=post.get("percent") or None, amount=post.get("amount") or None
+    ),
+    "progress": lambda actor, quote, post: invoicing.quote_invoice_progress(
+        actor=actor, quote=quote, percent=post.get("percent")
+    ),
+    "final": lambda actor, quote, post: invoicing.quote_invoice_final(actor=actor, quote=quote),
+}
+
+
+@require_POST
+@writer_required
+def quote_invoice(request: HttpRequest, tenant_slug: str, public_id: str, kind: str) -> HttpResponse:
+    quote = _quote(public_id)
+    action = BILLING_ACTIONS.get(kind)
+    if action is None:
+        return redirect("quote_detail", tenant_slug, public_id)
+    invoice = call_service(request, action, actor=request.membership, quote=quote, post=request.POST)
+    if invoice is None:
+        return redirect("quote_detail", tenant_slug, public_id)
+    messages.success(request, _("Draft invoice made from the quote."))
+    return redirect("invoice_detail", tenant_slug, invoice.public_id)
+
+
+def quote_pdf(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    quote = _quote(public_id)
+    response = HttpResponse(render_quote_pdf(quote), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{quote_pdf_filename(quote)}"'
+    return response
