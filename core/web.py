@@ -6,12 +6,15 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
+from core.client_ip import client_ip
 from core.errors import ApplicationError
+from core.ratelimit import rate_limit_hit
 
 T = TypeVar("T")
 
@@ -39,3 +42,30 @@ def require_membership(check: Callable[[Any], bool]) -> Callable:
         return wrapped
 
     return decorator
+
+
+# --- pages reached by a secret link (the client's invoice, quote and portal pages) ----------------
+
+
+def private_page(response: HttpResponse, *, referrer: str = "no-referrer") -> HttpResponse:
+    """A page reached by a secret link: the link never leaks through a Referer, search engines
+    leave it out, and no cache keeps it."""
+    response["Referrer-Policy"] = referrer
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def link_guessing_throttled(request: HttpRequest, *, scope: str, message: str) -> HttpResponse | None:
+    """A 429 once this address has opened too many links of `scope`, else None. Plain text, no
+    template: this is what a guesser gets thousands of times, so it stays cheap."""
+    result = rate_limit_hit(
+        key=f"{scope}:{client_ip(request)}",
+        limit=settings.INVOICE_LINK_RATE_LIMIT,
+        window_seconds=settings.INVOICE_LINK_RATE_LIMIT_WINDOW_SECONDS,
+    )
+    if result.allowed:
+        return None
+    response = HttpResponse(message, content_type="text/plain; charset=utf-8", status=429)
+    response["Retry-After"] = str(result.retry_after)
+    return private_page(response)

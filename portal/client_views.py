@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.client_ip import client_ip
 from core.errors import ApplicationError
+from core.web import private_page
 from invoices.models import ClientContact, Invoice, InvoiceKind, InvoiceStatus, Payment
 from invoices.services.common import tenant_today
 from portal import signin
@@ -34,13 +35,6 @@ from quotes import services as quote_services
 from quotes.models import Quote, QuoteStatus
 from tenants.models import Tenant
 from tenants.scoping import tenant_scope
-
-
-def _private(response: HttpResponse, *, referrer: str = "no-referrer") -> HttpResponse:
-    response["Referrer-Policy"] = referrer
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _language(contact: ClientContact | None, tenant: Tenant) -> str:
@@ -56,7 +50,7 @@ def portal_page(view: Any) -> Any:
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         found = signin.session_identity(request)
         if found is None:
-            return _private(render(request, "portal/signed_out.html", status=403))
+            return private_page(render(request, "portal/signed_out.html", status=403))
         tenant, contact = found
         with tenant_scope(tenant), translation.override(_language(contact, tenant)):
             request.portal_contact = contact  # type: ignore[attr-defined]
@@ -65,7 +59,7 @@ def portal_page(view: Any) -> Any:
             response["Content-Language"] = translation.get_language()
         # Signed in, the addresses carry no secret: same-origin lets the browser send the
         # Origin that Django's CSRF check of the portal's forms needs.
-        return _private(response, referrer="same-origin")
+        return private_page(response, referrer="same-origin")
 
     return wrapped
 
@@ -96,7 +90,7 @@ def portal_request(request: HttpRequest, tenant_slug: str) -> HttpResponse:
         sent = True
     with translation.override(_language(None, tenant)):
         context = {"seller": tenant, "sent": sent, "page_language": translation.get_language()}
-        return _private(render(request, "portal/request.html", context))
+        return private_page(render(request, "portal/request.html", context))
 
 
 @csrf_exempt  # the 256-bit token in the URL is the credential; see portal/views.py
@@ -106,21 +100,21 @@ def portal_sign_in(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET":
         found = signin.sign_in_find(token=token)
         if found is None:
-            return _private(render(request, "portal/link_invalid.html", status=404))
+            return private_page(render(request, "portal/link_invalid.html", status=404))
         tenant, _row = found
         with translation.override(_language(None, tenant)):
-            return _private(render(request, "portal/sign_in.html", {"token": token, "seller": tenant}))
+            return private_page(render(request, "portal/sign_in.html", {"token": token, "seller": tenant}))
     identity = signin.sign_in_consume(token=token, ip=client_ip(request))
     if identity is None:
-        return _private(render(request, "portal/link_invalid.html", status=404))
+        return private_page(render(request, "portal/link_invalid.html", status=404))
     signin.session_start(request, identity)
-    return _private(HttpResponseRedirect(reverse("portal_home"), status=303))
+    return private_page(HttpResponseRedirect(reverse("portal_home"), status=303))
 
 
 @require_POST
 def portal_sign_out(request: HttpRequest) -> HttpResponse:
     signin.session_end(request)
-    return _private(render(request, "portal/signed_out.html"))
+    return private_page(render(request, "portal/signed_out.html"))
 
 
 # --- the contact's pages ------------------------------------------------------------------------------

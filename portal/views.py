@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -27,10 +26,9 @@ from billing import stripe_client
 from billing.checkout import checkout_attempt_settle, invoice_checkout_start, invoice_payable_online
 from billing.connect import REASONS, online_payment_status, payment_settings_get
 from billing.models import CheckoutAttempt, CheckoutAttemptStatus
-from core.client_ip import client_ip
 from core.downloads import download_url
 from core.errors import ApplicationError
-from core.ratelimit import rate_limit_hit
+from core.web import link_guessing_throttled, private_page
 from documents.models import DocumentStatus, InvoiceDocument
 from documents.selectors import current_documents
 from documents.services import document_filename
@@ -42,44 +40,23 @@ from invoices.money import quantize_money
 from invoices.summary import document_context
 from portal import services
 from portal.models import InvoiceLink
-from tenants.models import Membership, Tenant
+from tenants.models import Tenant
 from tenants.scoping import tenant_scope
+from tenants.selectors import is_member
 
 logger = logging.getLogger(__name__)
 
 
-def _private(response: HttpResponse) -> HttpResponse:
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 def _throttled(request: HttpRequest) -> HttpResponse | None:
-    result = rate_limit_hit(
-        key=f"invoice-link:{client_ip(request)}",
-        limit=settings.INVOICE_LINK_RATE_LIMIT,
-        window_seconds=settings.INVOICE_LINK_RATE_LIMIT_WINDOW_SECONDS,
+    return link_guessing_throttled(
+        request,
+        scope="invoice-link",
+        message=_("Too many requests. Please wait a few minutes before opening invoice links again."),
     )
-    if result.allowed:
-        return None
-    # Plain text, no template: this is what a guesser gets thousands of times, so it stays cheap.
-    response = HttpResponse(
-        _("Too many requests. Please wait a few minutes before opening invoice links again."),
-        content_type="text/plain; charset=utf-8",
-        status=429,
-    )
-    response["Retry-After"] = str(result.retry_after)
-    return _private(response)
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
-    return _private(render(request, "invoices/public/not_found.html", status=404))
-
-
-def _is_member(request: HttpRequest, tenant: Tenant) -> bool:
-    user = request.user
-    return bool(user.is_authenticated and Membership.objects.filter(user=user, tenant=tenant).exists())
+    return private_page(render(request, "invoices/public/not_found.html", status=404))
 
 
 def _open_link(token: str) -> tuple[Tenant, str] | None:
@@ -143,7 +120,7 @@ def _page(
         # The Pay now form leads (POST, then 303) to Stripe's hosted page; Chromium checks that
         # redirect against form-action too, so this page allows Stripe's origin there.
         response._csp_update = {"form-action": stripe_client.hosted_page_origins()}  # type: ignore[attr-defined]
-    return _private(response)
+    return private_page(response)
 
 
 def _ready_pdf(invoice: Invoice) -> InvoiceDocument | None:
@@ -174,7 +151,7 @@ def public_invoice(request: HttpRequest, token: str) -> HttpResponse:
         link = services.invoice_link_resolve(target=services.PublicLinkTarget(tenant, link_id))
         if link is None:
             return _not_found(request)
-        if not _is_member(request, tenant):
+        if not is_member(request.user, tenant):
             services.invoice_link_record_view(link=link)
         session_id = request.GET.get("session_id", "")
         if session_id and request.GET.get("checkout") == "done":
@@ -226,7 +203,7 @@ def public_invoice_pay(request: HttpRequest, token: str) -> HttpResponse:
                 pay_error=str(REASONS["unavailable"]),
                 status=503,
             )
-    return _private(HttpResponseRedirect(url, status=303))
+    return private_page(HttpResponseRedirect(url, status=303))
 
 
 @require_GET
@@ -249,4 +226,4 @@ def public_invoice_pdf(request: HttpRequest, token: str) -> HttpResponse:
             filename=document_filename(link.invoice, document.format),
             content_type=CONTENT_TYPES[document.format],
         )
-    return _private(HttpResponseRedirect(url))
+    return private_page(HttpResponseRedirect(url))

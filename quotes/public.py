@@ -20,46 +20,26 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.client_ip import client_ip
 from core.errors import ApplicationError
-from core.ratelimit import rate_limit_hit
+from core.web import link_guessing_throttled, private_page
 from invoices.services.common import tenant_today
 from quotes import services
 from quotes.models import Quote, QuoteStatus
 from quotes.rendering import quote_context, quote_pdf_filename, render_quote_pdf
-from tenants.models import Membership, Tenant
+from tenants.models import Tenant
 from tenants.scoping import tenant_scope
-
-
-def _private(response: HttpResponse) -> HttpResponse:
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Cache-Control"] = "private, no-store"
-    return response
+from tenants.selectors import is_member
 
 
 def _throttled(request: HttpRequest) -> HttpResponse | None:
-    result = rate_limit_hit(
-        key=f"quote-link:{client_ip(request)}",
-        limit=settings.INVOICE_LINK_RATE_LIMIT,
-        window_seconds=settings.INVOICE_LINK_RATE_LIMIT_WINDOW_SECONDS,
+    return link_guessing_throttled(
+        request,
+        scope="quote-link",
+        message=_("Too many requests. Please wait a few minutes before opening quote links again."),
     )
-    if result.allowed:
-        return None
-    response = HttpResponse(
-        _("Too many requests. Please wait a few minutes before opening quote links again."),
-        content_type="text/plain; charset=utf-8",
-        status=429,
-    )
-    response["Retry-After"] = str(result.retry_after)
-    return _private(response)
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
-    return _private(render(request, "invoices/public/not_found.html", status=404))
-
-
-def _is_member(request: HttpRequest, tenant: Tenant) -> bool:
-    user = request.user
-    return bool(user.is_authenticated and Membership.objects.filter(user=user, tenant=tenant).exists())
+    return private_page(render(request, "invoices/public/not_found.html", status=404))
 
 
 def _found(token: str) -> tuple[Tenant, int] | None:
@@ -82,7 +62,7 @@ def _page(
         )
         response = render(request, "quotes/public/quote.html", context, status=status)
         response["Content-Language"] = translation.get_language()
-    return _private(response)
+    return private_page(response)
 
 
 @require_GET
@@ -96,7 +76,7 @@ def public_quote(request: HttpRequest, token: str) -> HttpResponse:
     tenant, pk = found
     with tenant_scope(tenant):
         quote = Quote.objects.select_related("client", "contact", "tenant").get(pk=pk)
-        if quote.status != QuoteStatus.DRAFT and not _is_member(request, tenant):
+        if quote.status != QuoteStatus.DRAFT and not is_member(request.user, tenant):
             services.quote_record_view(quote_pk=quote.pk)
         return _page(request, token, quote)
 
@@ -125,7 +105,7 @@ def public_quote_answer(request: HttpRequest, token: str) -> HttpResponse:
         except ApplicationError as error:
             quote = Quote.objects.select_related("client", "contact", "tenant").get(pk=pk)
             return _page(request, token, quote, error=error.message, status=400)
-    return _private(HttpResponseRedirect(reverse("public_quote", args=[token]), status=303))
+    return private_page(HttpResponseRedirect(reverse("public_quote", args=[token]), status=303))
 
 
 @require_GET
@@ -141,4 +121,4 @@ def public_quote_pdf(request: HttpRequest, token: str) -> HttpResponse:
         quote = Quote.objects.select_related("client", "contact", "tenant").get(pk=pk)
         response = HttpResponse(render_quote_pdf(quote), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{quote_pdf_filename(quote)}"'
-    return _private(response)
+    return private_page(response)

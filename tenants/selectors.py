@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 import mimetypes
+from typing import Any
 
 from django.core.files.storage import storages
 from django.db.models import QuerySet
@@ -40,6 +41,13 @@ def user_membership_in(*, user_id: int, tenant: Tenant | None) -> Membership | N
         return (
             Membership.objects.select_related("tenant", "user").filter(tenant=tenant, user_id=user_id).first()
         )
+
+
+def is_member(user: Any, tenant: Tenant) -> bool:
+    """Whether the request's user (anonymous included) belongs to `tenant`: a member opening a
+    client's link is not the client, so their views are not recorded as the client's.
+    Called inside the tenant's scope (memberships are behind row-level security)."""
+    return bool(user.is_authenticated and Membership.objects.filter(user=user, tenant=tenant).exists())
 
 
 def user_home_tenant(*, user: User) -> Tenant | None:
