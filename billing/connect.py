@@ -98,7 +98,6 @@ def payment_settings_update(
     row.online_payments = online_payments
     row.allow_partial_payments = allow_partial_payments
     row.payment_instructions = payment_instructions.strip()[:2000]
-    row.updated_at = timezone.now()
     row.save()
     return row
 

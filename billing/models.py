@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import UpdatedAtField
 from invoices.models import MoneyField
 from tenants.models import new_public_id
 from tenants.scoping import TenantOwnedModel
@@ -111,7 +112,7 @@ class PaymentSettings(TenantOwnedModel):
         blank=True,
         help_text=_("Shown on the invoice page: bank details, cheque address…"),
     )
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = UpdatedAtField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="payment_settings_one_per_tenant")]

@@ -178,7 +178,6 @@ def invoice_pdf_bytes(invoice: Invoice) -> bytes:
             "size": len(pdf),
             "failure_reason": "",
             "ready_at": now,
-            "updated_at": now,
         },
     )
     return pdf

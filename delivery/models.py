@@ -17,6 +17,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import UpdatedAtField
 from invoices.models import MoneyField
 from invoices.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from tenants.models import new_public_id
@@ -107,7 +108,7 @@ class OutgoingMessage(TenantOwnedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = UpdatedAtField()
     sent_at = models.DateTimeField(null=True, blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
 
@@ -234,7 +235,7 @@ class SendingSettings(TenantOwnedModel):
     late_fee_mode = models.CharField(
         _("late fee invoice"), max_length=8, choices=CreateMode.choices, default=CreateMode.DRAFT
     )
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = UpdatedAtField()
 
     class Meta:
         db_table = "invoices_sendingsettings"
@@ -278,7 +279,7 @@ class ClientReminderOverride(TenantOwnedModel):
     remind_after_days = models.JSONField(
         _("days after the due date"), default=list, blank=True, validators=[validate_day_list]
     )
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = UpdatedAtField()
 
     class Meta:
         db_table = "invoices_clientreminderoverride"
@@ -371,7 +372,7 @@ class RecurringTemplate(TenantOwnedModel):
     # The next period start not yet handled: the dispatcher's cursor (runs are the guarantee).
     next_period_start = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = UpdatedAtField()
 
     class Meta:
         db_table = "invoices_recurringtemplate"

@@ -150,7 +150,6 @@ def _apply(template: RecurringTemplate, fields: dict[str, Any]) -> None:
     template.start_date = start
     template.end_date = end
     template.mode = mode
-    template.updated_at = timezone.now()
 
 
 @transaction.atomic

@@ -211,11 +211,9 @@ def _prepare(tenant: Tenant, message_id: int) -> _Prepared | str:
             ):
                 # Paid or voided after the reminder was queued: it must not go out.
                 message.status = MessageStatus.CANCELLED
-                message.updated_at = timezone.now()
                 message.save(update_fields=["status", "updated_at"])
                 return "cancelled"
         message.attempts += 1
-        message.updated_at = timezone.now()
         message.save(update_fields=["attempts", "updated_at"])
         link = ""
         if message.include_link and invoice is not None:
@@ -313,7 +311,7 @@ def message_mark_sent(*, tenant: Tenant, message_id: int, provider_message_id: s
         message.provider_message_id = provider_message_id[:255]
         message.recipient_status = dict.fromkeys(message.to, MessageStatus.SENT)
         message.error = ""
-        message.sent_at = message.updated_at = now
+        message.sent_at = now
         message.save()
         ProviderMessageIndex.objects.update_or_create(
             provider_message_id=message.provider_message_id,
@@ -347,7 +345,6 @@ def message_mark_failed(*, tenant: Tenant, message_id: int, error: str) -> None:
             return
         message.status = MessageStatus.FAILED
         message.error = error[:500]
-        message.updated_at = timezone.now()
         message.save(update_fields=["status", "error", "updated_at"])
         if message.invoice is not None:
             record_event(
@@ -373,7 +370,7 @@ def message_update_status(message: OutgoingMessage, *, recipient: str, status: s
     )
     if STATUS_RANK[overall] > STATUS_RANK[MessageStatus(message.status)]:
         message.status = overall
-    message.last_event_at = message.updated_at = timezone.now()
+    message.last_event_at = timezone.now()
     message.save(update_fields=["recipient_status", "status", "last_event_at", "updated_at"])
     return True
 
@@ -425,7 +422,6 @@ def sending_settings_update(*, actor: Membership, **fields: Any) -> SendingSetti
         setattr(row, name, value)
     if row.late_fee_value is None:
         row.late_fee_value = 0
-    row.updated_at = timezone.now()
     _full_clean(row)
     row.save()
     return row
@@ -449,7 +445,6 @@ def client_reminder_override_set(
     for name in ("reminders_enabled", "remind_days_before", "remind_on_due", "remind_after_days"):
         if name in fields:
             setattr(row, name, fields[name])
-    row.updated_at = timezone.now()
     _full_clean(row)
     row.save()
     return row

@@ -192,7 +192,6 @@ def _pdf_for_zip(tenant: Tenant, invoice_pk: int) -> tuple[str, bytes]:
                 "size": len(pdf),
                 "failure_reason": "",
                 "ready_at": now,
-                "updated_at": now,
             },
         )
     return name, pdf

@@ -128,7 +128,6 @@ def queued_fields(
         ),
         "requested_by": actor.user if actor else None,
         "queued_at": now,
-        "updated_at": now,
         "started_at": None,
         "ready_at": None,
         "attempts": 0,
@@ -239,7 +238,6 @@ def _payload(document: InvoiceDocument, tenant: Tenant, invoice_public_id: str) 
 def _fail(document: InvoiceDocument, tenant: Tenant, invoice_public_id: str, reason: str) -> None:
     document.status = DocumentStatus.FAILED
     document.failure_reason = reason[:300]
-    document.updated_at = timezone.now()
     document.save(update_fields=["status", "failure_reason", "updated_at"])
     _settle_bulk_items(document, succeeded=False, tenant=tenant)
     live.publish_on_commit(tenant.pk, _payload(document, tenant, invoice_public_id))
@@ -262,7 +260,7 @@ def _claim(tenant: Tenant, document_id: int) -> _Claim | None:
             return None
         document.status = DocumentStatus.PROCESSING
         document.attempts += 1
-        document.started_at = document.updated_at = timezone.now()
+        document.started_at = timezone.now()
         document.save(update_fields=["status", "attempts", "started_at", "updated_at"])
         live.publish_on_commit(tenant.pk, _payload(document, tenant, invoice.public_id))
         # Built inside the scope: the template reads the invoice's related rows.
@@ -305,7 +303,7 @@ def document_process(*, tenant: Tenant, document_id: int) -> str:
             document.status = DocumentStatus.READY
             document.failure_reason = ""
             document.size = len(pdf)
-            document.ready_at = document.updated_at = now
+            document.ready_at = now
             document.save(update_fields=["status", "failure_reason", "size", "ready_at", "updated_at"])
             _settle_bulk_items(document, succeeded=True, tenant=tenant)
             live.publish_on_commit(tenant.pk, _payload(document, tenant, claim.invoice_public_id))

@@ -11,6 +11,7 @@ from typing import Any
 
 from babel import Locale
 from django.utils import translation
+from django.utils.translation import pgettext_lazy
 
 from invoices.addresses import address_lines
 from invoices.models import Invoice
@@ -18,13 +19,23 @@ from invoices.payment_instructions import payment_instructions
 from invoices.services.invoices import snapshot_client, snapshot_seller
 from tenants.models import Tenant
 
+# The label before a party's tax id, in every rendering of an invoice (this summary's page and
+# the PDF): the seller's is its VAT number (the workspace's `vat_id`); the client's may be any
+# tax id. Lazy, so each document prints it in the language it is rendered in.
+TAX_ID_LABELS = {
+    "seller": pgettext_lazy("pdf", "VAT number"),
+    "buyer": pgettext_lazy("pdf", "Tax ID"),
+}
 
-def party_for_document(snapshot: dict[str, Any], locale: str) -> dict[str, Any]:
+
+def party_for_document(snapshot: dict[str, Any], locale: str, *, role: str) -> dict[str, Any]:
     """A seller or client snapshot as documents print it: address lines, the country's name in
-    `locale` (a Babel locale) and one email. Shared by this summary and the PDF."""
+    `locale` (a Babel locale), one email and the label of its tax id (`role` is "seller" or
+    "buyer"). Shared by this summary and the PDF, so both name things alike."""
     code = snapshot.get("country", "")
     return {
         **snapshot,
+        "tax_id_label": TAX_ID_LABELS[role],
         "address": address_lines(snapshot),
         "country_name": Locale.parse(locale).territories.get(code, code) if code else "",
         "email": snapshot.get("email") or next(iter(snapshot.get("emails") or []), ""),
@@ -40,8 +51,8 @@ def document_context(*, invoice: Invoice, tenant: Tenant) -> dict[str, Any]:
     locale = translation.to_locale(translation.get_language() or "en")  # the page's language
     seller_snapshot = invoice.seller_snapshot or snapshot_seller(tenant, invoice.currency)
     buyer_snapshot = invoice.client_snapshot or snapshot_client(invoice.client)
-    seller = party_for_document(seller_snapshot, locale)
-    buyer = party_for_document(buyer_snapshot, locale)
+    seller = party_for_document(seller_snapshot, locale, role="seller")
+    buyer = party_for_document(buyer_snapshot, locale, role="buyer")
     lines = list(invoice.lines.all())
     for line in lines:
         line.tax_list = [tax.tax_rate for tax in line.line_taxes.all()]

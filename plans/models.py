@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import UpdatedAtField
 from plans.catalog import PlanCode
 
 
@@ -46,7 +47,7 @@ class PlanSubscription(models.Model):
     current_period_end = models.DateTimeField(null=True, blank=True)
     cancel_at_period_end = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = UpdatedAtField()
 
     class Meta:
         # The table it had in billing/, before plans became their own app: no row moved.

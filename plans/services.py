@@ -74,7 +74,6 @@ def _customer_ensure(*, subscription: PlanSubscription, actor: Membership) -> st
         metadata={METADATA_TENANT: tenant.public_id},
     )
     subscription.stripe_customer_id = customer["id"]
-    subscription.updated_at = timezone.now()
     subscription.save(update_fields=["stripe_customer_id", "updated_at"])
     return customer["id"]
 
@@ -245,7 +244,6 @@ def _plan_subscription_apply(*, tenant: Tenant, subscription: dict[str, Any]) ->
     row.stripe_subscription_created = _timestamp(subscription.get("created"))
     row.current_period_start, row.current_period_end = start, end
     row.cancel_at_period_end = bool(subscription.get("cancel_at_period_end"))
-    row.updated_at = timezone.now()
     row.save()
     return row
 

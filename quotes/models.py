@@ -19,6 +19,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import UpdatedAtField
 from invoices.models import DiscountType, MoneyField
 from invoices.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, PERCENT_DECIMAL_PLACES, PERCENT_MAX_DIGITS
 from tenants.models import new_public_id, validate_currency
@@ -111,7 +112,7 @@ class Quote(TenantOwnedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = UpdatedAtField()
 
     class Meta:
         ordering = ["-issue_date", "-pk"]

@@ -60,7 +60,6 @@ def _lock(quote: Quote | str) -> Quote:
 
 def _touch(quote: Quote) -> None:
     quote.content_version += 1
-    quote.updated_at = timezone.now()
 
 
 def _plain(value: object) -> str:

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import UpdatedAtField
 from tenants.models import new_public_id
 from tenants.scoping import TenantOwnedModel
 
@@ -87,7 +88,7 @@ class WebhookDelivery(TenantOwnedModel):
     last_response_body = models.TextField(blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = UpdatedAtField()
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -252,7 +252,7 @@ def _claim(delivery_id: int, now: datetime) -> _Claim | None:
     if not delivery.endpoint.is_active:
         return None
     delivery.attempts += 1
-    delivery.last_attempt_at = delivery.updated_at = now
+    delivery.last_attempt_at = now
     delivery.next_attempt_at = now + LEASE
     delivery.save(update_fields=["attempts", "last_attempt_at", "updated_at", "next_attempt_at"])
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True)
@@ -317,7 +317,6 @@ def delivery_attempt(*, tenant: Tenant, delivery_id: int) -> str:
         delivery.last_response_status = answer.status
         delivery.last_response_body = answer.body
         delivery.last_error = answer.error
-        delivery.updated_at = now
         if answer.status is not None and 200 <= answer.status < 300:
             delivery.status = DeliveryStatus.SUCCEEDED
             delivery.delivered_at = now
@@ -360,7 +359,6 @@ def webhook_delivery_replay(*, actor: Membership, delivery: WebhookDelivery) -> 
     delivery.status = DeliveryStatus.PENDING
     delivery.next_attempt_at = now
     delivery.retry_until = now + RETRY_WINDOW
-    delivery.updated_at = now
     delivery.save(update_fields=["status", "next_attempt_at", "retry_until", "updated_at"])
     _queue_on_commit(tenant, delivery)
     return delivery

@@ -24,6 +24,7 @@ CLIENT_SOURCES: dict[str, tuple[str, ...]] = {
     "invoices": (
         "templates/invoices/pdf/*.html",
         "templates/invoices/_document.html",
+        "invoices/summary.py",
         "invoices/money.py",
         "documents/render.py",
     ),

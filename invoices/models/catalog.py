@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import UpdatedAtField
 from invoices import limits
 from invoices.models.base import MoneyField, _catalog_item_id, _client_id, _tax_rate_id, validate_email_list
 from invoices.money import (
@@ -70,7 +71,7 @@ class Client(TenantOwnedModel):
     notes = models.TextField(_("notes"), blank=True, max_length=limits.CLIENT_NOTES_MAX)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = UpdatedAtField()
 
     class Meta:
         ordering = ["name", "pk"]

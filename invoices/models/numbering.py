@@ -7,9 +7,9 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import UpdatedAtField
 from tenants.scoping import TenantOwnedModel
 
 # --- numbering -----------------------------------------------------------------------------
@@ -67,7 +67,7 @@ class NumberSeries(TenantOwnedModel):
     kind = models.CharField(max_length=16, choices=SeriesKind.choices)
     pattern = models.CharField(_("pattern"), max_length=40, validators=[validate_number_pattern])
     reset = models.CharField(_("restart numbering"), max_length=8, choices=NumberReset.choices)
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = UpdatedAtField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "kind"], name="number_series_unique")]

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import UpdatedAtField
 from invoices.models.base import MoneyField, _dispute_id, _payment_id, _refund_id
 from invoices.models.invoices import Invoice
 from tenants.models import validate_currency
@@ -90,7 +91,7 @@ class Refund(TenantOwnedModel):
     # Stripe's refund id (re_...): upserts by it make a replayed webhook a no-op.
     external_id = models.CharField(max_length=255, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = UpdatedAtField()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -136,7 +137,7 @@ class Dispute(TenantOwnedModel):
     source = models.CharField(max_length=16, choices=PaymentSource.choices, default=PaymentSource.STRIPE)
     external_id = models.CharField(max_length=255, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = UpdatedAtField()
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import UpdatedAtField
 from invoices.bank_accounts import BankAccount as CheckedAccount
 from invoices.models.catalog import validate_peppol_scheme
 from invoices.registration_ids import REGISTRATION_SCHEMES
@@ -68,7 +69,7 @@ class CompanyProfile(TenantOwnedModel):
     default_terms = models.TextField(_("default terms"), blank=True, max_length=5000)
     footer = models.CharField(_("footer"), max_length=300, blank=True)
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = UpdatedAtField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="company_profile_one_per_tenant")]

@@ -148,7 +148,6 @@ def client_update(*, actor: Membership, client: Client | str, **fields: Any) -> 
     check_writer(actor)
     client = resolve(Client, client, field="client", label=_("client"), lock=True)
     _apply_client_fields(client, fields)
-    client.updated_at = timezone.now()
     client.save()
     # Imported here: invoices.services.invoices imports this module.
     from invoices.services.invoices import drafts_mark_changed

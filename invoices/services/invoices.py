@@ -65,7 +65,6 @@ def lock_invoice(invoice: Invoice | str) -> Invoice:
 
 def _touch(invoice: Invoice) -> None:
     invoice.content_version += 1
-    invoice.updated_at = timezone.now()
 
 
 def drafts_mark_changed(*, client: Client | None = None) -> int:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
@@ -98,7 +97,6 @@ def number_series_update(*, actor: Membership, kind: str, pattern: str, reset: s
     series = NumberSeries.objects.select_for_update().get(pk=series.pk)
     series.pattern = pattern.strip()
     series.reset = reset
-    series.updated_at = timezone.now()
     full_clean(series)
     series.save()
     return series

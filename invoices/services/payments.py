@@ -94,7 +94,6 @@ def invoice_recompute_status(*, invoice: Invoice | str, actor: Membership | None
     invoice.status = status
     invoice.paid_at = (invoice.paid_at or timezone.now()) if status == InvoiceStatus.PAID else None
     invoice.content_version += 1
-    invoice.updated_at = timezone.now()
     invoice.save()
     if became_paid:
         record_event(invoice, verb=EventVerb.PAID, actor=actor)

@@ -82,7 +82,7 @@ def refund_upsert_external(
             source=source,
         )
     elif (refund.amount, refund.status) != (value, status):
-        refund.amount, refund.status, refund.updated_at = value, status, timezone.now()
+        refund.amount, refund.status = value, status
         refund.save(update_fields=["amount", "status", "updated_at"])
     invoice_recompute_status(invoice=invoice)
     return refund
@@ -141,7 +141,6 @@ def dispute_upsert_external(
         if (dispute.amount, dispute.status, dispute.processor_status) != (value, status, processor_status):
             dispute.amount, dispute.status = value, status
             dispute.processor_status = processor_status[:32]
-            dispute.updated_at = timezone.now()
             if status != DisputeStatus.OPEN and dispute.closed_at is None:
                 dispute.closed_at = timezone.now()
             dispute.save()

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.ch import vat as ch_vat
 
@@ -133,7 +132,6 @@ def company_profile_update(*, actor: Membership, **fields: Any) -> CompanyProfil
         raise ApplicationError(_("Enter your company's legal name."), field="legal_name")
     _clean_ids(profile)
     full_clean(profile)
-    profile.updated_at = timezone.now()
     profile.save()
     # Drafts print the profile as it is now: their stored PDFs are out of date.
     from invoices.services.invoices import drafts_mark_changed
