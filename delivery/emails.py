@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from email.utils import make_msgid
 from typing import Any
 
@@ -199,6 +200,33 @@ def client_einvoice(invoice: Invoice) -> tuple[str, bytes, str] | None:
         logger.warning("e-invoice %s of %s not attached: %s", wanted, invoice.public_id, error.message)
         return None
     return einvoices.einvoice_filename(invoice, fmt), content, einvoices.CONTENT_TYPES[fmt]
+
+
+@dataclass(frozen=True)
+class EInvoiceWarning:
+    """The client's chosen e-invoice format will not go with this invoice, and why."""
+
+    label: str
+    problems: tuple[einvoices.Problem, ...]
+
+
+def client_einvoice_warning(invoice: Invoice) -> EInvoiceWarning | None:
+    """Before sending: the client asked for an e-invoice format this finalized invoice breaks
+    the rules of, so `client_einvoice` will leave it out. None when it will be attached, when
+    the client chose none, or for a draft (its e-invoice exists only once it is finalized)."""
+    wanted = invoice.client.einvoice_format
+    if (
+        invoice.is_draft
+        or not wanted
+        or wanted not in {fmt.value for fmt in einvoices.offered_formats(invoice)}
+    ):
+        return None
+    fmt = einvoices.Format(wanted)
+    try:
+        problems = einvoices.einvoice_problems(invoice=invoice, fmt=fmt)
+    except ApplicationError as error:
+        problems = (einvoices.Problem(rule_id=error.code or "", explanation=error.message, field=""),)
+    return EInvoiceWarning(fmt.label, problems) if problems else None
 
 
 def pdf_filename(invoice: Invoice) -> str:

