@@ -165,6 +165,7 @@ def test_in_french_the_settings_page_and_the_layout_have_no_english_label(
 ) -> None:
     page = owner_client.get(reverse("tenant_settings", args=[tenant.slug]), HTTP_ACCEPT_LANGUAGE="fr")
     text = page.content.decode()
+    assert '<html lang="fr">' in text
     for french in (
         "Tableau de bord",
         "Aller au contenu",
