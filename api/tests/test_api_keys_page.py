@@ -117,3 +117,22 @@ def test_the_settings_navigation_leads_to_api_keys_and_email_settings(
     nav = nav[: nav.index("</nav>")]
     assert _url(tenant) in nav
     assert reverse("sending_settings", kwargs={"tenant_slug": tenant.slug}) in nav
+
+
+def test_in_french_the_page_and_the_settings_navigation_have_no_english_label(
+    owner_client: Client, tenant: Tenant, owner_membership: Membership
+) -> None:
+    with tenant_scope(tenant):
+        api_key_create(actor=owner_membership, name="Accounting sync", role=Role.MEMBER)
+    page = owner_client.get(_url(tenant), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    nav = re.search(r'<nav class="subnav".*?</nav>', page, re.S)
+    assert nav is not None
+    for french in ("Paramètres", "E-mails et relances", "Clés d'API", "Abonnement et facturation"):
+        assert french in nav.group(0), french
+    for english in ("Email and reminders", "API keys", "Plan and billing", "Bank accounts", "Getting paid"):
+        assert f">{english}<" not in nav.group(0), english
+    main = page.split("<main", 1)[1]
+    for french in ("Clés", "Dernière utilisation", "Créer une clé", "Révoquer"):
+        assert french in main, french
+    for english in ("Last used", "Create a key", "Create key", ">Revoke<", "Keys let your own systems"):
+        assert english not in main, english

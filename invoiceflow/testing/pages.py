@@ -124,7 +124,7 @@ def seed_workspace() -> Seeded:
         credited = make_invoice(
             actor=owner, client=long_client, lines=[line("Workshop", "1", "400.00")], finalize=True
         )
-        credit_note_create(
+        credit_note = credit_note_create(
             actor=owner,
             invoice=credited,
             lines=[LineData(description="Goodwill discount", quantity="1", unit_price="50.00")],
@@ -185,8 +185,10 @@ def seed_workspace() -> Seeded:
         webhook_endpoint_create(actor=owner, url="https://hooks.studio.example/in", events=["invoice.paid"])
         api_key_create(actor=owner, name="Accounting sync", role=Role.MEMBER)
         invitation_create(actor=owner, email="associate@studio.test", role=Role.MEMBER)
-    # The client's link, as the email gave it (each send issues a fresh one).
-    seeded.public_token = re.findall(r"/i/([\w-]{20,})", "".join(m.body for m in mail.outbox))[0]
+    _send_every_other_email(owner, sent=sent, credit_note=credit_note)
+    # The client's link as the last email gave it: each send and reminder issues a fresh one
+    # and the earlier ones stop working.
+    seeded.public_token = re.findall(r"/i/([\w-]{20,})", "".join(m.body for m in mail.outbox))[-1]
     seeded.emails = [
         (message.subject, body)
         for message in mail.outbox
@@ -194,6 +196,49 @@ def seed_workspace() -> Seeded:
         if mimetype == "text/html"
     ]
     return seeded
+
+
+def _send_every_other_email(owner: Any, *, sent: Any, credit_note: Any) -> None:
+    """Each other HTML email the product sends, through the code that sends it: the credit
+    note, the reminders before, on and after the due date, the client's payment receipt, and
+    the members' notices (a bounced email, a finished bulk job). The quote and the client
+    portal's sign-in link are text-only emails: nothing to lay out."""
+    from anymail.signals import AnymailTrackingEvent
+
+    from billing.receipts import payment_receipt_send
+    from delivery.models import MessageKind, OutgoingMessage
+    from delivery.notices import notify_bulk_ready
+    from delivery.reminders import reminder_queue
+    from delivery.services import invoice_send
+    from delivery.tracking import tracking_event_apply
+    from documents.models import BulkJob, BulkJobStatus
+    from invoices.models import Payment
+    from tenants.scoping import tenant_scope
+
+    with tenant_scope(owner.tenant):
+        invoice_send(actor=owner, invoice=credit_note)
+        for step in ("before-3", "due", "after-7"):
+            reminder_queue(invoice=sent, step=step)
+        payment = Payment.objects.exclude(invoice__client__emails=[]).first()
+        assert payment is not None, "the seeded year has no payment to send a receipt for"
+        payment_receipt_send(payment_id=payment.pk)
+        job = BulkJob.objects.create(
+            kind="generate", total=3, done=3, status=BulkJobStatus.READY, requested_by=owner.user
+        )
+        notify_bulk_ready(bulk_job_id=job.pk)
+    # Sent once the scope's transaction committed; the provider then says the invoice bounced.
+    with tenant_scope(owner.tenant):
+        delivered = OutgoingMessage.objects.filter(invoice=sent, kind=MessageKind.INVOICE).first()
+        assert delivered is not None
+        assert delivered.provider_message_id
+    tracking_event_apply(
+        event=AnymailTrackingEvent(
+            event_type="bounced",
+            message_id=delivered.provider_message_id,
+            recipient=delivered.to[0],
+            description="550 5.1.1 The email account that you tried to reach does not exist",
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -468,3 +468,12 @@ def test_live_totals_in_a_zero_decimal_currency(owner_client: HttpClient, books:
         owner_client.post(books.url("invoice_builder_totals"), form(books, *lines, currency="JPY"), **HTMX)
     )
     assert re.search(r'data-testid="total">¥3,618<', page), page  # 3015 + 603
+
+
+def test_in_french_the_empty_draft_says_why_it_cannot_be_finalized(
+    owner_client: HttpClient, books: Books
+) -> None:
+    response = owner_client.post(books.url("invoice_new"), form(books, {"description": ""}, op="finalize"))
+    page = owner_client.post(response.url, follow=True, HTTP_ACCEPT_LANGUAGE="fr")
+    assert "Ajoutez au moins une ligne avant de finaliser." in html(page)
+    assert "Add at least one line" not in html(page)

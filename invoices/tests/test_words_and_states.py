@@ -65,3 +65,20 @@ def test_a_partly_paid_invoice_says_why_it_cannot_be_voided(
     page = html(owner_client.get(books.url("invoice_detail", fresh.public_id)))
     assert 'data-testid="void"' in page
     assert 'data-testid="void-blocked"' not in page
+
+
+def test_in_french_the_invoice_page_says_why_void_is_not_offered(
+    owner_client: HttpClient, books: Books, owner_membership: Membership
+) -> None:
+    with tenant_scope(books.tenant):
+        services.payment_record(actor=owner_membership, invoice=books.open, amount="100.00")
+    page = html(
+        owner_client.get(books.url("invoice_detail", books.open.public_id), HTTP_ACCEPT_LANGUAGE="fr")
+    )
+    note = re.search(r'data-testid="void-blocked">([^<]+)<', page)
+    assert note is not None
+    assert "L'annulation n'est pas proposée" in note.group(1)
+    for french in ("Enregistrer un paiement", "Émettre un avoir", "Paiements et avoirs", "Activité"):
+        assert french in page, french
+    for english in ("Record a payment", "Issue a credit note", "Payments and credits", "has been paid"):
+        assert english not in page, english

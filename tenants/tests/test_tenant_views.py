@@ -160,6 +160,29 @@ def test_home_ignores_a_last_workspace_the_user_has_left(
 # --- settings -------------------------------------------------------------------------------
 
 
+def test_in_french_the_settings_page_and_the_layout_have_no_english_label(
+    owner_client: Client, tenant: Tenant
+) -> None:
+    page = owner_client.get(reverse("tenant_settings", args=[tenant.slug]), HTTP_ACCEPT_LANGUAGE="fr")
+    text = page.content.decode()
+    assert '<html lang="fr">' in text
+    for french in (
+        "Tableau de bord",
+        "Aller au contenu",
+        "Paramètres de l'espace de travail",
+        "Identité visuelle",
+    ):
+        assert french in text, french
+    for english in (
+        ">Dashboard<",
+        "Skip to content",
+        "Workspace settings",
+        ">Branding<",
+        "Numbering settings",
+    ):
+        assert english not in text, english
+
+
 @pytest.mark.parametrize("who", ["owner_membership", "admin_membership"])
 def test_owners_and_admins_edit_the_settings(
     request: pytest.FixtureRequest, who: str, tenant: Tenant
