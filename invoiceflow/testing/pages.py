@@ -61,6 +61,31 @@ NOT_PAGES: dict[str, str] = {
     "account_reset_password_from_key": "needs an emailed key",
     "openid_connect_login": "a redirect to an identity provider",
     "openid_connect_callback": "a redirect from an identity provider",
+    "bank_account_set_default": "POST action",
+    "bank_account_delete": "POST action",
+    "contact_delete": "POST action",
+    "contact_make_primary": "POST action",
+    "quote_send": "POST action",
+    "quote_delete": "POST action",
+    "quote_invoice": "POST action",
+    "quote_pdf": "a file",
+    "einvoice_panel": "a fragment htmx loads into the invoice page, walked there",
+    "einvoice_download": "a file",
+    "received_detail": "needs an uploaded supplier's e-invoice; einvoicing/tests/test_received_pages.py",
+    # The client's side behind an emailed secret (a quote's link, the portal's sign-in link):
+    # quotes/tests/test_browser.py opens each at 390 px from the real email and checks the width
+    # and the content security policy.
+    "public_quote": "needs an emailed quote link; quotes/tests/test_browser.py",
+    "public_quote_answer": "POST: the client's answer",
+    "public_quote_pdf": "a file",
+    "portal_sign_in": "needs an emailed sign-in link (a redirect)",
+    "portal_sign_out": "POST action",
+    "portal_home": "needs a portal sign-in; quotes/tests/test_browser.py",
+    "portal_statement": "needs a portal sign-in; quotes/tests/test_browser.py",
+    "portal_invoice": "needs a portal sign-in; portal/tests/test_client_portal.py",
+    "portal_receipt": "needs a portal sign-in; portal/tests/test_client_portal.py",
+    "portal_quote": "needs a portal sign-in; quotes/tests/test_browser.py",
+    "portal_quote_answer": "POST: the client's answer",
 }
 # Whole areas left out: the platform admin (Django's own pages), the REST API and its docs
 # (JSON and a third-party viewer), sign-in providers' redirects, the health probes.
@@ -84,6 +109,8 @@ class Seeded:
     owner: Any
     objects: dict[str, list[Any]] = field(default_factory=dict)
     public_token: str = ""
+    # Pages with more than a public id in their URL: their kwargs, by URL name.
+    kwargs: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     emails: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -182,6 +209,7 @@ def seed_workspace() -> Seeded:
             mode=CreateMode.DRAFT,
         )
         seeded.objects["recurring_edit"] = [template]
+        _seed_quotes_contacts_and_accounts(seeded, owner, long_client)
         webhook_endpoint_create(actor=owner, url="https://hooks.studio.example/in", events=["invoice.paid"])
         api_key_create(actor=owner, name="Accounting sync", role=Role.MEMBER)
         invitation_create(actor=owner, email="associate@studio.test", role=Role.MEMBER)
@@ -196,6 +224,27 @@ def seed_workspace() -> Seeded:
         if mimetype == "text/html"
     ]
     return seeded
+
+
+def _seed_quotes_contacts_and_accounts(seeded: Seeded, owner: Any, client: Any) -> None:
+    """A draft quote, a contact and a bank account: their pages are walked too."""
+    from invoices.services import bank_account_create, contact_create
+    from quotes.services import quote_create_draft
+
+    account = bank_account_create(
+        actor=owner, holder_name=WORKSPACE_NAME, currency="EUR", iban="FR7630006000011234567890189"
+    )
+    seeded.objects["bank_account_edit"] = [account]
+    contact = contact_create(actor=owner, client=client, name="Léa Fournier", email="lea@long.example")
+    seeded.objects["contact_create"] = [client]
+    seeded.kwargs["contact_edit"] = [{"public_id": client.public_id, "contact_id": contact.public_id}]
+    quote = quote_create_draft(
+        actor=owner,
+        client=client,
+        lines=[{"description": "Kitchen redesign, phase 1", "quantity": "1", "unit_price": "4200.00"}],
+    )
+    for name in ("quote_detail", "quote_edit"):
+        seeded.objects[name] = [quote]
 
 
 def _send_every_other_email(owner: Any, *, sent: Any, credit_note: Any) -> None:
@@ -284,6 +333,10 @@ def pages(seeded: Seeded) -> list[Page]:
                 continue
             if name in {"home", "pricing"}:
                 found.append(Page(name, reverse(name), signed_in=False))
+            continue
+        if name in seeded.kwargs:
+            for kwargs in seeded.kwargs[name]:
+                found.append(Page(name, reverse(name, kwargs={**base, **kwargs})))
             continue
         if params == {"public_id"} and name in seeded.objects:
             for obj in seeded.objects[name]:
