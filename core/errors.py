@@ -34,6 +34,7 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "no_lines": ErrorCode(400, "an invoice without lines cannot be finalized"),
     "legally_incomplete": ErrorCode(400, "the invoice lacks what the seller country's law asks it to state"),
     "number_taken": ErrorCode(400, "the numbering pattern gave a number already used"),
+    "duplicate": ErrorCode(400, "the same thing exists already (a client's contact with this email)"),
     "exceeds_balance": ErrorCode(400, "a payment or credit over what is due"),
     "nothing_due": ErrorCode(400, "nothing is left to pay"),
     "unknown_plan": ErrorCode(400, "no such plan"),

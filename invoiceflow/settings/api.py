@@ -45,6 +45,8 @@ SPECTACULAR_SETTINGS = {
         "GenerationStatusEnum": "api.generate.GENERATION_STATUSES",
         "WebhookEventTypeEnum": "api.webhooks.models.EventType",
         "WebhookDeliveryStatusEnum": "api.webhooks.models.DeliveryStatus",
+        "QuoteBillingKindEnum": "quotes.models.BillingKind",
+        "InvoiceKindEnum": "invoices.models.InvoiceKind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

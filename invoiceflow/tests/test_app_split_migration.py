@@ -61,6 +61,8 @@ NEW_APPS = ("documents_", "portal_", "delivery_", "plans_", "website_")
 # row-level security already). The content types and permissions of the old layout's models
 # were made by migrating to it.
 SEED = """
+from invoiceflow.testing.old_schema import forget_columns_the_database_lacks
+forget_columns_the_database_lacks()
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -227,6 +229,10 @@ def test_every_row_stays_in_its_table_behind_the_policy(migrated_forward: dict[s
         assert rls.rls_violations(app) == []
 
 
+# Tables the new apps made for models of their own after the split (not moved ones).
+MADE_AFTER_THE_SPLIT = {"portal_portalsignin"}
+
+
 def test_no_table_was_made_for_a_moved_model(migrated_forward: dict[str, Any]) -> None:
     with psycopg.connect(migrated_forward["owner_url"], autocommit=True) as owner:
         tables_after = {row[0] for row in owner.execute("SELECT tablename FROM pg_tables").fetchall()}
@@ -236,7 +242,7 @@ def test_no_table_was_made_for_a_moved_model(migrated_forward: dict[str, Any]) -
     made = tables_after - migrated_forward["tables_before"]
     # No table of the new apps: their models live in the tables they had. (Other apps that the
     # old layout's migrations did not need, allauth's for one, get theirs now.)
-    assert {table for table in made if table.startswith(NEW_APPS)} == set()
+    assert {table for table in made if table.startswith(NEW_APPS)} - MADE_AFTER_THE_SPLIT == set()
     assert {"events_outboxevent", "events_outboxdelivery"} <= made
     assert migrated_forward["tables_before"] - tables_after == set()
     assert {

@@ -15,6 +15,12 @@ NOT_MONEY = {
     "invoices.Invoice.discount_value": "an amount or a percentage, as entered",
     "delivery.SendingSettings.late_fee_value": "an amount or a percentage, as entered",
     "einvoicing.ReceivedInvoice.amount_due": "another party's figure, up to 19 digits, kept as received",
+    "invoices.Invoice.cash_rounding": "a rounding step (0.05, 1), not an amount owed",
+    "invoices.InvoiceLine.unit_price": "a net price, up to 6 decimals whatever the currency (BT-146)",
+    "invoices.InvoiceLine.gross_price": "a gross price, up to 6 decimals whatever the currency (BT-148)",
+    "invoices.InvoiceLine.base_quantity": "a quantity (BT-149)",
+    "quotes.Quote.discount_value": "an amount or a percentage, as entered",
+    "quotes.Quote.deposit_percent": "a percentage",
 }
 
 
