@@ -94,12 +94,12 @@ def test_no_tracked_file_refers_to_a_path_outside_the_repository() -> None:
         # What the Stripe stand-in read before its samples were vendored.
         (
             "billing/tests/stripe_standin/objects.py",
-            'FIXTURES = REPO_ROOT.parent / "shared/stripe/openapi-fixtures3.json"',
+            'FIXTURES = REPO_ROOT.parent / "neighbour/stripe/openapi-fixtures3.json"',
         ),
         ("billing/tests/stripe_standin/objects.py", "ROOT = Path(__file__).resolve().parents[4]"),
-        ("docs/einvoicing.md", "The rules come from [here](../../shared/einvoicing/cen/)."),
-        ("scripts/fetch.sh", "cp ../shared/stripe/openapi-fixtures3.json fixtures/"),
-        ("README.md", "see /work/shared/README.md"),
+        ("docs/einvoicing.md", "The rules come from [here](../../neighbour/einvoicing/cen/)."),
+        ("scripts/fetch.sh", "cp ../neighbour/stripe/openapi-fixtures3.json fixtures/"),
+        ("README.md", "see /work/neighbour/README.md"),
     ],
 )
 def test_the_check_catches_each_kind_of_reference(name: str, line: str) -> None:
