@@ -128,17 +128,22 @@ def _default_language_after_each_test() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_signin_guard() -> None:
-    """The sign-in guard (tenants/auth_guard.py) counts failures per address, and every test
-    signs in from 127.0.0.1: each test starts with none (Redis keeps them across tests)."""
-    from core.backoff import KEY_PREFIX, memory_backoff
+def _fresh_counters() -> None:
+    """Every test starts with no rate-limit hits and no sign-in failures: Redis keeps both across
+    tests and runs, and every test comes from 127.0.0.1, so a test that opens many invoice links
+    (the fuzz tests) would otherwise leave the next one, or the next run, a 429."""
+    from core.backoff import KEY_PREFIX as BACKOFF_PREFIX
+    from core.backoff import memory_backoff
+    from core.ratelimit import KEY_PREFIX as RATE_LIMIT_PREFIX
+    from core.ratelimit import memory_limiter
 
     memory_backoff.clear()
+    memory_limiter.clear()
     if settings.REDIS_URL:
         import redis
 
         client = redis.Redis.from_url(settings.REDIS_URL)
-        for pattern in (f"{KEY_PREFIX}*", "ratelimit:signin-audit:*"):
+        for pattern in (f"{BACKOFF_PREFIX}*", f"{RATE_LIMIT_PREFIX}*"):
             for key in client.scan_iter(match=pattern):
                 client.delete(key)
 
