@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -28,7 +28,7 @@ from billing.connect import REASONS, online_payment_status, payment_settings_get
 from billing.models import CheckoutAttempt, CheckoutAttemptStatus
 from core.downloads import download_url
 from core.errors import ApplicationError
-from core.web import link_guessing_throttled, private_page
+from core.web import private_page
 from documents.models import DocumentStatus, InvoiceDocument
 from documents.selectors import current_documents
 from documents.services import document_filename
@@ -41,27 +41,26 @@ from invoices.summary import document_context
 from portal import services
 from portal.models import InvoiceLink
 from tenants.models import Tenant
-from tenants.scoping import tenant_scope
+from tenants.secret_links import link_not_found, secret_link_view
 from tenants.selectors import is_member
 
 logger = logging.getLogger(__name__)
 
 
-def _throttled(request: HttpRequest) -> HttpResponse | None:
-    return link_guessing_throttled(
-        request,
-        scope="invoice-link",
-        message=_("Too many requests. Please wait a few minutes before opening invoice links again."),
-    )
-
-
-def _not_found(request: HttpRequest) -> HttpResponse:
-    return private_page(render(request, "invoices/public/not_found.html", status=404))
-
-
 def _open_link(token: str) -> tuple[Tenant, str] | None:
     target = services.public_link_lookup(token=token)
     return (target.tenant, target.link_public_id) if target else None
+
+
+invoice_link_view = secret_link_view(
+    scope="invoice-link",
+    too_many=_lazy("Too many requests. Please wait a few minutes before opening invoice links again."),
+    find=_open_link,
+)
+
+
+def _resolve(tenant: Tenant, link_id: str) -> InvoiceLink | None:
+    return services.invoice_link_resolve(target=services.PublicLinkTarget(tenant, link_id))
 
 
 def _settle_return(invoice: Invoice, session_id: str) -> None:
@@ -139,24 +138,17 @@ def _pdf_url(invoice: Invoice, token: str) -> str:
 
 
 @require_GET
-def public_invoice(request: HttpRequest, token: str) -> HttpResponse:
-    throttled = _throttled(request)
-    if throttled:
-        return throttled
-    found = _open_link(token)
-    if found is None:
-        return _not_found(request)
-    tenant, link_id = found
-    with tenant_scope(tenant):
-        link = services.invoice_link_resolve(target=services.PublicLinkTarget(tenant, link_id))
-        if link is None:
-            return _not_found(request)
-        if not is_member(request.user, tenant):
-            services.invoice_link_record_view(link=link)
-        session_id = request.GET.get("session_id", "")
-        if session_id and request.GET.get("checkout") == "done":
-            _settle_return(link.invoice, session_id)
-        return _page(request, token, link, tenant)
+@invoice_link_view
+def public_invoice(request: HttpRequest, token: str, tenant: Tenant, link_id: str) -> HttpResponse:
+    link = _resolve(tenant, link_id)
+    if link is None:
+        return link_not_found(request)
+    if not is_member(request.user, tenant):
+        services.invoice_link_record_view(link=link)
+    session_id = request.GET.get("session_id", "")
+    if session_id and request.GET.get("checkout") == "done":
+        _settle_return(link.invoice, session_id)
+    return _page(request, token, link, tenant)
 
 
 # No CSRF token: this page is served with Referrer-Policy no-referrer, under which browsers send
@@ -165,65 +157,49 @@ def public_invoice(request: HttpRequest, token: str) -> HttpResponse:
 # already knowing the token, and all it could do with it is what the token already allows.
 @csrf_exempt
 @require_POST
-def public_invoice_pay(request: HttpRequest, token: str) -> HttpResponse:
+@invoice_link_view
+def public_invoice_pay(request: HttpRequest, token: str, tenant: Tenant, link_id: str) -> HttpResponse:
     """Pay now: a Checkout Session made on demand, then 303 to Stripe's hosted page.
 
     A form POST, not a link: making a session is a write (and a partial payment needs an
     amount), and a GET link would be followed by email scanners and prefetchers.
     """
-    throttled = _throttled(request)
-    if throttled:
-        return throttled
-    found = _open_link(token)
-    if found is None:
-        return _not_found(request)
-    tenant, link_id = found
-    with tenant_scope(tenant):
-        link = services.invoice_link_resolve(target=services.PublicLinkTarget(tenant, link_id))
-        if link is None:
-            return _not_found(request)
-        return_url = request.build_absolute_uri(reverse("public_invoice", args=[token]))
-        try:
-            # A refusal ("You can pay at most …") is shown on the client's page: in their language.
-            language, locale = document_language(link.invoice.client.language)
-            amount = delocalize_decimal((request.POST.get("amount") or "").strip(), locale)
-            with translation.override(language):
-                url = invoice_checkout_start(
-                    invoice=link.invoice, return_url=return_url, amount=amount or None
-                )
-        except ApplicationError as error:
-            return _page(request, token, link, tenant, pay_error=error.message, status=400)
-        except stripe_client.StripeError:
-            logger.exception("Checkout for %s failed", link.invoice.public_id)
-            return _page(
-                request,
-                token,
-                link,
-                tenant,
-                pay_error=str(REASONS["unavailable"]),
-                status=503,
-            )
+    link = _resolve(tenant, link_id)
+    if link is None:
+        return link_not_found(request)
+    return_url = request.build_absolute_uri(reverse("public_invoice", args=[token]))
+    try:
+        # A refusal ("You can pay at most …") is shown on the client's page: in their language.
+        language, locale = document_language(link.invoice.client.language)
+        amount = delocalize_decimal((request.POST.get("amount") or "").strip(), locale)
+        with translation.override(language):
+            url = invoice_checkout_start(invoice=link.invoice, return_url=return_url, amount=amount or None)
+    except ApplicationError as error:
+        return _page(request, token, link, tenant, pay_error=error.message, status=400)
+    except stripe_client.StripeError:
+        logger.exception("Checkout for %s failed", link.invoice.public_id)
+        return _page(
+            request,
+            token,
+            link,
+            tenant,
+            pay_error=str(REASONS["unavailable"]),
+            status=503,
+        )
     return private_page(HttpResponseRedirect(url, status=303))
 
 
 @require_GET
-def public_invoice_pdf(request: HttpRequest, token: str) -> HttpResponse:
+@invoice_link_view
+def public_invoice_pdf(request: HttpRequest, token: str, tenant: Tenant, link_id: str) -> HttpResponse:
     """The PDF through a short-lived link (presigned S3, or a signed local link): 5 minutes."""
-    throttled = _throttled(request)
-    if throttled:
-        return throttled
-    found = _open_link(token)
-    if found is None:
-        return _not_found(request)
-    tenant, link_id = found
-    with tenant_scope(tenant):
-        link = services.invoice_link_resolve(target=services.PublicLinkTarget(tenant, link_id))
-        document = _ready_pdf(link.invoice) if link else None
-        if document is None:
-            return _not_found(request)
-        url = download_url(
-            storage_key=document.storage_key,
-            filename=document_filename(link.invoice, document.format),
-            content_type=CONTENT_TYPES[document.format],
-        )
+    link = _resolve(tenant, link_id)
+    document = _ready_pdf(link.invoice) if link else None
+    if link is None or document is None:
+        return link_not_found(request)
+    url = download_url(
+        storage_key=document.storage_key,
+        filename=document_filename(link.invoice, document.format),
+        content_type=CONTENT_TYPES[document.format],
+    )
     return private_page(HttpResponseRedirect(url))

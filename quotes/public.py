@@ -15,35 +15,30 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from core.client_ip import client_ip
 from core.errors import ApplicationError
-from core.web import link_guessing_throttled, private_page
+from core.web import private_page
 from invoices.services.common import tenant_today
 from quotes import services
 from quotes.models import Quote, QuoteStatus
 from quotes.rendering import quote_context, quote_pdf_filename, render_quote_pdf
 from tenants.models import Tenant
-from tenants.scoping import tenant_scope
+from tenants.secret_links import secret_link_view
 from tenants.selectors import is_member
 
-
-def _throttled(request: HttpRequest) -> HttpResponse | None:
-    return link_guessing_throttled(
-        request,
-        scope="quote-link",
-        message=_("Too many requests. Please wait a few minutes before opening quote links again."),
-    )
+quote_link_view = secret_link_view(
+    scope="quote-link",
+    too_many=_lazy("Too many requests. Please wait a few minutes before opening quote links again."),
+    find=lambda token: services.public_quote_find(token=token),
+)
 
 
-def _not_found(request: HttpRequest) -> HttpResponse:
-    return private_page(render(request, "invoices/public/not_found.html", status=404))
-
-
-def _found(token: str) -> tuple[Tenant, int] | None:
-    return services.public_quote_find(token=token)
+def _quote(pk: int) -> Quote:
+    return Quote.objects.select_related("client", "contact", "tenant").get(pk=pk)
 
 
 def _page(
@@ -66,59 +61,35 @@ def _page(
 
 
 @require_GET
-def public_quote(request: HttpRequest, token: str) -> HttpResponse:
-    throttled = _throttled(request)
-    if throttled:
-        return throttled
-    found = _found(token)
-    if found is None:
-        return _not_found(request)
-    tenant, pk = found
-    with tenant_scope(tenant):
-        quote = Quote.objects.select_related("client", "contact", "tenant").get(pk=pk)
-        if quote.status != QuoteStatus.DRAFT and not is_member(request.user, tenant):
-            services.quote_record_view(quote_pk=quote.pk)
-        return _page(request, token, quote)
+@quote_link_view
+def public_quote(request: HttpRequest, token: str, tenant: Tenant, pk: int) -> HttpResponse:
+    quote = _quote(pk)
+    if quote.status != QuoteStatus.DRAFT and not is_member(request.user, tenant):
+        services.quote_record_view(quote_pk=quote.pk)
+    return _page(request, token, quote)
 
 
 @csrf_exempt
 @require_POST
-def public_quote_answer(request: HttpRequest, token: str) -> HttpResponse:
+@quote_link_view
+def public_quote_answer(request: HttpRequest, token: str, tenant: Tenant, pk: int) -> HttpResponse:
     """Accept (with the typed name) or decline (with a reason); then 303 back to the page."""
-    throttled = _throttled(request)
-    if throttled:
-        return throttled
-    found = _found(token)
-    if found is None:
-        return _not_found(request)
-    tenant, pk = found
-    with tenant_scope(tenant):
-        try:
-            if request.POST.get("answer") == "accept":
-                services.quote_accept(quote_pk=pk, name=request.POST.get("name", ""), ip=client_ip(request))
-            elif request.POST.get("answer") == "decline":
-                services.quote_decline(
-                    quote_pk=pk, reason=request.POST.get("reason", ""), ip=client_ip(request)
-                )
-            else:
-                raise ApplicationError(_("Accept or decline the quote."))
-        except ApplicationError as error:
-            quote = Quote.objects.select_related("client", "contact", "tenant").get(pk=pk)
-            return _page(request, token, quote, error=error.message, status=400)
+    try:
+        if request.POST.get("answer") == "accept":
+            services.quote_accept(quote_pk=pk, name=request.POST.get("name", ""), ip=client_ip(request))
+        elif request.POST.get("answer") == "decline":
+            services.quote_decline(quote_pk=pk, reason=request.POST.get("reason", ""), ip=client_ip(request))
+        else:
+            raise ApplicationError(_("Accept or decline the quote."))
+    except ApplicationError as error:
+        return _page(request, token, _quote(pk), error=error.message, status=400)
     return private_page(HttpResponseRedirect(reverse("public_quote", args=[token]), status=303))
 
 
 @require_GET
-def public_quote_pdf(request: HttpRequest, token: str) -> HttpResponse:
-    throttled = _throttled(request)
-    if throttled:
-        return throttled
-    found = _found(token)
-    if found is None:
-        return _not_found(request)
-    tenant, pk = found
-    with tenant_scope(tenant):
-        quote = Quote.objects.select_related("client", "contact", "tenant").get(pk=pk)
-        response = HttpResponse(render_quote_pdf(quote), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{quote_pdf_filename(quote)}"'
+@quote_link_view
+def public_quote_pdf(request: HttpRequest, token: str, tenant: Tenant, pk: int) -> HttpResponse:
+    quote = _quote(pk)
+    response = HttpResponse(render_quote_pdf(quote), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{quote_pdf_filename(quote)}"'
     return private_page(response)
