@@ -21,6 +21,8 @@ from playwright.sync_api import expect
 from conftest import CHROMIUM
 from documents.tests.pdf_samples import sample_invoice
 from invoices.models import Invoice, InvoiceStatus
+from invoices.selectors import OVERDUE, invoice_list
+from invoices.services.payments import payment_record
 from invoices.tests.factories import CatalogItemFactory, ClientFactory, TaxRateFactory
 from invoices.tests.seed import seed_year
 from tenants.models import Membership, Tenant, User
@@ -302,3 +304,26 @@ def test_screenshots_of_the_list_and_the_dashboard_with_a_year_of_data(
     page.goto(f"{live_server.url}/t/{tenant.slug}/invoices/{paid.public_id}/preview/")
     page.screenshot(path=str(screenshot_dir / "preview.png"), full_page=True)
     assert page.console_errors == []
+
+
+def test_no_blank_band_under_the_dashboard_chart(
+    browser: object, live_server: object, tenant: Tenant, owner: User, owner_membership: Membership
+) -> None:
+    """#18: when the activity column is taller than the chart and the unpaid list together, its
+    extra height went into the chart's grid row, leaving a blank band under the chart. The next
+    card must follow the chart at the grid's gap."""
+    with tenant_scope(tenant):
+        seed_year(actor=owner_membership, invoices=40)
+        # Nothing left unpaid: a short "Oldest unpaid" card beside a full activity column.
+        for invoice in invoice_list(status=OVERDUE):
+            payment_record(actor=owner_membership, invoice=invoice, amount=invoice.balance_due)
+    page = _page_for(browser, live_server, owner)
+    page.goto(f"{live_server.url}/t/{tenant.slug}/")
+    chart_card = page.locator(".dash__chart").bounding_box()
+    next_card = page.locator(".dash__overdue").bounding_box()
+    activity = page.locator(".dash__activity").bounding_box()
+    assert chart_card is not None
+    assert next_card is not None
+    assert activity is not None
+    assert activity["height"] > chart_card["height"] + next_card["height"], "the layout that showed the band"
+    assert 0 <= next_card["y"] - (chart_card["y"] + chart_card["height"]) <= 24
