@@ -16,7 +16,16 @@ class ApiKeySerializer(ReadOnlyModelSerializer):
 
     class Meta:
         model = ApiKey
-        fields = ("id", "name", "role", "prefix", "created_at", "last_used_at", "revoked", "revoked_at")
+        fields: tuple[str, ...] = (
+            "id",
+            "name",
+            "role",
+            "prefix",
+            "created_at",
+            "last_used_at",
+            "revoked",
+            "revoked_at",
+        )
         read_only_fields = fields
 
     def get_prefix(self, key: ApiKey) -> str:

@@ -67,7 +67,7 @@ def request_hash(request: Request) -> str:
     except RawPostDataException:  # a form already read by the CSRF check: hash its data
         body = json.dumps(request.data, sort_keys=True, cls=JSONEncoder, default=str).encode()
     digest = hashlib.sha256()
-    for part in (request.method.encode(), request.get_full_path().encode(), body):
+    for part in ((request.method or "").encode(), request.get_full_path().encode(), body):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()

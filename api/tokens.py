@@ -47,7 +47,7 @@ def token_user_id(token: Token) -> int | None:
 
     Our tokens carry the id as digits (`RefreshToken.for_user`). A token signed with our key
     around "", "²", inf or a list made lookups raise (a 500), so anything else names no user."""
-    user_id = token.get(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"))
+    user_id = token.get(str(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id")))
     if type(user_id) is int:
         return user_id
     if isinstance(user_id, str) and _USER_ID_DIGITS.fullmatch(user_id):

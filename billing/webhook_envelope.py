@@ -25,7 +25,7 @@ from array import array
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.utils import timezone
 
@@ -130,7 +130,7 @@ def _strings(value: Any) -> Iterator[str]:
             stack.extend(item)
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -23,5 +23,5 @@ class OutboxDeliveryAdmin(TenantOwnedAdmin):
         "next_attempt_at",
         "handled_at",
     ]
-    list_filter = ["state", "subscriber"]
+    list_filter = ("state", "subscriber")
     list_select_related = ["tenant", "event"]

@@ -13,6 +13,11 @@ state sales tax asks for the seller's identity and the tax charged, never a VAT 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,15 +33,15 @@ COVERED = EU_MEMBER_STATES | {"GB", "CH", "LI", "US", "CA"}
 @dataclass(frozen=True)
 class Requirement:
     name: str  # the data point, e.g. "buyer.vat_id"
-    label: str
+    label: StrOrPromise  # translated when shown
     basis: str  # the legal provision
 
     def __str__(self) -> str:
         return str(self.label)
 
 
-def _r(name: str, label: object, basis: str) -> Requirement:
-    return Requirement(name, label, basis)  # type: ignore[arg-type] - a lazy translation
+def _r(name: str, label: StrOrPromise, basis: str) -> Requirement:
+    return Requirement(name, label, basis)
 
 
 def required_fields(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 from stdnum import exceptions as stdnum_errors
@@ -18,6 +18,9 @@ from stdnum.eu import vat as eu_vat
 from stdnum.util import get_cc_module
 
 from core.errors import ApplicationError
+
+if TYPE_CHECKING:
+    from stdnum.util import NumberValidationModule
 
 # Countries whose VAT numbers the EU module checks (with their prefix; Greece is "EL").
 EU_VAT_COUNTRIES = frozenset(eu_vat.MEMBER_STATES) - {"el"} | {"gr"}
@@ -62,7 +65,9 @@ _REASONS = {
 }
 
 
-def _check(module: ModuleType, number: str, *, field: str, what: str) -> str:
+def _check(module: NumberValidationModule | None, number: str, *, field: str, what: str) -> str:
+    if module is None:  # python-stdnum has no module for this country and kind of number
+        raise ApplicationError(_("Numbers of this kind cannot be checked for this country yet."), field=field)
     try:
         return module.validate(number)
     except stdnum_errors.ValidationError as error:

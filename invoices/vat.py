@@ -91,9 +91,9 @@ def category(code: str) -> VatCategory:
 def rate_problem(code: str, percentage: Decimal) -> str | None:
     """Why `percentage` cannot go with category `code`, or None when it can."""
     if category(code).zero_rate and percentage != 0:
-        return _("This VAT category always has a 0 % rate.")
+        return str(_("This VAT category always has a 0 % rate."))
     if code == STANDARD and percentage <= 0:
-        return _("A standard VAT rate is above 0 % (EN 16931 BR-S-05).")
+        return str(_("A standard VAT rate is above 0 % (EN 16931 BR-S-05)."))
     return None
 
 

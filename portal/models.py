@@ -18,6 +18,8 @@ Both were rows of the `invoices` app until the portal became its own app, and ke
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -55,7 +57,7 @@ class InvoiceLink(TenantOwnedModel):
     def __str__(self) -> str:
         return f"link {self.public_id} ({'revoked' if self.revoked_at else 'live'})"
 
-    def is_live(self, now: timezone.datetime | None = None) -> bool:
+    def is_live(self, now: datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and self.expires_at > now
 

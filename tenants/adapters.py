@@ -39,7 +39,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_email_verified(self, request: HttpRequest, email: str) -> bool:
         verified = getattr(request, _VERIFIED_ATTR, None) or request.session.get("account_verified_email")
-        return bool(verified) and same_address(verified, email)
+        return isinstance(verified, str) and bool(verified) and same_address(verified, email)
 
     def clean_email(self, email: str) -> str:
         """Sign-up, added addresses and password resets: the address's one spelling

@@ -9,7 +9,7 @@ and says how to choose one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 from django.contrib import admin, messages
@@ -39,7 +39,7 @@ class TenantOwnedAdmin(admin.ModelAdmin):
     product (void, credit note), never edited by hand in the admin, so these pages only show.
     """
 
-    list_filter: tuple[Any, ...] = ("tenant",)
+    list_filter: ClassVar[tuple[str, ...]] = ("tenant",)
 
     def get_list_filter(self, request: HttpRequest) -> list[Any]:
         filters = list(super().get_list_filter(request))

@@ -114,9 +114,16 @@ def _pair_key(account_key: str, address_key: str) -> str:
 
 def _rules(*, door: str, login: str | None, address: str) -> list[BackoffRule]:
     address_key = _address_key(address)
-    delays = {"base_delay": BASE_DELAY_SECONDS, "max_delay": MAX_DELAY_SECONDS}
     if door in _TOKEN_DOORS or not login:
-        return [BackoffRule(f"token-{address_key}", WINDOW_SECONDS, TOKEN_ADDRESS_FREE_FAILURES, **delays)]
+        return [
+            BackoffRule(
+                f"token-{address_key}",
+                WINDOW_SECONDS,
+                TOKEN_ADDRESS_FREE_FAILURES,
+                BASE_DELAY_SECONDS,
+                MAX_DELAY_SECONDS,
+            )
+        ]
     account_key = _account_key(login)
     return [
         BackoffRule(
@@ -126,10 +133,13 @@ def _rules(*, door: str, login: str | None, address: str) -> list[BackoffRule]:
             hot_key=account_key,
             hot_threshold=HOT_ACCOUNT_FAILURES,
             hot_free=HOT_PAIR_FREE_FAILURES,
-            **delays,
+            base_delay=BASE_DELAY_SECONDS,
+            max_delay=MAX_DELAY_SECONDS,
         ),
         BackoffRule(account_key, WINDOW_SECONDS, free=0, base_delay=0, max_delay=0),
-        BackoffRule(address_key, WINDOW_SECONDS, ADDRESS_FREE_FAILURES, **delays),
+        BackoffRule(
+            address_key, WINDOW_SECONDS, ADDRESS_FREE_FAILURES, BASE_DELAY_SECONDS, MAX_DELAY_SECONDS
+        ),
     ]
 
 

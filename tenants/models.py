@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 import secrets
 import zoneinfo
-from typing import Any
+from typing import Any, ClassVar
 
 from babel import Locale
 from babel.core import UnknownLocaleError
@@ -98,7 +98,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]

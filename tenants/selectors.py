@@ -73,7 +73,7 @@ def tenant_logo_data_uri(*, tenant: Tenant) -> str:
     A data: URL because the page's Content-Security-Policy allows images from this site and
     data: only, and the file may sit in a private S3 bucket.
     """
-    if not tenant.logo:
+    if not tenant.logo or not tenant.logo.name:
         return ""
     try:
         return stored_image_data_uri(tenant.logo.name)

@@ -181,7 +181,7 @@ INVALID_INVITATION = "This invitation link is invalid, has expired or was alread
 def invitation_from_token(token: str) -> Invitation:
     """The pending invitation a link names, or ApplicationError. Enters no scope itself."""
     try:
-        data = signing.loads(token, salt=_INVITATION_SALT, max_age=INVITATION_LIFETIME.total_seconds())
+        data = signing.loads(token, salt=_INVITATION_SALT, max_age=INVITATION_LIFETIME)
         tenant = Tenant.objects.get(pk=data["t"])
     except (signing.BadSignature, Tenant.DoesNotExist, KeyError, TypeError):
         raise ApplicationError(_(INVALID_INVITATION)) from None
@@ -452,7 +452,7 @@ def tenant_update_branding(
     except ValidationError as error:
         _raise_validation(error)
     storage = tenant.logo.storage
-    if content and not storage.exists(tenant.logo.name):
+    if content and tenant.logo.name and not storage.exists(tenant.logo.name):
         # The same content gets the same name, so an existing file already holds these bytes.
         tenant.logo.name = storage.save(tenant.logo.name, ContentFile(content))
     tenant.save(update_fields=["logo", "brand_color"])

@@ -8,6 +8,7 @@ outcome is audited there.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -41,7 +42,9 @@ TOKEN_RATE_LIMIT = (20, 60)
 
 
 def _access_lifetime() -> int:
-    return int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
+    lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+    assert isinstance(lifetime, timedelta)
+    return int(lifetime.total_seconds())
 
 
 def _invalid() -> ApiError:

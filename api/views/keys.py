@@ -34,7 +34,7 @@ class ApiKeyViewSet(TenantScopedViewSet):
 
     def initial(self, request: Request, *args: object, **kwargs: object) -> None:
         super().initial(request, *args, **kwargs)
-        if not request.auth.is_user:
+        if not getattr(request.auth, "is_user", False):
             raise ApiError(
                 "API keys are managed by people (a JWT or the web session), not by another key.",
                 status_code=403,

@@ -14,7 +14,7 @@ class WebhookEndpointSerializer(ReadOnlyModelSerializer):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ("id", "url", "description", "events", "active", "created_at")
+        fields: tuple[str, ...] = ("id", "url", "description", "events", "active", "created_at")
         read_only_fields = fields
 
 
