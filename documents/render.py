@@ -41,9 +41,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import pgettext
 
-from invoices.l10n import Formatter, document_language
-from invoices.payment_instructions import payment_instructions
-from invoices.summary import party_for_document
+from invoices.summary import client_language, document_context
 from tenants.selectors import stored_image_data_uri
 
 logger = logging.getLogger(__name__)
@@ -240,93 +238,23 @@ def _page_counter_content(template: str) -> str:
     return " ".join(out)
 
 
-def _line_rows(invoice: Any, fmt: Formatter, tax_by_rate: dict[int, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for line in invoice.lines.all():
-        taxes = []
-        for link in line.line_taxes.all():
-            frozen = tax_by_rate.get(link.tax_rate_id)
-            # The rate as the invoice's tax totals froze it; the live rate only for drafts.
-            rate = frozen or link.tax_rate
-            taxes.append(fmt.percent(rate.percentage))
-        rows.append(
-            {
-                "position": line.position,
-                "description": line.description,
-                "quantity": fmt.number(line.quantity),
-                "unit": line.unit,
-                "unit_price": fmt.money(line.unit_price, invoice.currency),
-                "discount": fmt.money(line.discount, invoice.currency) if line.discount else "",
-                "taxes": ", ".join(taxes),
-                "amount": fmt.money(line.net_amount, invoice.currency),
-            }
-        )
-    return rows
-
-
-def document_context(invoice: Any) -> dict[str, Any]:
-    """Everything the print template needs, formatted in the document's language.
-
-    Finalized invoices are rendered from their snapshots (seller and client as they were at
-    finalization); drafts from the live client and workspace.
-    """
-    from invoices.services.invoices import snapshot_client, snapshot_seller
-
+def pdf_context(invoice: Any) -> dict[str, Any]:
+    """What the print template gets: the invoice's one representation
+    (`invoices.summary.document_context`) in its client's language, and the print settings
+    (page size, page counter and footer, brand colour, logo)."""
+    language, locale = client_language(invoice)
+    context = document_context(invoice=invoice, language=language, locale=locale)
     tenant = invoice.tenant
-    seller = invoice.seller_snapshot or snapshot_seller(tenant, invoice.currency)
-    buyer = invoice.client_snapshot or snapshot_client(invoice.client)
-    language, locale = document_language(buyer.get("language"))
-    fmt = Formatter(locale)
-    currency = invoice.currency
-    tax_totals = list(invoice.tax_totals.all())
-    tax_by_rate = {tax.tax_rate_id: tax for tax in tax_totals if tax.tax_rate_id}
-    lines = _line_rows(invoice, fmt, tax_by_rate)
+    seller = context["seller"]
     with translation.override(language):
         page_label = pgettext("pdf", "Page {page} of {pages}")
     return {
-        "invoice": invoice,
-        "language": language,
+        **context,
         "page_size": page_size_for(seller.get("country") or tenant.country),
         "page_counter": _page_counter_content(page_label),
         "page_footer": _css_string(" · ".join(filter(None, [seller.get("name", ""), invoice.number]))),
         "brand_color": tenant.document_brand_color,
         "logo": _logo_data_uri(tenant.logo.name) if getattr(tenant, "logo", None) else "",
-        "seller": party_for_document(seller, locale, role="seller"),
-        "buyer": party_for_document(buyer, locale, role="buyer"),
-        "payment": payment_instructions(invoice=invoice, seller=seller, buyer=buyer, language=language),
-        "is_draft": invoice.is_draft,
-        "is_credit_note": invoice.is_credit_note,
-        "is_void": invoice.status == "void",
-        "credited_invoice": invoice.credit_note_for if invoice.credit_note_for_id else None,
-        "credited_invoice_date": fmt.date(invoice.credit_note_for.issue_date)
-        if invoice.credit_note_for_id
-        else "",
-        "issue_date": fmt.date(invoice.issue_date),
-        "due_date": fmt.date(invoice.due_date),
-        "lines": lines,
-        "has_discounts": any(row["discount"] for row in lines),
-        "taxes": [
-            {
-                "name": tax.name,
-                "rate": fmt.percent(tax.percentage),
-                "inclusive": tax.inclusive,
-                "base": fmt.money(tax.taxable_base, currency),
-                "amount": fmt.money(tax.tax_amount, currency),
-            }
-            for tax in tax_totals
-        ],
-        "exemptions": sorted({tax.exemption_reason for tax in tax_totals if tax.exemption_reason}),
-        "subtotal": fmt.money(invoice.subtotal, currency),
-        "discount": fmt.money(invoice.discount_amount, currency) if invoice.discount_amount else "",
-        "discount_percent": fmt.percent(invoice.discount_value)
-        if invoice.discount_type == "percent" and invoice.discount_amount
-        else "",
-        "tax_total": fmt.money(invoice.tax_total, currency),
-        "total": fmt.money(invoice.total, currency),
-        "amount_paid": fmt.money(invoice.amount_paid, currency) if invoice.amount_paid else "",
-        "amount_credited": fmt.money(invoice.amount_credited, currency) if invoice.amount_credited else "",
-        "balance_due": fmt.money(invoice.balance_due, currency),
-        "show_balance": not invoice.is_draft and not invoice.is_credit_note,
     }
 
 
@@ -355,7 +283,7 @@ def render_invoice_html(invoice: Any, *, screen: bool = False, nonce: str = "", 
     <style> element through the page's Content-Security-Policy, and `csrf_token` signs the
     toolbar's "Generate PDF" form.
     """
-    context = {**document_context(invoice), "screen": screen, "nonce": nonce, "csrf_token": csrf_token}
+    context = {**pdf_context(invoice), "screen": screen, "nonce": nonce, "csrf_token": csrf_token}
     with translation.override(context["language"]):
         return render_to_string(TEMPLATE, context)
 

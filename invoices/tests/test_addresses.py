@@ -8,8 +8,7 @@ import secrets
 import pytest
 from django.test import Client as HttpClient
 
-from documents.render import document_context as pdf_context
-from documents.render import load_invoice_for_render
+from documents.render import load_invoice_for_render, pdf_context
 from invoices.addresses import address_lines
 from invoices.tests.factories import ClientFactory, make_invoice
 from invoices.tests.pages import Books, books_fixture, html  # noqa: F401

@@ -9,8 +9,7 @@ from datetime import date
 import pytest
 from django.test import Client
 
-from documents.render import document_context as pdf_context
-from documents.render import load_invoice_for_render
+from documents.render import load_invoice_for_render, pdf_context
 from invoices.tests.factories import ClientFactory, line, make_invoice
 from portal.services import invoice_link_issue
 from tenants.models import Membership, Tenant
