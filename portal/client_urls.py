@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.portal_home, name="portal_home"),
     path("sign-in/<str:token>", views.portal_sign_in, name="portal_sign_in"),
     path("sign-out", views.portal_sign_out, name="portal_sign_out"),
+    path("pay", views.portal_pay, name="portal_pay"),
     path("statement", views.portal_statement, name="portal_statement"),
     path("invoices/<str:public_id>", views.portal_invoice, name="portal_invoice"),
     path("payments/<str:public_id>/receipt", views.portal_receipt, name="portal_receipt"),
