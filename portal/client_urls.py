@@ -11,6 +11,7 @@ urlpatterns = [
     path("pay", views.portal_pay, name="portal_pay"),
     path("statement", views.portal_statement, name="portal_statement"),
     path("invoices/<str:public_id>", views.portal_invoice, name="portal_invoice"),
+    path("invoices/<str:public_id>/pdf", views.portal_invoice_pdf, name="portal_invoice_pdf"),
     path("payments/<str:public_id>/receipt", views.portal_receipt, name="portal_receipt"),
     path("quotes/<str:public_id>", views.portal_quote, name="portal_quote"),
     path("quotes/<str:public_id>/answer", views.portal_quote_answer, name="portal_quote_answer"),

@@ -31,8 +31,12 @@ from billing.connect import REASONS, online_payment_status, payment_settings_get
 from billing.group_checkout import group_checkout_settle, group_checkout_start
 from billing.models import CheckoutAttemptStatus, GroupCheckout
 from core.client_ip import client_ip
+from core.downloads import download_url
 from core.errors import ApplicationError
 from core.web import private_page
+from documents.models import DocumentStatus
+from documents.services import document_filename, document_request_for_client
+from documents.storage import CONTENT_TYPES
 from invoices.models import ClientContact, Invoice, InvoiceKind, InvoiceStatus, Payment
 from invoices.services.common import tenant_today
 from portal import signin
@@ -216,6 +220,27 @@ def portal_invoice(request: HttpRequest, public_id: str) -> HttpResponse:
     if invoice is None:
         raise Http404
     return _render(request, "portal/invoice.html", {"invoice": invoice, "lines": list(invoice.lines.all())})
+
+
+@require_GET
+@portal_page
+def portal_invoice_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The invoice's or credit note's PDF: a short-lived download link once it is rendered (the
+    documents pipeline renders it on first demand; until then a page says it is on its way)."""
+    client = request.portal_contact.client  # type: ignore[attr-defined]
+    invoice = _documents(client.pk).filter(public_id=public_id).first()
+    if invoice is None:
+        raise Http404
+    document = document_request_for_client(invoice=invoice)
+    if document.status != DocumentStatus.READY:
+        return _render(request, "portal/pdf_pending.html", {"invoice": invoice}, status=202)
+    return HttpResponseRedirect(
+        download_url(
+            storage_key=document.storage_key,
+            filename=document_filename(invoice, document.format),
+            content_type=CONTENT_TYPES[document.format],
+        )
+    )
 
 
 @require_GET
