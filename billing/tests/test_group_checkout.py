@@ -62,9 +62,8 @@ def _deliver_all(client: Client, capture: Any, standin: StripeStandIn, account: 
 
 def _payments(tenant: Tenant) -> list[tuple[str, Decimal, str]]:
     with tenant_scope(tenant):
-        return sorted(
-            (p.invoice.number, p.amount, p.external_id or "") for p in Payment.objects.select_related("invoice")
-        )
+        found = Payment.objects.select_related("invoice")
+        return sorted((p.invoice.number, p.amount, p.external_id or "") for p in found)
 
 
 def test_one_session_pays_each_invoice_its_balance_exactly_once(
