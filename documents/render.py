@@ -270,6 +270,7 @@ def document_context(invoice: Any) -> dict[str, Any]:
     Finalized invoices are rendered from their snapshots (seller and client as they were at
     finalization); drafts from the live client and workspace.
     """
+    from invoices.related import linked_invoices
     from invoices.services.invoices import snapshot_client, snapshot_seller
 
     tenant = invoice.tenant
@@ -298,6 +299,12 @@ def document_context(invoice: Any) -> dict[str, Any]:
         "is_credit_note": invoice.is_credit_note,
         "is_void": invoice.status == "void",
         "credited_invoice": invoice.credit_note_for if invoice.credit_note_for_id else None,
+        # The deposit/progress/final invoices of the same quote (invoices.related): each document
+        # names the others, the label rendered in the document's language.
+        "linked_invoices": [
+            {"label": link.label, "number": link.invoice.number, "date": fmt.date(link.invoice.issue_date)}
+            for link in linked_invoices(invoice)
+        ],
         "credited_invoice_date": fmt.date(invoice.credit_note_for.issue_date)
         if invoice.credit_note_for_id
         else "",

@@ -38,6 +38,7 @@ from documents.models import DocumentStatus
 from documents.services import document_filename, document_request_for_client
 from documents.storage import CONTENT_TYPES
 from invoices.models import ClientContact, Invoice, InvoiceKind, InvoiceStatus, Payment
+from invoices.related import linked_invoices
 from invoices.services.common import tenant_today
 from portal import signin
 from portal.statement import statement_build, statement_csv, statement_pdf
@@ -219,7 +220,8 @@ def portal_invoice(request: HttpRequest, public_id: str) -> HttpResponse:
     invoice = _documents(client.pk).filter(public_id=public_id).prefetch_related("lines").first()
     if invoice is None:
         raise Http404
-    return _render(request, "portal/invoice.html", {"invoice": invoice, "lines": list(invoice.lines.all())})
+    context = {"invoice": invoice, "lines": list(invoice.lines.all()), "linked": linked_invoices(invoice)}
+    return _render(request, "portal/invoice.html", context)
 
 
 @require_GET
