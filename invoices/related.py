@@ -37,7 +37,13 @@ def linked_invoices_register(name: str, provider: Provider) -> None:
 
 
 def linked_invoices(invoice: Invoice) -> list[LinkedInvoice]:
-    """Every registered app's links of `invoice` (current tenant), drafts and void ones left out."""
+    """Every registered app's links of `invoice` (current tenant), drafts and void ones left out.
+
+    Kept on the instance once asked (`documents.render.load_invoice_for_render` asks while
+    loading, so templating the document runs no query)."""
+    cached = getattr(invoice, "_linked_invoices", None)
+    if cached is not None:
+        return list(cached)
     found: list[LinkedInvoice] = []
     for provider in list(_providers.values()):
         found.extend(
@@ -46,6 +52,7 @@ def linked_invoices(invoice: Invoice) -> list[LinkedInvoice]:
             if link.invoice.pk != invoice.pk
             and link.invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
         )
+    invoice._linked_invoices = tuple(found)  # type: ignore[attr-defined]
     return found
 
 
