@@ -17,8 +17,8 @@ Rules (issue 19):
 - No lost money: an invoice paid another way (or voided) while its client was on Stripe's page
   still gets its share as a payment. It then shows more paid than its total, the surplus the
   member sees on the invoice and refunds or keeps as credit; nothing of the charge is dropped.
-- Refunds and disputes of a grouped charge are not split across its invoices yet: they are
-  logged for the member to record by hand (a known gap, see the issue's report).
+- Refunds and disputes of a grouped charge are split over its invoices' payments, the last
+  invoice first, never more than an invoice's share (`billing.group_ledger`).
 """
 
 from __future__ import annotations

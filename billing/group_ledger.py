@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,9 +17,9 @@ from django.utils import timezone
 
 from billing import stripe_client
 from billing.models import CheckoutAttemptStatus, GroupCheckout, GroupCheckoutItem
-from invoices.models import Payment, PaymentSource
-from invoices.money import from_minor_units
-from invoices.services import payment_record_external
+from invoices.models import DisputeStatus, Payment, PaymentSource
+from invoices.money import ZERO, from_minor_units
+from invoices.services import dispute_upsert_external, payment_record_external, refund_upsert_external
 from tenants.scoping import current_tenant
 
 logger = logging.getLogger(__name__)
@@ -89,15 +90,82 @@ def group_intent_record(*, intent: dict[str, Any]) -> list[Payment] | None:
     checkout.status = CheckoutAttemptStatus.COMPLETE
     checkout.checked_at = timezone.now()
     checkout.save(update_fields=["payment_intent_id", "status", "checked_at"])
-    refunds = (
-        stripe_client.refund_list(charge=charge_id, account=checkout.stripe_account)
-        if charge_id
-        else iter(())
-    )
-    if next(iter(refunds), None) is not None:
-        logger.warning(
-            "Charge %s pays several invoices (group checkout %s) and has refunds: record them by hand.",
-            charge_id,
-            checkout.public_id,
-        )
+    if charge_id:
+        _adjustments_sync(checkout=checkout, charge_id=charge_id)
     return payments
+
+
+# Stripe's dispute statuses, folded as billing.ledger does (kept here: the ledger imports us).
+_DISPUTE_STATUS = {
+    "won": DisputeStatus.WON,
+    "warning_closed": DisputeStatus.WON,
+    "prevented": DisputeStatus.WON,
+    "lost": DisputeStatus.LOST,
+}
+
+
+def _split(
+    amount: Decimal, items: list[GroupCheckoutItem], room: dict[int, Decimal]
+) -> list[tuple[GroupCheckoutItem, Decimal]]:
+    """`amount` over the items, the last invoice first, each at most its room left."""
+    shares, left = [], amount
+    for item in reversed(items):
+        share = min(left, room[item.pk])
+        if share > ZERO:
+            shares.append((item, share))
+            room[item.pk] -= share
+            left -= share
+    if left > ZERO:
+        logger.error("%s of a grouped charge could not be split over its invoices: record it by hand.", left)
+    return shares
+
+
+def _adjustments_sync(*, checkout: GroupCheckout, charge_id: str) -> None:
+    """The refunds and disputes of a grouped charge, split over its invoices' payments.
+
+    Each refund (oldest first, by Stripe's creation time and id, so every run splits alike)
+    takes from the last invoice of the group first, up to what that invoice's share still has
+    unrefunded, then the one before; one Refund row per (refund, invoice), external id
+    `<refund>:<invoice>`. A dispute is split the same way over the whole shares (a dispute
+    covers the charge, whatever was refunded). A refund's status changing later (pending to
+    succeeded or failed) updates its rows; the split itself never moves.
+    """
+    items = [
+        item
+        for item in GroupCheckoutItem.objects.filter(checkout=checkout).select_related("invoice", "payment")
+        if item.payment is not None
+    ]
+    currency = checkout.currency
+    room = {item.pk: item.amount for item in items}
+    refunds = sorted(
+        stripe_client.refund_list(charge=charge_id, account=checkout.stripe_account),
+        key=lambda refund: (refund.get("created") or 0, refund["id"]),
+    )
+    for refund in refunds:
+        amount = from_minor_units(int(refund["amount"]), currency)
+        for item, share in _split(amount, items, room):
+            if item.payment is None:
+                continue  # left out above: only items with their payment recorded
+            refund_upsert_external(
+                payment=item.payment,
+                external_id=f"{refund['id']}:{item.invoice.public_id}",
+                amount=share,
+                currency=(refund.get("currency") or currency).upper(),
+                status=refund.get("status") or "pending",
+                reason=refund.get("reason") or "",
+            )
+    for dispute in stripe_client.dispute_list(charge=charge_id, account=checkout.stripe_account):
+        amount = from_minor_units(int(dispute["amount"]), currency)
+        whole = {item.pk: item.amount for item in items}
+        for item, share in _split(amount, items, whole):
+            if item.payment is None:
+                continue  # left out above: only items with their payment recorded
+            dispute_upsert_external(
+                payment=item.payment,
+                external_id=f"{dispute['id']}:{item.invoice.public_id}",
+                amount=share,
+                currency=(dispute.get("currency") or currency).upper(),
+                status=_DISPUTE_STATUS.get(dispute.get("status") or "", DisputeStatus.OPEN),
+                processor_status=dispute.get("status") or "",
+                reason=dispute.get("reason") or "",
+            )

@@ -208,3 +208,70 @@ def test_a_group_of_another_workspace_is_never_paid_here(
         assert [p.amount for p in group_intent_record(intent=intent) or []] == [d("10.00")]
         assert [p.amount for p in group_intent_record(intent=intent) or []] == [d("10.00")]
     assert len(_payments(tenant)) == 1
+
+
+def test_refunds_and_a_dispute_of_the_grouped_charge_are_split_over_its_invoices(
+    client: Client,
+    stripe_standin: StripeStandIn,
+    connected: StripeAccount,
+    tenant: Tenant,
+    owner_membership: Membership,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from invoices.models import Dispute, Refund
+
+    buyer = _client(tenant)
+    first = _invoice(tenant, owner_membership, buyer, "100.00")
+    second = _invoice(tenant, owner_membership, buyer, "30.00")
+    url = _start(tenant, buyer, first, second)
+    session_id = url.rsplit("/", 1)[-1]
+    assert stripe_standin.pay_checkout_session(session_id) == ""
+    _deliver_all(client, django_capture_on_commit_callbacks, stripe_standin, connected.stripe_id)
+    session = stripe_client.checkout_session_retrieve(session_id=session_id, account=connected.stripe_id)
+    intent = stripe_client.payment_intent_retrieve(
+        payment_intent_id=session["payment_intent"], account=connected.stripe_id
+    )
+    charge = intent["latest_charge"]
+    # 50.00 refunded: the last invoice's 30.00 first, then 20.00 of the first one.
+    stripe_client.refund_create(idempotency_key="g1", charge=charge, amount=5000, account=connected.stripe_id)
+    for _ in range(2):  # a redelivery changes nothing
+        for event in [e for e in stripe_standin.events if e["type"] == "charge.refunded"]:
+            with django_capture_on_commit_callbacks(execute=True):
+                assert post_connect_event(client, event).status_code == 200
+    with tenant_scope(tenant):
+        refunds = sorted((r.invoice.number, r.amount) for r in Refund.objects.select_related("invoice"))
+    assert refunds == sorted([(first.number, d("20.00")), (second.number, d("30.00"))])
+    assert refreshed(tenant, second).status == InvoiceStatus.OPEN
+    assert refreshed(tenant, second).balance_due == d("30.00")
+    assert refreshed(tenant, first).balance_due == d("20.00")
+
+    stripe_standin.dispute_create(charge, amount=8000)
+    for event in [e for e in stripe_standin.events if e["type"] == "charge.dispute.created"]:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert post_connect_event(client, event).status_code == 200
+    with tenant_scope(tenant):
+        disputes = sorted((x.invoice.number, x.amount) for x in Dispute.objects.select_related("invoice"))
+    assert disputes == sorted([(second.number, d("30.00")), (first.number, d("50.00"))])
+
+
+def test_reconciliation_records_a_group_payment_whose_webhooks_were_lost(
+    stripe_standin: StripeStandIn, connected: StripeAccount, tenant: Tenant, owner_membership: Membership
+) -> None:
+    from datetime import timedelta
+
+    from billing.reconcile import checkout_attempts_reconcile
+
+    buyer = _client(tenant)
+    first = _invoice(tenant, owner_membership, buyer, "10.00")
+    second = _invoice(tenant, owner_membership, buyer, "20.00")
+    url = _start(tenant, buyer, first, second)
+    assert stripe_standin.pay_checkout_session(url.rsplit("/", 1)[-1]) == ""
+    with tenant_scope(tenant):
+        assert checkout_attempts_reconcile()["checked"] == 0  # too young: the client may be typing
+        counts = checkout_attempts_reconcile(min_age=timedelta(0))
+        again = checkout_attempts_reconcile(min_age=timedelta(0))
+    assert counts["completed"] == 1
+    assert again["checked"] == 0
+    assert refreshed(tenant, first).status == InvoiceStatus.PAID
+    assert refreshed(tenant, second).status == InvoiceStatus.PAID
+    assert len(_payments(tenant)) == 2
