@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from billing import stripe_client
 from billing.checkout import REUSE_MARGIN, _locale, _retire, invoice_payable_online
 from billing.connect import REASONS, online_payment_status, payment_settings_get
-from billing.group_ledger import group_intent_record
+from billing.group_ledger import group_checkout_retire
 from billing.models import CheckoutAttempt, CheckoutAttemptStatus, GroupCheckout, GroupCheckoutItem
 from core.errors import ApplicationError
 from invoices.models import Client, Invoice
@@ -82,42 +82,6 @@ def _selected(client: Client, invoice_ids: list[str]) -> list[Invoice]:
     return invoices
 
 
-def group_checkout_settle(*, checkout: GroupCheckout, session: dict[str, Any] | None = None) -> str:
-    """Bring a group checkout in line with its session at Stripe (recording its payments if it
-    was paid); returns the session's status."""
-    session = session or stripe_client.checkout_session_retrieve(
-        session_id=checkout.session_id, account=checkout.stripe_account
-    )
-    status = session.get("status") or ""
-    intent_id = session.get("payment_intent") or ""
-    if isinstance(intent_id, dict):
-        intent_id = intent_id.get("id", "")
-    if intent_id:
-        checkout.payment_intent_id = intent_id
-    if status == "complete":
-        checkout.status = CheckoutAttemptStatus.COMPLETE
-    elif status == "expired":
-        checkout.status = CheckoutAttemptStatus.EXPIRED
-    checkout.checked_at = timezone.now()
-    checkout.save(update_fields=["payment_intent_id", "status", "checked_at"])
-    if intent_id and (status == "complete" or session.get("payment_status") == "paid"):
-        intent = stripe_client.payment_intent_retrieve(
-            payment_intent_id=intent_id, account=checkout.stripe_account
-        )
-        group_intent_record(intent=intent)
-    return status
-
-
-def _retire_group(checkout: GroupCheckout) -> None:
-    try:
-        session = stripe_client.checkout_session_expire(
-            session_id=checkout.session_id, account=checkout.stripe_account
-        )
-    except stripe_client.InvalidRequestError:
-        session = None  # paid or expired a moment ago: ask what it is now
-    group_checkout_settle(checkout=checkout, session=session)
-
-
 def _open_sessions_retire(client: Client, invoices: list[Invoice], account_id: str) -> str:
     """Expire every other open session of these invoices; the URL of an open group session for
     exactly this selection and these balances, if there is one fresh enough to hand out."""
@@ -133,7 +97,7 @@ def _open_sessions_retire(client: Client, invoices: list[Invoice], account_id: s
             reuse = group.url
             continue
         with transaction.atomic():
-            _retire_group(group)
+            group_checkout_retire(group)
     for attempt in CheckoutAttempt.objects.filter(invoice__in=invoices, status=CheckoutAttemptStatus.OPEN):
         with transaction.atomic():
             _retire(attempt)

@@ -1,5 +1,6 @@
-"""Recording a grouped payment intent (several invoices paid in one Checkout Session, made by
-`billing.group_checkout`): one payment per invoice for its share, each exactly once. Kept apart
+"""Settling and recording group checkouts (several invoices paid in one Checkout Session, made
+by `billing.group_checkout`): a session's state from Stripe, one payment per invoice for its
+share, each exactly once, and the charge's refunds and disputes split over them. Kept apart
 from `billing.group_checkout` so `billing.ledger`, which hands grouped intents here, does not
 import the Checkout code that imports the ledger.
 """
@@ -23,6 +24,44 @@ from invoices.services import dispute_upsert_external, payment_record_external, 
 from tenants.scoping import current_tenant
 
 logger = logging.getLogger(__name__)
+
+
+def group_checkout_settle(*, checkout: GroupCheckout, session: dict[str, Any] | None = None) -> str:
+    """Bring a group checkout in line with its session at Stripe (recording its payments if it
+    was paid); returns the session's status."""
+    session = session or stripe_client.checkout_session_retrieve(
+        session_id=checkout.session_id, account=checkout.stripe_account
+    )
+    status = session.get("status") or ""
+    intent_id = session.get("payment_intent") or ""
+    if isinstance(intent_id, dict):
+        intent_id = intent_id.get("id", "")
+    if intent_id:
+        checkout.payment_intent_id = intent_id
+    if status == "complete":
+        checkout.status = CheckoutAttemptStatus.COMPLETE
+    elif status == "expired":
+        checkout.status = CheckoutAttemptStatus.EXPIRED
+    checkout.checked_at = timezone.now()
+    checkout.save(update_fields=["payment_intent_id", "status", "checked_at"])
+    if intent_id and (status == "complete" or session.get("payment_status") == "paid"):
+        intent = stripe_client.payment_intent_retrieve(
+            payment_intent_id=intent_id, account=checkout.stripe_account
+        )
+        group_intent_record(intent=intent)
+    return status
+
+
+def group_checkout_retire(checkout: GroupCheckout) -> None:
+    """Expire a group's open session at Stripe before another is made (recording it if it
+    turns out to be paid): never two live sessions for one invoice."""
+    try:
+        session = stripe_client.checkout_session_expire(
+            session_id=checkout.session_id, account=checkout.stripe_account
+        )
+    except stripe_client.InvalidRequestError:
+        session = None  # paid or expired a moment ago: ask what it is now
+    group_checkout_settle(checkout=checkout, session=session)
 
 
 def group_for_intent(intent: dict[str, Any]) -> GroupCheckout | None:

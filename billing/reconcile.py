@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing.checkout import checkout_attempt_settle
-from billing.group_checkout import group_checkout_settle
+from billing.group_ledger import group_checkout_settle
 from billing.ledger import payment_intent_sync
 from billing.models import CheckoutAttempt, CheckoutAttemptStatus, GroupCheckout
 from invoices.models import Payment, PaymentSource

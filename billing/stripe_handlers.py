@@ -15,7 +15,7 @@ import logging
 
 from billing import connect
 from billing.checkout import checkout_attempt_settle
-from billing.group_checkout import group_checkout_settle
+from billing.group_ledger import group_checkout_settle
 from billing.handlers import handles
 from billing.ledger import payment_failure_record, payment_intent_sync
 from billing.models import CheckoutAttempt, GroupCheckout, StripeAccount, StripeEvent

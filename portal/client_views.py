@@ -28,7 +28,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing import stripe_client
 from billing.checkout import invoice_payable_online
 from billing.connect import REASONS, online_payment_status, payment_settings_get
-from billing.group_checkout import group_checkout_settle, group_checkout_start
+from billing.group_checkout import group_checkout_start
+from billing.group_ledger import group_checkout_settle
 from billing.models import CheckoutAttemptStatus, GroupCheckout
 from core.client_ip import client_ip
 from core.downloads import download_url

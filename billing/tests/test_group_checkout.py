@@ -189,7 +189,7 @@ def test_a_group_of_another_workspace_is_never_paid_here(
 ) -> None:
     """The intent's metadata names a client and a number; they are looked up only in the
     workspace whose connected account sent the event."""
-    from billing.group_checkout import group_intent_record
+    from billing.group_ledger import group_intent_record
 
     buyer = _client(tenant)
     invoice = _invoice(tenant, owner_membership, buyer, "10.00")
@@ -275,3 +275,31 @@ def test_reconciliation_records_a_group_payment_whose_webhooks_were_lost(
     assert refreshed(tenant, first).status == InvoiceStatus.PAID
     assert refreshed(tenant, second).status == InvoiceStatus.PAID
     assert len(_payments(tenant)) == 2
+
+
+def test_pay_now_on_one_invoice_expires_the_portal_session_that_included_it(
+    stripe_standin: StripeStandIn, connected: StripeAccount, tenant: Tenant, owner_membership: Membership
+) -> None:
+    from billing.checkout import invoice_checkout_start
+
+    buyer = _client(tenant)
+    first = _invoice(tenant, owner_membership, buyer, "10.00")
+    second = _invoice(tenant, owner_membership, buyer, "20.00")
+    group_url = _start(tenant, buyer, first, second)
+    with tenant_scope(tenant):
+        single_url = invoice_checkout_start(invoice=first, return_url="http://testserver/i/x")
+        group = GroupCheckout.objects.get()
+    assert single_url != group_url
+    assert group.status == "expired"  # never two live sessions paying the same balance
+    # Expired at Stripe too: its hosted page can no longer take money.
+    at_stripe = stripe_client.checkout_session_retrieve(
+        session_id=group.session_id, account=connected.stripe_id
+    )
+    assert at_stripe["status"] == "expired"
+    # And the portal's next selection makes a new session, expiring the single one first.
+    assert _start(tenant, buyer, first, second) not in (group_url, single_url)
+    with tenant_scope(tenant):
+        from billing.models import CheckoutAttempt
+
+        assert CheckoutAttempt.objects.get().status == "expired"
+        assert GroupCheckout.objects.filter(status="open").count() == 1
