@@ -25,8 +25,9 @@ from django.utils.translation import gettext as _
 
 from billing import stripe_client
 from billing.connect import REASONS, online_payment_status, payment_settings_get
+from billing.group_ledger import group_checkout_retire
 from billing.ledger import payment_intent_sync
-from billing.models import CheckoutAttempt, CheckoutAttemptStatus
+from billing.models import CheckoutAttempt, CheckoutAttemptStatus, GroupCheckout
 from core.errors import ApplicationError
 from invoices.models import Invoice, InvoiceKind, InvoiceStatus
 from invoices.money import ZERO, format_money, parse_amount, to_minor_units
@@ -115,6 +116,13 @@ def invoice_checkout_start(
     account_id = status.account.stripe_id
     invoice = resolve(Invoice, invoice, field="invoice", label=_("invoice"), lock=True)
 
+    for group in GroupCheckout.objects.filter(
+        status=CheckoutAttemptStatus.OPEN, items__invoice=invoice
+    ).distinct():
+        # A session of the client portal paying this invoice with others: it goes first (and
+        # is recorded if it was paid meanwhile), so no two live sessions pay this balance.
+        with transaction.atomic():
+            group_checkout_retire(group)
     with transaction.atomic():
         current = CheckoutAttempt.objects.filter(invoice=invoice, status=CheckoutAttemptStatus.OPEN).first()
         if current is not None and current.stripe_account != account_id:

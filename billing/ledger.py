@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing import stripe_client
+from billing.group_ledger import group_intent_record
 from billing.models import CheckoutAttempt, CheckoutAttemptStatus
 from invoices.models import DisputeStatus, EventVerb, Invoice, InvoiceEvent, Payment, PaymentSource
 from invoices.money import from_minor_units, is_currency
@@ -70,6 +71,8 @@ def _amount(minor: int, currency: str) -> Any:
 def payment_intent_sync(*, account_id: str, payment_intent_id: str) -> Payment | None:
     """Record what Stripe says about one payment intent on `account_id`; the payment or None."""
     intent = stripe_client.payment_intent_retrieve(payment_intent_id=payment_intent_id, account=account_id)
+    if group_intent_record(intent=intent) is not None:
+        return None  # several invoices paid at once (the client portal): recorded per invoice
     invoice = _invoice_for(intent)
     if invoice is None:
         logger.info("Payment intent %s on %s is not for one of our invoices.", payment_intent_id, account_id)

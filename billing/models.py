@@ -175,3 +175,61 @@ class PaymentReceipt(TenantOwnedModel):
     payment = models.OneToOneField("invoices.Payment", on_delete=models.CASCADE, related_name="+")
     email = models.EmailField()
     sent_at = models.DateTimeField(default=timezone.now)
+
+
+def _group_checkout_id() -> str:
+    return new_public_id("gck")
+
+
+class GroupCheckout(TenantOwnedModel):
+    """One Stripe Checkout Session paying several open invoices of one client at once (the
+    client portal's Pay button). Its items say, frozen when the session was made, how much of
+    the session's money goes to which invoice; the webhook records one payment per item
+    (`billing.group_checkout`)."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=_group_checkout_id, editable=False)
+    client = models.ForeignKey("invoices.Client", on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveIntegerField()  # 1, 2, ... per client: part of the idempotency key
+    stripe_account = models.CharField(max_length=255)
+    session_id = models.CharField(max_length=255, unique=True)
+    payment_intent_id = models.CharField(max_length=255, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    amount = MoneyField(required=True)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=16, choices=CheckoutAttemptStatus.choices, default=CheckoutAttemptStatus.OPEN
+    )
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "number"], name="group_checkout_number_unique"),
+        ]
+        indexes = [models.Index(fields=["tenant", "status"], name="group_checkout_status")]
+
+    def __str__(self) -> str:
+        return f"group checkout {self.session_id} ({self.status})"
+
+
+class GroupCheckoutItem(TenantOwnedModel):
+    """One invoice of a group checkout and the amount paid towards it (its balance due when the
+    session was made). `payment` is set once that money is recorded on the invoice."""
+
+    checkout = models.ForeignKey(GroupCheckout, on_delete=models.CASCADE, related_name="items")
+    invoice = models.ForeignKey("invoices.Invoice", on_delete=models.PROTECT, related_name="+")
+    amount = MoneyField(required=True)
+    payment = models.ForeignKey(
+        "invoices.Payment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["checkout", "invoice"], name="group_checkout_item_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.checkout_id}: {self.invoice_id} {self.amount}"

@@ -2,22 +2,24 @@
 
 Webhooks can be lost (an outage longer than Stripe's retries, a misconfigured endpoint). The
 periodic task walks every tenant with a connected account and, in its scope, asks Stripe about
-each open Checkout attempt: a completed one has its payment recorded (the same
-`payment_intent_sync` the webhooks run), an expired one is closed. Attempts completed lately
+each open Checkout attempt (and each open group checkout, `billing.group_checkout`): a
+completed one has its payment recorded (the same `payment_intent_sync` the webhooks run), an
+expired one is closed. Attempts completed lately
 whose payment never made it into our books are checked again too.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
 
 from billing.checkout import checkout_attempt_settle
+from billing.group_ledger import group_checkout_settle
 from billing.ledger import payment_intent_sync
-from billing.models import CheckoutAttempt, CheckoutAttemptStatus
+from billing.models import CheckoutAttempt, CheckoutAttemptStatus, GroupCheckout
 from invoices.models import Payment, PaymentSource
 from tenants.doors import door_lookup
 
@@ -68,4 +70,20 @@ def checkout_attempts_reconcile(*, min_age: timedelta = MIN_AGE) -> dict[str, in
                 counts["recorded"] += 1
         except Exception:
             logger.exception("Reconciling payment intent %s failed", attempt.payment_intent_id)
+    _group_checkouts_reconcile(now - min_age, counts)
     return counts
+
+
+def _group_checkouts_reconcile(before: datetime, counts: dict[str, int]) -> None:
+    """The open sessions paying several invoices at once (the client portal), likewise."""
+    for checkout in GroupCheckout.objects.filter(status=CheckoutAttemptStatus.OPEN, created_at__lte=before):
+        counts["checked"] += 1
+        try:
+            status = group_checkout_settle(checkout=checkout)
+        except Exception:
+            logger.exception("Reconciling group checkout %s failed", checkout.session_id)
+            continue
+        if status == "complete":
+            counts["completed"] += 1
+        elif status == "expired":
+            counts["expired"] += 1

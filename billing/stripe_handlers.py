@@ -15,9 +15,10 @@ import logging
 
 from billing import connect
 from billing.checkout import checkout_attempt_settle
+from billing.group_ledger import group_checkout_settle
 from billing.handlers import handles
 from billing.ledger import payment_failure_record, payment_intent_sync
-from billing.models import CheckoutAttempt, StripeAccount, StripeEvent
+from billing.models import CheckoutAttempt, GroupCheckout, StripeAccount, StripeEvent
 from billing.stripe_client import charge_retrieve, checkout_session_retrieve, dispute_retrieve
 from tenants.scoping import tenant_scope
 
@@ -60,6 +61,10 @@ def checkout_session_changed(event: StripeEvent) -> None:
         attempt = CheckoutAttempt.objects.filter(session_id=session_id).first()
         if attempt is not None:
             checkout_attempt_settle(attempt=attempt)
+            return
+        group = GroupCheckout.objects.filter(session_id=session_id).first()
+        if group is not None:
+            group_checkout_settle(checkout=group)
             return
         # A session we have no attempt for (made before a restore, say): its payment intent
         # still names the invoice.

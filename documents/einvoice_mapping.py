@@ -33,6 +33,7 @@ from invoices import calculation, codelists
 from invoices.calculation import LineInput, RateInput
 from invoices.models import DiscountType, Invoice, InvoiceLine
 from invoices.registration_ids import REGISTRATION_SCHEMES
+from invoices.related import preceding_invoices
 
 ZERO = Decimal(0)
 
@@ -455,7 +456,6 @@ def to_einvoice(invoice: Invoice) -> en.Invoice:
     lines = list(invoice.lines.all())
     totals, line_rates = calculate(invoice, lines)
     seller = dict(invoice.seller_snapshot or {})
-    credited = invoice.credit_note_for if invoice.is_credit_note else None
     return en.Invoice(
         number=invoice.number or "",
         issue_date=invoice.issue_date,
@@ -482,8 +482,11 @@ def to_einvoice(invoice: Invoice) -> en.Invoice:
         invoicing_period=period(invoice.period_start, invoice.period_end),  # BG-14
         payment_terms=invoice.terms.strip(),
         notes=(en.Note(invoice.notes.strip()),) if invoice.notes.strip() else (),
-        preceding_invoices=(
-            (en.PrecedingInvoice(credited.number or "", credited.issue_date),) if credited else ()
+        # BG-3: a credit note's credited invoice; the deposit and progress invoices a progress
+        # or final invoice made from a quote follows (invoices.related, registered by quotes).
+        preceding_invoices=tuple(
+            en.PrecedingInvoice(preceding.number or "", preceding.issue_date)
+            for preceding in preceding_invoices(invoice)
         ),
         payment=payment(invoice, seller),
     )

@@ -263,8 +263,9 @@ def load_invoice_for_render(*, invoice_pk: int) -> Any:
     from django.db.models import Prefetch
 
     from invoices.models import Invoice, InvoiceLineTax
+    from invoices.related import linked_invoices
 
-    return (
+    invoice = (
         Invoice.objects.select_related("tenant", "client", "credit_note_for")
         .prefetch_related(
             # Each line's taxes with their rates joined in: one query, not two.
@@ -273,6 +274,8 @@ def load_invoice_for_render(*, invoice_pk: int) -> Any:
         )
         .get(pk=invoice_pk)
     )
+    linked_invoices(invoice)  # the other invoices of its quote, kept on the instance
+    return invoice
 
 
 def render_invoice_html(invoice: Any, *, screen: bool = False, nonce: str = "", csrf_token: str = "") -> str:

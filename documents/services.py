@@ -32,7 +32,7 @@ from documents.models import (
     InvoiceDocument,
 )
 from documents.render import html_to_pdf, load_invoice_for_render, render_invoice_html
-from invoices.models import Invoice
+from invoices.models import Invoice, InvoiceStatus
 from invoices.services.common import resolve
 from tenants.models import Membership, Tenant
 from tenants.scoping import current_tenant, tenant_scope
@@ -196,6 +196,26 @@ def document_request(
             return existing
     rate_limit_take(actor)
     return enqueue(invoice=invoice, format=format, actor=actor, tenant=tenant)
+
+
+@transaction.atomic
+def document_request_for_client(*, invoice: Invoice | str) -> InvoiceDocument:
+    """The client asks for an invoice's PDF (the client portal): no member acts, so no member's
+    rate limit applies; the caller scoped the invoice to the client and limits the asking.
+
+    As `document_request`: a ready file of the current version is returned as is, one in flight
+    is returned as is, otherwise the current version is queued (once, however often asked).
+    Drafts are never rendered for a client.
+    """
+    invoice = resolve(Invoice, invoice, field="invoice", label=_("invoice"))
+    if invoice.status == InvoiceStatus.DRAFT:
+        raise ApplicationError(_("No such %(label)s.") % {"label": _("invoice")}, code="not_found")
+    existing = current_document_of(invoice, DocumentFormat.PDF, lock=True)
+    if existing is not None and (
+        existing.status == DocumentStatus.READY or (existing.status in IN_FLIGHT and not is_stale(existing))
+    ):
+        return existing
+    return enqueue(invoice=invoice, format=DocumentFormat.PDF, actor=None, tenant=current_tenant())
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ from invoices.addresses import address_lines
 from invoices.l10n import Formatter, document_language
 from invoices.models import Invoice
 from invoices.payment_instructions import payment_instructions
+from invoices.related import linked_invoices
 from invoices.services.invoices import snapshot_client, snapshot_seller
 from tenants.models import Tenant
 
@@ -84,6 +85,18 @@ def _line_rows(invoice: Invoice, fmt: Formatter, tax_by_rate: dict[int, Any]) ->
     return rows
 
 
+def _linked_rows(invoice: Invoice, fmt: Formatter, language: str) -> list[dict[str, str]]:
+    with translation.override(language):
+        return [
+            {
+                "label": str(link.label),
+                "number": link.invoice.number,
+                "date": fmt.date(link.invoice.issue_date),
+            }
+            for link in linked_invoices(invoice)
+        ]
+
+
 def document_context(
     *,
     invoice: Invoice,
@@ -125,6 +138,9 @@ def document_context(
         "buyer_reference": invoice.buyer_reference,
         "credited_invoice": credited,
         "credited_invoice_date": fmt.date(credited.issue_date) if credited else "",
+        # The deposit/progress/final invoices of the same quote (invoices.related): each document
+        # names the others, the label in the document's language.
+        "linked_invoices": _linked_rows(invoice, fmt, language),
         # Lines, tax breakdown and totals.
         "lines": lines,
         "has_discounts": any(row["discount"] for row in lines),

@@ -10,6 +10,7 @@ cached, not indexed) and in the contact's language.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 from functools import wraps
 from typing import Any
@@ -24,10 +25,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from billing import stripe_client
+from billing.checkout import invoice_payable_online
+from billing.connect import REASONS, online_payment_status, payment_settings_get
+from billing.group_checkout import group_checkout_start
+from billing.group_ledger import group_checkout_settle
+from billing.models import CheckoutAttemptStatus, GroupCheckout
 from core.client_ip import client_ip
+from core.downloads import download_url
 from core.errors import ApplicationError
 from core.web import private_page
+from documents.models import DocumentStatus
+from documents.services import document_filename, document_request_for_client
+from documents.storage import CONTENT_TYPES
 from invoices.models import ClientContact, Invoice, InvoiceKind, InvoiceStatus, Payment
+from invoices.related import linked_invoices
 from invoices.services.common import tenant_today
 from portal import signin
 from portal.statement import statement_build, statement_csv, statement_pdf
@@ -35,6 +47,8 @@ from quotes import services as quote_services
 from quotes.models import Quote, QuoteStatus
 from tenants.models import Tenant
 from tenants.scoping import tenant_scope
+
+logger = logging.getLogger(__name__)
 
 
 def _language(contact: ClientContact | None, tenant: Tenant) -> str:
@@ -124,20 +138,23 @@ def _documents(client_id: int) -> Any:
     return Invoice.objects.filter(client_id=client_id).exclude(status__in=[InvoiceStatus.DRAFT])
 
 
-@require_GET
-@portal_page
-def portal_home(request: HttpRequest) -> HttpResponse:
+def _home(request: HttpRequest, *, pay_error: str = "", status: int = 200) -> HttpResponse:
     client = request.portal_contact.client  # type: ignore[attr-defined]
+    tenant = request.portal_tenant  # type: ignore[attr-defined]
     documents = list(_documents(client.pk).order_by("-issue_date", "-pk"))
     invoices = [doc for doc in documents if doc.kind == InvoiceKind.INVOICE]
-    today = tenant_today(request.portal_tenant)  # type: ignore[attr-defined]
-    return _render(
+    today = tenant_today(tenant)
+    online = online_payment_status(tenant=tenant, payment_settings=payment_settings_get()).enabled
+    open_invoices = [i for i in invoices if i.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)]
+    response = _render(
         request,
         "portal/home.html",
         {
-            "open_invoices": [
-                i for i in invoices if i.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
-            ],
+            "open_invoices": open_invoices,
+            "payable_ids": {i.public_id for i in open_invoices if online and invoice_payable_online(i)},
+            "online": online,
+            "pay_error": pay_error,
+            "checkout_state": request.GET.get("checkout", ""),
             "paid_invoices": [i for i in invoices if i.status == InvoiceStatus.PAID],
             "credit_notes": [d for d in documents if d.kind == InvoiceKind.CREDIT_NOTE],
             "quotes": list(
@@ -153,7 +170,48 @@ def portal_home(request: HttpRequest) -> HttpResponse:
             "start": date(today.year, 1, 1),
             "end": today,
         },
+        status=status,
     )
+    if online:
+        # The Pay form leads (POST, then 303) to Stripe's hosted page: form-action allows it.
+        response._csp_update = {"form-action": stripe_client.hosted_page_origins()}  # type: ignore[attr-defined]
+    return response
+
+
+@require_GET
+@portal_page
+def portal_home(request: HttpRequest) -> HttpResponse:
+    session_id = request.GET.get("session_id", "")
+    if session_id and request.GET.get("checkout") == "done":
+        # Back from Checkout: settle that session now rather than wait for its webhook.
+        client = request.portal_contact.client  # type: ignore[attr-defined]
+        checkout = GroupCheckout.objects.filter(
+            client=client, session_id=session_id[:255], status=CheckoutAttemptStatus.OPEN
+        ).first()
+        if checkout is not None:
+            try:
+                group_checkout_settle(checkout=checkout)
+            except stripe_client.StripeError:
+                logger.warning("Could not settle group checkout %s on return", session_id, exc_info=True)
+    return _home(request)
+
+
+@require_POST
+@portal_page
+def portal_pay(request: HttpRequest) -> HttpResponse:
+    """Pay the chosen open invoices in one Stripe Checkout Session (a form POST, then 303)."""
+    client = request.portal_contact.client  # type: ignore[attr-defined]
+    return_url = request.build_absolute_uri(reverse("portal_home"))
+    try:
+        url = group_checkout_start(
+            client=client, invoice_ids=request.POST.getlist("invoice"), return_url=return_url
+        )
+    except ApplicationError as error:
+        return _home(request, pay_error=error.message, status=400)
+    except stripe_client.StripeError:
+        logger.exception("Group checkout for client %s failed", client.public_id)
+        return _home(request, pay_error=str(REASONS["unavailable"]), status=503)
+    return HttpResponseRedirect(url, status=303)
 
 
 @require_GET
@@ -163,7 +221,29 @@ def portal_invoice(request: HttpRequest, public_id: str) -> HttpResponse:
     invoice = _documents(client.pk).filter(public_id=public_id).prefetch_related("lines").first()
     if invoice is None:
         raise Http404
-    return _render(request, "portal/invoice.html", {"invoice": invoice, "lines": list(invoice.lines.all())})
+    context = {"invoice": invoice, "lines": list(invoice.lines.all()), "linked": linked_invoices(invoice)}
+    return _render(request, "portal/invoice.html", context)
+
+
+@require_GET
+@portal_page
+def portal_invoice_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The invoice's or credit note's PDF: a short-lived download link once it is rendered (the
+    documents pipeline renders it on first demand; until then a page says it is on its way)."""
+    client = request.portal_contact.client  # type: ignore[attr-defined]
+    invoice = _documents(client.pk).filter(public_id=public_id).first()
+    if invoice is None:
+        raise Http404
+    document = document_request_for_client(invoice=invoice)
+    if document.status != DocumentStatus.READY:
+        return _render(request, "portal/pdf_pending.html", {"invoice": invoice}, status=202)
+    return HttpResponseRedirect(
+        download_url(
+            storage_key=document.storage_key,
+            filename=document_filename(invoice, document.format),
+            content_type=CONTENT_TYPES[document.format],
+        )
+    )
 
 
 @require_GET

@@ -7,4 +7,10 @@ class QuotesConfig(AppConfig):
     verbose_name = "Quotes"
 
     def ready(self) -> None:
+        from invoices.related import linked_invoices_register
         from quotes import tasks  # noqa: F401  (registers the Celery tasks)
+        from quotes.selectors import linked_invoices_of_quote
+
+        # The deposit/progress/final invoices of one quote, on each document and as the
+        # e-invoices' preceding-invoice reference (BT-25).
+        linked_invoices_register("quotes.billings", linked_invoices_of_quote)

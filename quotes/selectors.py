@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from invoices.models import Invoice
-from quotes.models import Quote, QuoteInvoice, QuoteStatus
+from invoices.related import LinkedInvoice
+from quotes.models import BillingKind, Quote, QuoteInvoice, QuoteStatus
 
 
 def quote_get(*, public_id: str) -> Quote | None:
@@ -34,3 +35,24 @@ def invoice_quote_links(*, invoice: Invoice) -> tuple[QuoteInvoice | None, list[
         return None, []
     others = [b for b in quote_billings(quote=link.quote) if b.invoice_id != invoice.pk]
     return link, others
+
+
+EARLIER_KINDS = (BillingKind.DEPOSIT, BillingKind.PROGRESS)
+
+
+def linked_invoices_of_quote(invoice: Invoice) -> list[LinkedInvoice]:
+    """The other invoices of the quote `invoice` was made from (registered with
+    `invoices.related`): a deposit or progress invoice made before this one precedes it."""
+    link, others = invoice_quote_links(invoice=invoice)
+    if link is None:
+        return []
+    order = (link.created_at, link.pk)
+    return [
+        LinkedInvoice(
+            invoice=other.invoice,
+            label=BillingKind(other.kind).label,
+            precedes=other.kind in (BillingKind.DEPOSIT, BillingKind.PROGRESS)
+            and (other.created_at, other.pk) < order,
+        )
+        for other in others
+    ]

@@ -414,7 +414,8 @@ def test_loading_an_invoice_for_its_document_takes_four_queries_whatever_its_siz
             invoice = load_invoice_for_render(invoice_pk=invoice_pk)
         with CaptureQueriesContext(connection) as templating:
             html = render_invoice_html(invoice)
-    # The invoice with its tenant and client; its lines; their taxes with rates; tax totals.
-    assert len(loading) == 4, [query["sql"] for query in loading]
+    # The invoice with its tenant and client; its lines; their taxes with rates; tax totals;
+    # the quote it was made from (invoices.related, registered by quotes: none here, one query).
+    assert len(loading) == 5, [query["sql"] for query in loading]
     assert templating.captured_queries == []
     assert html.count('<td class="d">') == lines

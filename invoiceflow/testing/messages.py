@@ -28,8 +28,18 @@ CLIENT_SOURCES: dict[str, tuple[str, ...]] = {
         "invoices/money.py",
         "documents/render.py",
     ),
-    "portal": ("templates/invoices/public/*.html", "portal/views.py"),
-    "billing": ("templates/billing/email/*", "billing/checkout.py", "billing/connect.py"),
+    "portal": (
+        "templates/invoices/public/*.html",
+        "portal/views.py",
+        "portal/templates/portal/*.html",
+        "portal/client_views.py",
+    ),
+    "billing": (
+        "templates/billing/email/*",
+        "billing/checkout.py",
+        "billing/connect.py",
+        "billing/group_checkout.py",
+    ),
     "delivery": ("templates/invoices/email/*.*", "templates/invoices/email/defaults/*"),
     "tenants": ("templates/tenants/email/*",),
 }

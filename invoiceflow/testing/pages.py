@@ -83,6 +83,11 @@ NOT_PAGES: dict[str, str] = {
     "portal_home": "needs a portal sign-in; quotes/tests/test_browser.py",
     "portal_statement": "needs a portal sign-in; quotes/tests/test_browser.py",
     "portal_invoice": "needs a portal sign-in; portal/tests/test_client_portal.py",
+    "portal_invoice_pdf": (
+        "needs a portal sign-in; a download (redirect) or its pending page: "
+        "portal/tests/test_portal_pdf.py, portal/tests/test_portal_pay_browser.py (axe)"
+    ),
+    "portal_pay": "POST action (303 to Checkout); portal/tests/test_portal_pay_browser.py (axe on the form)",
     "portal_receipt": "needs a portal sign-in; portal/tests/test_client_portal.py",
     "portal_quote": "needs a portal sign-in; quotes/tests/test_browser.py",
     "portal_quote_answer": "POST: the client's answer",
