@@ -431,6 +431,9 @@ def main() -> None:
             f"   (median of {repeat_many})"
         )
         print(f"{'':27}{on_reference_machine('lines300', tuned_many, bare)}")
+        from pdf_facturx import facturx_report  # bench/, beside this script
+
+        facturx_report(tenant, one, args.repeat)
         html_path = Path(tempfile.mkdtemp(prefix="bench-pdf-")) / "one.html"
         html_path.write_text(one_html)
         cold, cold_bare = cold_process(html_path)

@@ -19,7 +19,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
@@ -137,51 +137,12 @@ def public_invoice_url(token: str) -> str:
 
 
 def invoice_pdf_bytes(invoice: Invoice) -> bytes:
-    """The invoice's PDF as it is now: the stored file of its current version when the PDF
-    pipeline has one ready, else rendered here and stored as that version's document, so that
-    the client's page (which offers only a stored PDF) can hand out the same file."""
-    from documents import storage
-    from documents.models import DocumentFormat, DocumentStatus, InvoiceDocument
-    from documents.render import load_invoice_for_render, render_invoice_pdf
+    """The invoice's PDF as it is now (a Factur-X for invoices that want one): the stored file
+    of its current version, or rendered and stored as that version's document, so that the
+    client's page (which offers only a stored PDF) hands out the same file."""
+    from documents.invoice_pdf import invoice_pdf_bytes as stored_or_rendered
 
-    document = InvoiceDocument.objects.filter(
-        invoice=invoice,
-        format=DocumentFormat.PDF,
-        content_version=invoice.content_version,
-        status=DocumentStatus.READY,
-    ).first()
-    if document is not None:
-        try:
-            return storage.read(document.storage_key)
-        except OSError:
-            logger.warning("stored PDF %s is missing; rendering it for the email", document.public_id)
-    pdf = render_invoice_pdf(load_invoice_for_render(invoice_pk=invoice.pk))
-    key = storage.document_storage_key(
-        tenant_public_id=invoice.tenant.public_id,
-        invoice_public_id=invoice.public_id,
-        content_version=invoice.content_version,
-        format=DocumentFormat.PDF,
-    )
-    try:
-        storage.store_exact(key, pdf)
-    except Exception:
-        # The email can still go out with its attachment; the page shows the PDF once stored.
-        logger.warning("could not store the PDF of %s", invoice.public_id, exc_info=True)
-        return pdf
-    now = timezone.now()
-    InvoiceDocument.objects.update_or_create(
-        invoice=invoice,
-        format=DocumentFormat.PDF,
-        content_version=invoice.content_version,
-        defaults={
-            "status": DocumentStatus.READY,
-            "storage_key": key,
-            "size": len(pdf),
-            "failure_reason": "",
-            "ready_at": now,
-        },
-    )
-    return pdf
+    return stored_or_rendered(invoice)
 
 
 def client_einvoice(invoice: Invoice) -> tuple[str, bytes, str] | None:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
-from documents import live, storage
+from documents import invoice_pdf, live, storage
 from documents.events import bulk_job_finished_publish
 from documents.models import (
     BulkJob,
@@ -27,13 +27,12 @@ from documents.models import (
     DocumentStatus,
     InvoiceDocument,
 )
-from documents.render import html_to_pdf, load_invoice_for_render, render_invoice_html
+from documents.render import load_invoice_for_render
 from documents.services import (
     IN_FLIGHT,
     TransientDocumentError,
     bulk_job_finish_if_complete,
     check_member,
-    current_document_of,
     current_documents_of,
     document_filename,
     enqueue,
@@ -160,41 +159,21 @@ def bulk_zip_request(*, actor: Membership, invoices: list[str]) -> BulkJob:
 
 
 def _pdf_for_zip(tenant: Tenant, invoice_pk: int) -> tuple[str, bytes]:
-    """(file name, PDF) of an invoice's current version: the stored file, or rendered and
-    stored now (so that the next "Generate" reuses it)."""
+    """(file name, PDF) of an invoice's current version: the stored file, or rendered (as
+    Factur-X when the invoice wants it, `invoice_pdf`) and stored now, so that the next
+    "Generate" reuses it. No transaction stays open during the render."""
     with tenant_scope(tenant):
         invoice = load_invoice_for_render(invoice_pk=invoice_pk)
         name = document_filename(invoice, "pdf")
-        document = current_document_of(invoice, DocumentFormat.PDF)
-        if document is not None and document.status == DocumentStatus.READY:
-            try:
-                return name, storage.read(document.storage_key)
-            except OSError:
-                logger.warning("stored PDF %s is missing; rendering again", document.public_id)
-        html = render_invoice_html(invoice)
-        key = storage.document_storage_key(
-            tenant_public_id=tenant.public_id,
-            invoice_public_id=invoice.public_id,
-            content_version=invoice.content_version,
-            format="pdf",
-        )
-    pdf = html_to_pdf(html)
-    storage.store_exact(key, pdf)
+        stored = invoice_pdf.stored_current_pdf(invoice)
+        if stored is not None:
+            return name, stored
+        job = invoice_pdf.pdf_job(invoice)
+    rendered = invoice_pdf.pdf_render(job)
+    invoice_pdf.pdf_store(rendered)
     with tenant_scope(tenant):
-        now = timezone.now()
-        InvoiceDocument.objects.update_or_create(
-            invoice_id=invoice_pk,
-            format=DocumentFormat.PDF,
-            content_version=invoice.content_version,
-            defaults={
-                "status": DocumentStatus.READY,
-                "storage_key": key,
-                "size": len(pdf),
-                "failure_reason": "",
-                "ready_at": now,
-            },
-        )
-    return name, pdf
+        invoice_pdf.pdf_record(invoice, rendered)
+    return name, rendered.content
 
 
 def bulk_zip_build(*, tenant: Tenant, job_id: int) -> str:

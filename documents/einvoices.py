@@ -24,11 +24,11 @@ from core.countries import EU_MEMBER_STATES
 from core.errors import ApplicationError
 from documents import storage
 from documents.einvoice_mapping import MappingError, to_einvoice
-from documents.render import load_invoice_for_render, render_invoice_html, renderer
+from documents.render import html_to_facturx_pdf, load_invoice_for_render, render_invoice_html
 from einvoicing.explanations import explain
-from einvoicing.facturx_pdf import render_facturx_pdf
 from einvoicing.formats import is_leitweg_id
-from einvoicing.generate import generate_validated
+from einvoicing.generate import generate_validated, generate_xml
+from einvoicing.model import Invoice as EInvoiceModel
 from einvoicing.syntax import Format
 from einvoicing.validation import EInvoiceInvalid, RuleResult
 from invoices.models import Invoice
@@ -136,17 +136,46 @@ def _generate(invoice: Invoice, fmt: Format) -> tuple[Any, bytes]:
     """(the invoice with its rows, the validated XML). Raises EInvoiceUnavailable and caches
     that verdict for this content version."""
     full = load_invoice_for_render(invoice_pk=invoice.pk)
+    return full, _validated_xml(full, fmt, _model_of(full, fmt))
+
+
+def _model_of(full: Any, fmt: Format) -> EInvoiceModel:
+    """The EN 16931 model of the invoice (reads its rows: call it in the tenant's scope)."""
     try:
-        model = to_einvoice(full)
-        xml, _report = generate_validated(model, fmt)
+        return to_einvoice(full)
     except MappingError as error:
-        problems = [Problem(rule_id="InvoiceFlow", explanation=str(error), field=error.field)]
+        problem = Problem(rule_id="InvoiceFlow", explanation=str(error), field=error.field)
+        _remember_failure(full, fmt, [problem])
+        raise EInvoiceUnavailable(fmt, [problem]) from error
+
+
+def _validated_xml(invoice: Invoice, fmt: Format, model: EInvoiceModel) -> bytes:
+    """The model's XML in `fmt`, checked by every rule set that applies (no database)."""
+    try:
+        xml, _report = generate_validated(model, fmt)
     except EInvoiceInvalid as error:
         problems = [_problem(r) for r in error.report.fatal]
-    else:
-        return full, xml
+        _remember_failure(invoice, fmt, problems)
+        raise EInvoiceUnavailable(fmt, problems) from error
+    return xml
+
+
+def _remember_failure(invoice: Invoice, fmt: Format, problems: list[Problem]) -> None:
     cache.set(_verdict_key(storage_key(invoice, fmt)), [asdict(p) for p in problems], VERDICT_SECONDS)
-    raise EInvoiceUnavailable(fmt, problems)
+
+
+def _remember_valid(invoice: Invoice, fmt: Format) -> None:
+    cache.set(_verdict_key(storage_key(invoice, fmt)), [], VERDICT_SECONDS)
+
+
+def cached_problems(invoice: Invoice, fmt: Format) -> tuple[Problem, ...] | None:
+    """The known verdict of this version in `fmt` without checking anything: its problems,
+    () when it is known valid, None when it was not checked yet (or the cache forgot)."""
+    try:
+        known = _cached_verdict(invoice, fmt)
+    except EInvoiceUnavailable as error:
+        return tuple(error.problems)
+    return () if known else None
 
 
 def _cached_verdict(invoice: Invoice, fmt: Format) -> bool | None:
@@ -167,18 +196,7 @@ def _in_reader_language(problem: Problem) -> Problem:
 
 
 def _facturx_pdf(full: Any, xml: bytes) -> bytes:
-    html = render_invoice_html(full)
-    pdf_renderer = renderer()
-    with pdf_renderer.lock:  # Pango and the font configuration: one render per process at a time
-        return render_facturx_pdf(
-            html,
-            xml,
-            base_url=pdf_renderer.base_url,
-            stylesheets=[pdf_renderer.stylesheet],
-            url_fetcher=pdf_renderer.url_fetcher,
-            font_config=pdf_renderer.font_config,
-            title=full.number or "",
-        )
+    return html_to_facturx_pdf(render_invoice_html(full), xml, title=full.number or "")
 
 
 def einvoice_get(*, invoice: Invoice, fmt: Format | str) -> bytes:
@@ -196,7 +214,7 @@ def einvoice_get(*, invoice: Invoice, fmt: Format | str) -> bytes:
     full, xml = _generate(invoice, fmt)
     content = _facturx_pdf(full, xml) if fmt == Format.FACTURX else xml
     storage.store_exact(key, content)
-    cache.set(_verdict_key(key), [], VERDICT_SECONDS)
+    _remember_valid(invoice, fmt)
     return content
 
 
@@ -242,4 +260,47 @@ def _verify(invoice: Invoice, fmt: Format) -> None:
     _full, xml = _generate(invoice, fmt)
     if fmt != Format.FACTURX:
         storage.store_exact(key, xml)
-    cache.set(_verdict_key(key), [], VERDICT_SECONDS)
+    _remember_valid(invoice, fmt)
+
+
+# --- the invoice's own PDF as Factur-X (documents.invoice_pdf) ---------------------------------
+
+
+@dataclass(frozen=True)
+class FacturxPlan:
+    """What the invoice's own PDF needs to be a Factur-X, gathered in the tenant's scope."""
+
+    key: str  # where the Factur-X PDF of this version is stored (the Factur-X download's file)
+    model: EInvoiceModel
+    known_valid: bool  # this version's CII passed every rule already: generate, do not check again
+    invoice: Invoice
+
+
+def facturx_plan(full: Any) -> FacturxPlan | None:
+    """For a finalized invoice whose PDF is to be Factur-X (`facturx_enabled`): its model,
+    unless its CII is already known to break a rule (then None: the PDF is plain, and the
+    cached verdict says why). None too for drafts, void invoices and Factur-X turned off."""
+    if Format.FACTURX not in offered_formats(full):
+        return None
+    known = cached_problems(full, Format.FACTURX)
+    if known:
+        return None
+    try:
+        model = _model_of(full, Format.FACTURX)
+    except EInvoiceUnavailable:
+        return None
+    return FacturxPlan(storage_key(full, Format.FACTURX), model, known == (), full)
+
+
+def facturx_plan_xml(plan: FacturxPlan) -> bytes | None:
+    """The plan's CII, valid by the schema, CEN EN 16931 and Factur-X rules, or None when a
+    fatal assertion fails (the verdict is cached for the version: the page shows the rules).
+    A version already proven valid is generated again (milliseconds), not checked again."""
+    if plan.known_valid:
+        return generate_xml(plan.model, Format.FACTURX)
+    try:
+        xml = _validated_xml(plan.invoice, Format.FACTURX, plan.model)
+    except EInvoiceUnavailable:
+        return None
+    _remember_valid(plan.invoice, Format.FACTURX)
+    return xml

@@ -174,6 +174,16 @@ class _Renderer:
             document = self.html_class.from_markup(html)
             return document.write_pdf(stylesheets=[self.stylesheet], font_config=self.font_config)
 
+    def write_facturx_pdf(self, html: str, xml: bytes, *, title: str = "") -> bytes:
+        """The same render as `write_pdf`, made PDF/A-3b with `xml` inside (Factur-X)."""
+        from einvoicing.facturx_pdf import write_facturx_pdf
+
+        with self.lock:
+            document = self.html_class.from_markup(html)
+            return write_facturx_pdf(
+                document, xml, stylesheets=[self.stylesheet], font_config=self.font_config, title=title
+            )
+
 
 _renderer: _Renderer | None = None
 _renderer_lock = threading.Lock()
@@ -191,6 +201,11 @@ def renderer() -> _Renderer:
 
 def html_to_pdf(html: str) -> bytes:
     return renderer().write_pdf(html)
+
+
+def html_to_facturx_pdf(html: str, xml: bytes, *, title: str = "") -> bytes:
+    """`html_to_pdf` as a Factur-X PDF/A-3b carrying `xml`, which the caller has validated."""
+    return renderer().write_facturx_pdf(html, xml, title=title)
 
 
 # --- what the template gets -----------------------------------------------------------------

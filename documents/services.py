@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from core.ratelimit import rate_limit_hit
-from documents import live, storage
+from documents import invoice_pdf, live, storage
 from documents.events import bulk_job_finished_publish, document_ready_publish
 from documents.models import (
     BulkJob,
@@ -31,7 +31,7 @@ from documents.models import (
     DocumentStatus,
     InvoiceDocument,
 )
-from documents.render import html_to_pdf, load_invoice_for_render, render_invoice_html
+from documents.render import load_invoice_for_render
 from invoices.models import Invoice, InvoiceStatus
 from invoices.services.common import resolve
 from tenants.models import Membership, Tenant
@@ -190,7 +190,8 @@ def document_request(
     invoice = resolve(Invoice, invoice, field="invoice", label=_("invoice"))
     existing = current_document_of(invoice, format, lock=True)
     if existing is not None:
-        if existing.status == DocumentStatus.READY:
+        # A ready PDF is reused unless Factur-X was switched on or off since it was made.
+        if existing.status == DocumentStatus.READY and invoice_pdf.pdf_is_current_kind(invoice, existing):
             return existing
         if existing.status in IN_FLIGHT and not is_stale(existing):
             return existing
@@ -247,8 +248,7 @@ def document_refresh(*, invoice: Invoice | str, format: str = DocumentFormat.PDF
 class _Claim:
     document_id: int
     invoice_public_id: str
-    storage_key: str
-    html: str
+    job: invoice_pdf.PdfJob
 
 
 def _payload(document: InvoiceDocument, tenant: Tenant, invoice_public_id: str) -> dict[str, Any]:
@@ -283,9 +283,8 @@ def _claim(tenant: Tenant, document_id: int) -> _Claim | None:
         document.started_at = timezone.now()
         document.save(update_fields=["status", "attempts", "started_at", "updated_at"])
         live.publish_on_commit(tenant.pk, _payload(document, tenant, invoice.public_id))
-        # Built inside the scope: the template reads the invoice's related rows.
-        html = render_invoice_html(invoice)
-        return _Claim(document.pk, invoice.public_id, document.storage_key, html)
+        # Built inside the scope: the template (and the e-invoice model) read related rows.
+        return _Claim(document.pk, invoice.public_id, invoice_pdf.pdf_job(invoice))
 
 
 def document_process(*, tenant: Tenant, document_id: int) -> str:
@@ -303,7 +302,7 @@ def document_process(*, tenant: Tenant, document_id: int) -> str:
     if claim is None:
         return "skipped"
     try:
-        pdf = html_to_pdf(claim.html)
+        rendered = render_pdf(claim.job)
     except Exception:
         logger.exception("rendering document %s failed", document_id)
         document_mark_failed(
@@ -313,7 +312,7 @@ def document_process(*, tenant: Tenant, document_id: int) -> str:
         )
         return "failed"
     try:
-        storage.store_exact(claim.storage_key, pdf)
+        invoice_pdf.pdf_store(rendered)
     except Exception as error:
         raise TransientDocumentError(f"storing the PDF failed: {error}") from error
     with tenant_scope(tenant):
@@ -322,14 +321,23 @@ def document_process(*, tenant: Tenant, document_id: int) -> str:
             now = timezone.now()
             document.status = DocumentStatus.READY
             document.failure_reason = ""
-            document.size = len(pdf)
+            # Factur-X PDFs live under the Factur-X e-invoice's key: one file for both.
+            document.storage_key = rendered.key
+            document.size = len(rendered.content)
             document.ready_at = now
-            document.save(update_fields=["status", "failure_reason", "size", "ready_at", "updated_at"])
+            document.save(
+                update_fields=["status", "failure_reason", "storage_key", "size", "ready_at", "updated_at"]
+            )
             _settle_bulk_items(document, succeeded=True, tenant=tenant)
             live.publish_on_commit(tenant.pk, _payload(document, tenant, claim.invoice_public_id))
             # "document.ready" in the outbox: outgoing webhooks announce it once this commits.
             document_ready_publish(document=document, invoice_public_id=claim.invoice_public_id)
     return "ready"
+
+
+def render_pdf(job: invoice_pdf.PdfJob) -> invoice_pdf.RenderedPdf:
+    """The render step of `document_process` (Factur-X or plain, `invoice_pdf.pdf_render`)."""
+    return invoice_pdf.pdf_render(job)
 
 
 def document_mark_failed(*, tenant: Tenant, document_id: int, reason: str) -> None:

@@ -89,11 +89,21 @@ def render_facturx_pdf(
     **render_options: Any,
 ) -> bytes:
     """Render the invoice's HTML to a Factur-X PDF/A-3b carrying `xml` (already validated)."""
-    from weasyprint import HTML, Attachment
+    from weasyprint import HTML
 
-    document = HTML(string=html, base_url=base_url, url_fetcher=url_fetcher).render(
-        stylesheets=list(stylesheets), pdf_variant="pdf/a-3b", **render_options
-    )
+    source = HTML(string=html, base_url=base_url, url_fetcher=url_fetcher)
+    return write_facturx_pdf(source, xml, stylesheets=stylesheets, title=title, **render_options)
+
+
+def write_facturx_pdf(
+    source: Any, xml: bytes, *, stylesheets: Sequence[Any] = (), title: str = "", **render_options: Any
+) -> bytes:
+    """A parsed WeasyPrint `HTML` document → Factur-X PDF/A-3b carrying `xml` (already
+    validated). The invoice's own PDF comes here with the PDF renderer's parsed document,
+    stylesheet and fonts (`documents.render`), so both renders differ only in what this adds."""
+    from weasyprint import Attachment
+
+    document = source.render(stylesheets=list(stylesheets), pdf_variant="pdf/a-3b", **render_options)
     if title:
         document.metadata.title = title
     _add_to_xmp(document.metadata, facturx_xmp())

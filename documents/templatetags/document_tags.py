@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from documents.invoice_pdf import plain_pdf_reasons
 from documents.models import DocumentStatus, InvoiceDocument
 from documents.selectors import current_documents
 
@@ -53,6 +54,13 @@ def current_pdf(context: Any, invoice: Any) -> InvoiceDocument | None:
         if request is not None:
             request._current_pdfs = cache
     return cache.get(invoice.pk)
+
+
+@register.simple_tag
+def pdf_plain_reasons(invoice: Any, document: InvoiceDocument | None) -> tuple[Any, ...]:
+    """Why the ready PDF of an invoice that wants Factur-X is a plain PDF (the rules its XML
+    breaks, from the cached verdict; nothing is checked while the page renders)."""
+    return plain_pdf_reasons(invoice, document)
 
 
 @register.simple_tag

@@ -80,11 +80,13 @@ def test_a_request_is_queued_rendered_and_stored_under_its_derived_key(
     assert document.status == DocumentStatus.READY
     assert document.attempts == 1
     assert document.content_version == invoice.content_version
+    # A finalized invoice of a seller in the EU: its PDF is the Factur-X, stored once under
+    # the Factur-X e-invoice's key (documents/invoice_pdf.py).
     expected_key = storage.document_storage_key(
         tenant_public_id=tenant.public_id,
         invoice_public_id=invoice.public_id,
         content_version=invoice.content_version,
-        format="pdf",
+        format="facturx.pdf",
     )
     assert document.storage_key == expected_key
     assert invoice.public_id not in expected_key  # opaque
@@ -233,10 +235,10 @@ def test_processing_is_idempotent(tenant, owner_membership, invoice, django_capt
 def test_a_broken_render_is_marked_failed_and_can_be_retried(
     tenant, owner_membership, invoice, django_capture_on_commit_callbacks, monkeypatch
 ):
-    def broken(html: str) -> bytes:
+    def broken(job: object) -> bytes:
         raise ValueError("layout exploded")
 
-    monkeypatch.setattr(services, "html_to_pdf", broken)
+    monkeypatch.setattr(services, "render_pdf", broken)
     failed = request_pdf(tenant, owner_membership, invoice, django_capture_on_commit_callbacks)
     assert failed.status == DocumentStatus.FAILED
     assert "could not be rendered" in failed.failure_reason
