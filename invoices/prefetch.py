@@ -41,6 +41,8 @@ def prefetch_lines(invoice: Invoice) -> list[InvoiceLine]:
         }
     # Allowances and charges of both levels (with a document one's taxes): two more queries.
     rows = list(AllowanceCharge.objects.filter(invoice=invoice).prefetch_related("taxes__tax_rate"))
+    for row in rows:
+        row.invoice = invoice
     invoice._allowances_charges = rows  # type: ignore[attr-defined]
     for line in lines:
         line._allowances_charges = []  # type: ignore[attr-defined]

@@ -170,6 +170,8 @@ def rows_of(invoice: Invoice) -> list[AllowanceCharge]:
     cached = getattr(invoice, "_allowances_charges", None)
     if cached is None:
         cached = list(AllowanceCharge.objects.filter(invoice=invoice).prefetch_related("taxes__tax_rate"))
+        for row in cached:
+            row.invoice = invoice
         invoice._allowances_charges = cached  # type: ignore[attr-defined]
     return cached
 

@@ -193,7 +193,15 @@ def client_delete(*, actor: Membership, client: Client | str) -> None:
 
 
 def _apply_tax_rate_fields(rate: TaxRate, fields: dict[str, Any]) -> None:
-    allowed = {"name", "percentage", "inclusive", "compound", "category", "exemption_reason"}
+    allowed = {
+        "name",
+        "percentage",
+        "inclusive",
+        "compound",
+        "category",
+        "exemption_reason",
+        "exemption_code",
+    }
     unknown = set(fields) - allowed
     if unknown:
         raise TypeError(f"Unknown tax rate fields: {sorted(unknown)}")
@@ -224,8 +232,10 @@ def tax_rate_create(
     compound: bool = False,
     category: str = TaxCategory.STANDARD,
     exemption_reason: str = "",
+    exemption_code: str = "",
 ) -> TaxRate:
-    """A tax rate. Categories E, AE, K, G and O need an exemption reason and a 0 % rate."""
+    """A tax rate. Categories E, AE, K, G and O need an exemption reason (text, or a VATEX
+    code such as VATEX-EU-AE: BT-120/BT-121) and a 0 % rate."""
     tenant = check_writer(actor)
     rate = TaxRate(tenant=tenant)
     _apply_tax_rate_fields(
@@ -237,6 +247,7 @@ def tax_rate_create(
             "compound": compound,
             "category": category,
             "exemption_reason": exemption_reason,
+            "exemption_code": exemption_code,
         },
     )
     rate.save()
