@@ -32,8 +32,9 @@ def public_id_list() -> serializers.ListField:
         child=serializers.CharField(max_length=32),
         required=False,
         max_length=limits.TAX_RATES_PER_LINE_MAX,
-        help_text="Public ids of tax rates: required on the invoice's own allowances and charges "
-        "(their VAT category and rate), refused on a line's (they take the line's).",
+        help_text="Public ids of tax rates: on the invoice's own allowances and charges, the VAT "
+        "category and rate they fall under (none: the untaxed lines); refused on a line's (they "
+        "take the line's).",
     )
 
 

@@ -2,7 +2,7 @@
 errors, engine inputs, and storing what the engine computed.
 
 A document-level one names its tax rates (the VAT category and rate it reduces or adds to,
-BT-95/BT-102); a line's takes its line's. Each is an amount, or a percentage of a base (the
+BT-95/BT-102; none, like an untaxed line, for the untaxed lines); a line's takes its line's. Each is an amount, or a percentage of a base (the
 line's amount, or the sum of the lines of its rates, when no base is given), and states its
 reason as text or as a UNTDID 5189 (allowance) / 7161 (charge) code.
 """
@@ -148,12 +148,8 @@ def parse_allowances_charges(
             )
         rates: list[TaxRate] = []
         if document:
+            # None: it falls on the lines that carry no tax, as those lines do.
             rates = resolve_tax_rates(list(item.tax_rates), field=at("tax_rates"), known=known_rates)
-            if not rates:
-                raise ApplicationError(
-                    _("Name the tax rate this allowance or charge falls under (its VAT category)."),
-                    field=at("tax_rates"),
-                )
         elif item.tax_rates:
             raise ApplicationError(
                 _("A line's allowances and charges take the line's tax rates."), field=at("tax_rates")
