@@ -2,9 +2,10 @@
 errors, engine inputs, and storing what the engine computed.
 
 A document-level one names its tax rates (the VAT category and rate it reduces or adds to,
-BT-95/BT-102; none, like an untaxed line, for the untaxed lines); a line's takes its line's. Each is an amount, or a percentage of a base (the
-line's amount, or the sum of the lines of its rates, when no base is given), and states its
-reason as text or as a UNTDID 5189 (allowance) / 7161 (charge) code.
+BT-95/BT-102; none, like an untaxed line, for the untaxed lines); a line's takes its line's.
+Each is an amount, or a percentage of a base (the line's amount, or the sum of the lines of
+its rates, when no base is given), and states its reason as text or as a UNTDID 5189
+(allowance) / 7161 (charge) code.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from core.errors import ApplicationError, FieldPath
 from invoices import codelists
 from invoices.calculation import AllowanceCharge as AllowanceChargeInput
+from invoices.calculation import RateInput
 from invoices.calculation.results import AllowanceChargeResult
 from invoices.models import AllowanceCharge, AllowanceChargeTax, Invoice, InvoiceLine, TaxRate
 from invoices.models.allowances import REASON_MAX
@@ -174,6 +176,26 @@ def rows_of(invoice: Invoice) -> list[AllowanceCharge]:
 
 def document_rows(invoice: Invoice) -> list[AllowanceCharge]:
     return [row for row in rows_of(invoice) if row.line_id is None]
+
+
+def line_rows(line: InvoiceLine) -> list[AllowanceCharge]:
+    """A line's allowances and charges (read with its invoice by `invoices.prefetch`)."""
+    cached = getattr(line, "_allowances_charges", None)
+    return list(line.allowances_charges.all()) if cached is None else cached
+
+
+def engine_input(row: AllowanceCharge, rates: tuple[RateInput, ...] = ()) -> AllowanceChargeInput:
+    """A stored allowance or charge as the engine reads it: as entered (an amount, or a
+    percentage of its base), with `rates` for a document-level one (as the invoice froze them)."""
+    return AllowanceChargeInput(
+        charge=row.charge,
+        amount=row.amount if row.percentage is None else None,
+        percentage=row.percentage,
+        base_amount=row.base_amount,
+        rates=rates,
+        reason=row.reason,
+        reason_code=row.reason_code,
+    )
 
 
 def store_allowances_charges(

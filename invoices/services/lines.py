@@ -39,6 +39,7 @@ from invoices.money import (
 from invoices.services.allowances import (
     AllowanceChargeData,
     ParsedAllowanceCharge,
+    line_rows,
     parse_allowances_charges,
     store_allowances_charges,
 )
@@ -89,13 +90,8 @@ class LineData:
             gross_price=line.gross_price,
             period_start=line.period_start,
             period_end=line.period_end,
-            allowances_charges=[AllowanceChargeData.from_row(row) for row in _line_rows(line)],
+            allowances_charges=[AllowanceChargeData.from_row(row) for row in line_rows(line)],
         )
-
-
-def _line_rows(line: InvoiceLine) -> list[Any]:
-    cached = getattr(line, "_allowances_charges", None)
-    return list(line.allowances_charges.all()) if cached is None else cached
 
 
 @dataclass
