@@ -41,6 +41,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import pgettext
 
+from invoices import allowance_display
 from invoices.l10n import Formatter, document_language
 from invoices.payment_instructions import payment_instructions
 from invoices.summary import party_for_document
@@ -240,8 +241,21 @@ def _page_counter_content(template: str) -> str:
     return " ".join(out)
 
 
+def _printed(items: list[dict[str, Any]], fmt: Formatter, currency: str) -> list[dict[str, Any]]:
+    """Allowances and charges (`invoices.allowance_display`) formatted for print."""
+    return [
+        {
+            **item,
+            "percentage": fmt.percent(item["percentage"]) if item["percentage"] is not None else "",
+            "amount": fmt.money(item["amount"], currency),
+        }
+        for item in items
+    ]
+
+
 def _line_rows(invoice: Any, fmt: Formatter, tax_by_rate: dict[int, Any]) -> list[dict[str, Any]]:
     rows = []
+    by_line = allowance_display.line_items(invoice)
     for line in invoice.lines.all():
         taxes = []
         for link in line.line_taxes.all():
@@ -259,6 +273,7 @@ def _line_rows(invoice: Any, fmt: Formatter, tax_by_rate: dict[int, Any]) -> lis
                 "discount": fmt.money(line.discount, invoice.currency) if line.discount else "",
                 "taxes": ", ".join(taxes),
                 "amount": fmt.money(line.net_amount, invoice.currency),
+                "allowances_charges": _printed(by_line.get(line.pk, []), fmt, invoice.currency),
             }
         )
     return rows
@@ -315,7 +330,8 @@ def document_context(invoice: Any) -> dict[str, Any]:
             }
             for tax in tax_totals
         ],
-        "exemptions": sorted({tax.exemption_reason for tax in tax_totals if tax.exemption_reason}),
+        "exemptions": allowance_display.exemption_texts(tax_totals),
+        "allowances_charges": _printed(allowance_display.document_items(invoice), fmt, currency),
         "subtotal": fmt.money(invoice.subtotal, currency),
         "discount": fmt.money(invoice.discount_amount, currency) if invoice.discount_amount else "",
         "discount_percent": fmt.percent(invoice.discount_value)
@@ -336,7 +352,7 @@ def load_invoice_for_render(*, invoice_pk: int) -> Any:
 
     from invoices.models import Invoice, InvoiceLineTax
 
-    return (
+    invoice = (
         Invoice.objects.select_related("tenant", "client", "credit_note_for")
         .prefetch_related(
             # Each line's taxes with their rates joined in: one query, not two.
@@ -345,6 +361,8 @@ def load_invoice_for_render(*, invoice_pk: int) -> Any:
         )
         .get(pk=invoice_pk)
     )
+    allowance_display.rows_of(invoice)  # its allowances and charges (and their rates), cached
+    return invoice
 
 
 def render_invoice_html(invoice: Any, *, screen: bool = False, nonce: str = "", csrf_token: str = "") -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import models
 
 from invoices.models import AllowanceCharge, Invoice, InvoiceLine, InvoiceLineTax
+from invoices.services.allowances import taxes_with_rates
 
 
 def _cached(queryset: models.QuerySet, rows: list[Any]) -> models.QuerySet:
@@ -40,7 +41,7 @@ def prefetch_lines(invoice: Invoice) -> list[InvoiceLine]:
             "line_taxes": _cached(InvoiceLineTax._base_manager.none(), taxes[line.pk])
         }
     # Allowances and charges of both levels (with a document one's taxes): two more queries.
-    rows = list(AllowanceCharge.objects.filter(invoice=invoice).prefetch_related("taxes__tax_rate"))
+    rows = list(AllowanceCharge.objects.filter(invoice=invoice).prefetch_related(taxes_with_rates()))
     for row in rows:
         row.invoice = invoice
     invoice._allowances_charges = rows  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from babel import Locale
 from django.utils import translation
 from django.utils.translation import pgettext_lazy
 
+from invoices import allowance_display
 from invoices.addresses import address_lines
 from invoices.models import Invoice
 from invoices.payment_instructions import payment_instructions
@@ -57,7 +58,10 @@ def document_context(*, invoice: Invoice, tenant: Tenant) -> dict[str, Any]:
     for line in lines:
         line.tax_list = [tax.tax_rate for tax in line.line_taxes.all()]
     tax_totals = list(invoice.tax_totals.all())
-    exemptions = sorted({tax.exemption_reason for tax in tax_totals if tax.exemption_reason})
+    exemptions = allowance_display.exemption_texts(tax_totals)
+    by_line = allowance_display.line_items(invoice)
+    for line in lines:
+        line.allowance_list = by_line.get(line.pk, [])
     return {
         "invoice": invoice,
         "seller": seller,
@@ -67,4 +71,5 @@ def document_context(*, invoice: Invoice, tenant: Tenant) -> dict[str, Any]:
         "tax_totals": tax_totals,
         "exemptions": exemptions,
         "has_discounts": any(line.discount for line in lines),
+        "allowances_charges": allowance_display.document_items(invoice),
     }

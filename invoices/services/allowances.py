@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, FieldPath
@@ -28,6 +29,11 @@ from invoices.money import parse_amount, parse_percentage
 from invoices.services.catalog import resolve_tax_rates
 
 MAX_PER_LEVEL = 100
+
+
+def taxes_with_rates() -> Prefetch:
+    """A document-level row's taxes with their rates joined in: one query, not two."""
+    return Prefetch("taxes", queryset=AllowanceChargeTax.objects.select_related("tax_rate"))
 
 
 @dataclass
@@ -167,7 +173,7 @@ def rows_of(invoice: Invoice) -> list[AllowanceCharge]:
     cached on the invoice (see `invoices.prefetch`)."""
     cached = getattr(invoice, "_allowances_charges", None)
     if cached is None:
-        cached = list(AllowanceCharge.objects.filter(invoice=invoice).prefetch_related("taxes__tax_rate"))
+        cached = list(AllowanceCharge.objects.filter(invoice=invoice).prefetch_related(taxes_with_rates()))
         for row in cached:
             row.invoice = invoice
         invoice._allowances_charges = cached  # type: ignore[attr-defined]
