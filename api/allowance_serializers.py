@@ -66,7 +66,7 @@ class AllowanceChargeWriteSerializer(serializers.Serializer):
 
 
 def allowances_charges_write() -> AllowanceChargeWriteSerializer:
-    return AllowanceChargeWriteSerializer(many=True, max_length=MAX_PER_LEVEL, required=False)
+    return AllowanceChargeWriteSerializer(many=True, max_length=MAX_PER_LEVEL, required=False)  # type: ignore[call-arg]
 
 
 class AllowanceChargeSerializer(serializers.ModelSerializer):

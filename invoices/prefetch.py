@@ -46,10 +46,10 @@ def prefetch_lines(invoice: Invoice) -> list[InvoiceLine]:
         row.invoice = invoice
     invoice._allowances_charges = rows  # type: ignore[attr-defined]
     for line in lines:
-        line._allowances_charges = []  # type: ignore[attr-defined]
+        line._allowances_charges = []
     for row in rows:
         if row.line_id is not None:
-            by_pk[row.line_id]._allowances_charges.append(row)  # type: ignore[attr-defined]
+            by_pk[row.line_id]._allowances_charges.append(row)
     cache = getattr(invoice, "_prefetched_objects_cache", None)
     if cache is None:
         cache = invoice._prefetched_objects_cache = {}  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from invoices.calculation import Totals
 from invoices.models import Invoice, InvoiceLine, InvoiceTaxTotal, TaxRate
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from invoices.services.lines import _ParsedLine
 
 
-def rates_of(parsed: Sequence[_ParsedLine], document: Sequence[ParsedAllowanceCharge]) -> dict[int, TaxRate]:
+def rates_of(parsed: Sequence[_ParsedLine], document: Sequence[ParsedAllowanceCharge]) -> dict[Any, TaxRate]:
     rates = {rate.pk: rate for line in parsed for rate in line.rates}
     rates.update({rate.pk: rate for item in document for rate in item.rates})
     return rates
