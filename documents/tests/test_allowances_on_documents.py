@@ -78,3 +78,26 @@ def test_a_discount_split_per_rate_group_prints_once(in_tenant):
     invoice.__dict__.pop("_allowances_charges", None)
     items = allowance_display.document_items(invoice)
     assert [(item["label"], item["amount"]) for item in items] == [("Discount", Decimal("22.0000"))]
+
+
+def test_the_exports_state_them(tenant, owner_client):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from documents.exports import LINE_HEADER
+
+    with tenant_scope(tenant):
+        invoice = _invoice()
+    url = reverse("invoice_export", args=[tenant.slug, invoice.public_id, "csv"])
+    rows = list(csv.reader(io.StringIO(owner_client.get(url).content.decode())))
+    assert ["Charge: Freight service", "15.00"] in rows
+    assert ["Allowance: Early booking", "-7.00"] in rows
+    lines = rows[rows.index(LINE_HEADER) + 1 :]
+    assert lines[0][-1] == "Loyal client -80.00"
+    url = reverse("invoice_export", args=[tenant.slug, invoice.public_id, "xlsx"])
+    workbook = load_workbook(io.BytesIO(owner_client.get(url).content))
+    header = {row[0]: row[1] for row in workbook["Invoice"].iter_rows(values_only=True)}
+    assert header["Charge: Freight service"] == 15
+    assert header["Allowance: Early booking"] == -7
