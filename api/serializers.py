@@ -408,7 +408,11 @@ class InvoiceWriteSerializer(serializers.Serializer):
     issue_date = serializers.DateField(required=False)
     due_date = serializers.DateField(required=False)
     discount_type = serializers.ChoiceField(choices=DiscountType.choices, required=False)
-    discount_value = DecimalStringField(required=False)
+    discount_value = DecimalStringField(
+        required=False,
+        help_text="The older invoice-wide discount, spread over the tax rates in proportion to their "
+        "lines; `allowances_charges` states each allowance with its own tax rate and reason.",
+    )
     notes = serializers.CharField(max_length=limits.NOTES_MAX, required=False, allow_blank=True)
     terms = serializers.CharField(max_length=limits.TERMS_MAX, required=False, allow_blank=True)
     buyer_reference = serializers.CharField(
