@@ -101,3 +101,15 @@ def test_the_exports_state_them(tenant, owner_client):
     header = {row[0]: row[1] for row in workbook["Invoice"].iter_rows(values_only=True)}
     assert header["Charge: Freight service"] == 15
     assert header["Allowance: Early booking"] == -7
+
+
+def test_the_clients_public_page_shows_them(tenant, owner_membership, client):
+    from portal.services import invoice_link_issue
+
+    with tenant_scope(tenant):
+        invoice = _invoice()
+        _, token = invoice_link_issue(actor=owner_membership, invoice=invoice)
+    text = client.get(f"/i/{token}").content.decode()
+    assert f"Loyal client (10 %) {MINUS}€80.00" in text
+    assert "Freight service</dt><dd>+€15.00" in text
+    assert "Exempt medical care (VATEX-EU-132-1B)" in text
