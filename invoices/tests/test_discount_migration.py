@@ -125,6 +125,21 @@ print(json.dumps(found))
 """
 
 
+# After migrating back to 0016: each invoice's old discount fields.
+BACK = """
+from invoiceflow.testing.old_schema import forget_columns_the_database_lacks
+forget_columns_the_database_lacks()
+import json
+
+from invoices.models import Invoice
+from tenants.models import Tenant
+from tenants.scoping import tenant_scope
+
+with tenant_scope(Tenant.objects.get(slug="acme")):
+    print(json.dumps({i.public_id: [i.discount_type, str(i.discount_value)] for i in Invoice.objects.all()}))
+"""
+
+
 @pytest.fixture(scope="module")
 def migrated() -> Iterator[dict[str, Any]]:
     owner_url, app_url = os.environ["DATABASE_OWNER_URL"], os.environ["DATABASE_URL"]
@@ -145,7 +160,14 @@ def migrated() -> Iterator[dict[str, Any]]:
         _manage(env, "migrate", "--no-input", "-v", "0")
         app_env = {**env, "DATABASE_CONNECT_AS_OWNER": "false"}
         after = json.loads(_manage(app_env, "shell", "-c", READ_BACK).strip().splitlines()[-1])
-        yield {"before": before, "after": after, "app_url": env["DATABASE_URL"]}
+        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as app:
+            # No tenant set: the policy shows nothing.
+            hidden = app.execute("SELECT count(*) FROM invoices_allowancecharge").fetchone()[0]
+            violations = rls.rls_violations(app)
+        # And back: the discounts return to the old fields.
+        _manage(env, "migrate", "invoices", "0016_merge_contacts_and_quote_series", "--no-input", "-v", "0")
+        back = json.loads(_manage(env, "shell", "-c", BACK).strip().splitlines()[-1])
+        yield {"before": before, "after": after, "back": back, "hidden": hidden, "violations": violations}
     finally:
         with psycopg.connect(owner_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -191,6 +213,14 @@ def test_every_invoice_keeps_its_totals_to_the_cent(migrated: dict[str, Any]) ->
 
 
 def test_the_new_tables_are_behind_the_policy(migrated: dict[str, Any]) -> None:
-    with psycopg.connect(migrated["app_url"], autocommit=True) as app:
-        assert app.execute("SELECT count(*) FROM invoices_allowancecharge").fetchone()[0] == 0
-        assert rls.rls_violations(app) == []
+    assert migrated["hidden"] == 0
+    assert migrated["violations"] == []
+
+
+def test_migrating_back_returns_the_discounts_to_the_old_fields(migrated: dict[str, Any]) -> None:
+    for public_id, (kind, value) in migrated["back"].items():
+        discount = migrated["before"][public_id][0]
+        if migrated["after"][public_id]["status"] == "draft":
+            assert (kind, Decimal(value)) == ("percent", Decimal("10"))
+        else:
+            assert (kind, Decimal(value)) == ("amount", Decimal(discount))
