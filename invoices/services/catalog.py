@@ -7,11 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, FieldRef
 from invoices.models import (
+    AllowanceChargeTax,
     CatalogItem,
     CatalogItemTaxRate,
     Client,
@@ -264,8 +266,9 @@ def tax_rate_update(*, actor: Membership, tax_rate: TaxRate | str, **fields: Any
     _apply_tax_rate_fields(rate, fields)
     rate.save()
     drafts = Invoice.objects.filter(
+        Q(pk__in=InvoiceLineTax.objects.filter(tax_rate=rate).values("line__invoice_id"))
+        | Q(pk__in=AllowanceChargeTax.objects.filter(tax_rate=rate).values("invoice_id")),
         status=InvoiceStatus.DRAFT,
-        pk__in=InvoiceLineTax.objects.filter(tax_rate=rate).values("line__invoice_id"),
     )
     for draft in drafts:
         invoice_recalculate_draft(invoice=draft)

@@ -84,3 +84,16 @@ def test_the_preview_counts_them_and_refuses_what_the_draft_would(in_tenant: Ten
             currency="EUR", lines=lines, allowances_charges=[{"amount": "5.00", "tax_rates": [rate]}]
         )
     assert refused.value.path == ("allowances_charges", 0, "reason")
+
+
+def test_a_rate_only_a_charge_carries_recomputes_the_drafts_too(in_tenant: Tenant) -> None:
+    goods = TaxRateFactory(percentage=Decimal("0"), category="Z", name="Zero")
+    freight = TaxRateFactory(percentage=Decimal("20"), name="Freight VAT")
+    draft = make_invoice(
+        lines=[line("Books", "1", "100.00", tax_rates=[goods])],
+        allowances_charges=[{"charge": True, "amount": "10.00", "reason": "Freight", "tax_rates": [freight]}],
+    )
+    assert draft.total == Decimal("112.00")
+    services.tax_rate_update(actor=writer(), tax_rate=freight, percentage="10")
+    draft.refresh_from_db()
+    assert draft.total == Decimal("111.00")
