@@ -9,6 +9,13 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.allowance_serializers import (
+    DERIVED_TOTALS,
+    AllowanceChargeSerializer,
+    DerivedTotalField,
+    allowances_charges_out,
+    allowances_charges_write,
+)
 from api.fields import (
     DecimalStringField,
     MoneyOutField,
@@ -33,6 +40,7 @@ from invoices.models import (
     TaxRate,
 )
 from invoices.money import price_text
+from invoices.services.allowances import document_rows
 
 
 def public_id_field(**kwargs: Any) -> serializers.RegexField:
@@ -133,6 +141,7 @@ class TaxRateSerializer(ReadOnlyModelSerializer):
             "compound",
             "category",
             "exemption_reason",
+            "exemption_code",
             "archived_at",
             "created_at",
         )
@@ -146,6 +155,7 @@ class TaxRateWriteSerializer(serializers.Serializer):
     compound = serializers.BooleanField(required=False)
     category = serializers.ChoiceField(choices=TaxCategory.choices, required=False)
     exemption_reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    exemption_code = serializers.CharField(max_length=30, required=False, allow_blank=True)
 
 
 # --- catalog ---------------------------------------------------------------------------------
@@ -205,6 +215,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
     quantity = PlainDecimalOutField()
     tax_rates = serializers.SerializerMethodField()
     catalog_item = serializers.SerializerMethodField()
+    allowances_charges = serializers.SerializerMethodField()
 
     class Meta:
         model = InvoiceLine
@@ -223,8 +234,14 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
             "metadata",
             "period_start",
             "period_end",
+            "allowances_charges",
         )
         read_only_fields = fields
+
+    @extend_schema_field(AllowanceChargeSerializer(many=True))
+    def get_allowances_charges(self, line: InvoiceLine) -> list[dict]:
+        rows = getattr(line, "_allowances_charges", None)
+        return allowances_charges_out(list(line.allowances_charges.all()) if rows is None else rows)
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tax_rates(self, line: InvoiceLine) -> list[str]:
@@ -251,6 +268,7 @@ class InvoiceTaxTotalSerializer(serializers.ModelSerializer):
             "compound",
             "category",
             "exemption_reason",
+            "exemption_code",
             "taxable_base",
             "tax_amount",
         )
@@ -323,10 +341,16 @@ class InvoiceSerializer(InvoiceSummarySerializer):
     tax_totals = InvoiceTaxTotalSerializer(many=True, read_only=True)
     discount_value = serializers.SerializerMethodField()
     cash_rounding = serializers.SerializerMethodField()
+    allowances_charges = serializers.SerializerMethodField()
+    allowance_total = DerivedTotalField("allowance_total")
+    charge_total = DerivedTotalField("charge_total")
+    tax_exclusive_amount = DerivedTotalField("tax_exclusive_amount")
+    tax_inclusive_amount = DerivedTotalField("tax_inclusive_amount")
 
     class Meta(InvoiceSummarySerializer.Meta):
         fields = (
             *InvoiceSummarySerializer.Meta.fields,
+            *DERIVED_TOTALS,
             "discount_type",
             "discount_value",
             "cash_rounding",
@@ -337,10 +361,16 @@ class InvoiceSerializer(InvoiceSummarySerializer):
             "period_end",
             "notes",
             "terms",
+            "allowances_charges",
             "lines",
             "tax_totals",
         )
         read_only_fields = fields
+
+    @extend_schema_field(AllowanceChargeSerializer(many=True))
+    def get_allowances_charges(self, invoice: Invoice) -> list[dict]:
+        """The invoice's own (document-level) allowances and charges."""
+        return allowances_charges_out(document_rows(invoice))
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_cash_rounding(self, invoice: Invoice) -> str | None:
@@ -368,6 +398,7 @@ class LineWriteSerializer(serializers.Serializer):
     )
     catalog_item = public_id_field(required=False, allow_null=True)
     metadata = serializers.DictField(required=False)
+    allowances_charges = allowances_charges_write()
 
 
 class InvoiceWriteSerializer(serializers.Serializer):
@@ -377,7 +408,11 @@ class InvoiceWriteSerializer(serializers.Serializer):
     issue_date = serializers.DateField(required=False)
     due_date = serializers.DateField(required=False)
     discount_type = serializers.ChoiceField(choices=DiscountType.choices, required=False)
-    discount_value = DecimalStringField(required=False)
+    discount_value = DecimalStringField(
+        required=False,
+        help_text="The older invoice-wide discount, spread over the tax rates in proportion to their "
+        "lines; `allowances_charges` states each allowance with its own tax rate and reason.",
+    )
     notes = serializers.CharField(max_length=limits.NOTES_MAX, required=False, allow_blank=True)
     terms = serializers.CharField(max_length=limits.TERMS_MAX, required=False, allow_blank=True)
     buyer_reference = serializers.CharField(
@@ -394,6 +429,7 @@ class InvoiceWriteSerializer(serializers.Serializer):
     period_end = serializers.DateField(required=False, allow_null=True)
     prepaid_amount = DecimalStringField(required=False)
     cash_rounding = DecimalStringField(required=False, allow_null=True)
+    allowances_charges = allowances_charges_write()
 
 
 class InvoiceUpdateSerializer(InvoiceWriteSerializer):

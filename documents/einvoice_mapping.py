@@ -10,8 +10,8 @@ What it reads:
 - the seller and client *snapshots* frozen at finalization, read by key and defensively (a key
   that is missing or empty is simply not stated). The keys each business term reads are in
   `SELLER_KEYS`, `BUYER_KEYS` and `bank_accounts()`: a new snapshot key is one entry there;
-- the EN 16931 structure of the amounts (line nets, one document allowance per rate group for
-  today's invoice discount, the VAT breakdown, BG-22 totals) from the money engine
+- the EN 16931 structure of the amounts (line nets, the stored allowances and charges, the
+  VAT breakdown, BG-22 totals) from the money engine
   (`invoices.calculation`), fed with the stored lines and the frozen rates. The result must
   give the stored total and tax: if it does not, the invoice cannot be stated faithfully and
   `MappingError` says so.
@@ -34,6 +34,7 @@ from invoices.calculation import LineInput, RateInput
 from invoices.models import DiscountType, Invoice, InvoiceLine
 from invoices.registration_ids import REGISTRATION_SCHEMES
 from invoices.related import preceding_invoices
+from invoices.services.allowances import document_rows, engine_input, line_rows
 
 ZERO = Decimal(0)
 
@@ -247,17 +248,14 @@ def _rate_input(source: Any, key: int) -> RateInput:
     )
 
 
-def _line_rates(line: InvoiceLine, frozen: Mapping[int, RateInput]) -> tuple[RateInput, ...]:
-    rates = []
-    for line_tax in line.line_taxes.all():
-        rate = frozen.get(line_tax.tax_rate_id) or _rate_input(line_tax.tax_rate, line_tax.tax_rate_id)
-        rates.append(rate)
-    return tuple(rates)
+def _rates(taxes: Iterable[Any], frozen: Mapping[int, RateInput]) -> tuple[RateInput, ...]:
+    """A line's (or a document allowance's) taxes as frozen, or as they are if not frozen."""
+    return tuple(frozen.get(tax.tax_rate_id) or _rate_input(tax.tax_rate, tax.tax_rate_id) for tax in taxes)
 
 
 def calculate(invoice: Invoice, lines: list[InvoiceLine]) -> tuple[calculation.Totals, list[tuple]]:
     frozen = _rate_inputs(invoice)
-    line_rates = [_line_rates(line, frozen) for line in lines]
+    line_rates = [_rates(line.line_taxes.all(), frozen) for line in lines]
     inputs = [
         LineInput(
             quantity=line.quantity,
@@ -266,13 +264,17 @@ def calculate(invoice: Invoice, lines: list[InvoiceLine]) -> tuple[calculation.T
             rates=rates,
             base_quantity=line.base_quantity or Decimal(1),
             gross_price=line.gross_price,
+            allowances_charges=tuple(engine_input(row) for row in line_rows(line)),
         )
         for line, rates in zip(lines, line_rates, strict=True)
     ]
+    # The invoice's own allowances and charges (BG-20/21), each with its VAT category and rate.
+    document = [engine_input(row, _rates(row.taxes.all(), frozen)) for row in document_rows(invoice)]
     percent = invoice.discount_type == DiscountType.PERCENT
     totals = calculation.calculate(
         inputs,
         invoice.currency,
+        allowances_charges=document,
         discount_amount=None if percent else invoice.discount_value,
         discount_percent=invoice.discount_value if percent else None,
         prepaid_amount=invoice.prepaid_amount,
@@ -385,7 +387,7 @@ def line_period(line: InvoiceLine) -> en.Period | None:
 
 
 def document_allowance(result: calculation.AllowanceChargeResult) -> en.AllowanceCharge:
-    # Today's discount is split per rate group; a group of several rates was refused on its line.
+    # One rate per group (today's discount is split so); several rates were refused on a line.
     rate = result.source.rates[0] if result.source.rates else None
     exact = result.net_amount == result.amount
     return en.AllowanceCharge(

@@ -15,10 +15,27 @@ from decimal import Decimal
 from typing import Any
 
 from documents.list_exports import neutralize
+from invoices import allowance_display
 from invoices.models import Invoice
 from invoices.money import quantize_money
 
-LINE_HEADER = ["Position", "Description", "Quantity", "Unit", "Unit price", "Discount", "Taxes", "Amount"]
+LINE_HEADER = [
+    "Position",
+    "Description",
+    "Quantity",
+    "Unit",
+    "Unit price",
+    "Discount",
+    "Taxes",
+    "Amount",
+    "Allowances and charges",
+]
+
+
+def _signed(item: dict[str, Any], currency: str) -> Decimal:
+    """An allowance as a negative amount, a charge as a positive one."""
+    amount = quantize_money(item["amount"], currency)
+    return amount if item["charge"] else -amount
 
 
 def _header_rows(invoice: Invoice) -> list[list[Any]]:
@@ -35,6 +52,14 @@ def _header_rows(invoice: Invoice) -> list[list[Any]]:
         ["Buyer reference", invoice.buyer_reference],
         ["Subtotal", money(invoice.subtotal)],
         ["Discount", money(invoice.discount_amount)],
+        # The invoice's own allowances (negative) and charges (positive), each by its reason.
+        *(
+            [
+                f"{'Charge' if item['charge'] else 'Allowance'}: {item['label']}",
+                _signed(item, invoice.currency),
+            ]
+            for item in allowance_display.document_items(invoice)
+        ),
         ["Tax", money(invoice.tax_total)],
         ["Total", money(invoice.total)],
         ["Balance due", money(invoice.balance_due)],
@@ -43,6 +68,7 @@ def _header_rows(invoice: Invoice) -> list[list[Any]]:
 
 def _line_rows(invoice: Invoice) -> list[list[Any]]:
     rows = []
+    by_line = allowance_display.line_items(invoice)
     for line in invoice.lines.all():
         taxes = ", ".join(
             f"{link.tax_rate.name} {link.tax_rate.percentage.normalize():f}%"
@@ -58,6 +84,10 @@ def _line_rows(invoice: Invoice) -> list[list[Any]]:
                 quantize_money(line.discount, invoice.currency),
                 taxes,
                 quantize_money(line.net_amount, invoice.currency),
+                "; ".join(
+                    f"{item['label']} {_signed(item, invoice.currency):+f}"
+                    for item in by_line.get(line.pk, [])
+                ),
             ]
         )
     return rows

@@ -41,6 +41,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import pgettext
 
+from invoices import allowance_display
 from invoices.summary import client_language, document_context
 from tenants.selectors import stored_image_data_uri
 
@@ -290,6 +291,7 @@ def load_invoice_for_render(*, invoice_pk: int) -> Any:
         .get(pk=invoice_pk)
     )
     linked_invoices(invoice)  # the other invoices of its quote, kept on the instance
+    allowance_display.rows_of(invoice)  # its allowances and charges (and their rates), cached
     return invoice
 
 

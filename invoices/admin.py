@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from invoices.models import (
+    AllowanceCharge,
     BankAccount,
     CatalogItem,
     Client,
@@ -97,10 +98,31 @@ class TaxTotalInline(ReadOnlyInline):
         "category",
         "inclusive",
         "compound",
+        "exemption_code",
         money("taxable_base", _invoice_currency),
         money("tax_amount", _invoice_currency),
     ]
     readonly_fields = fields
+
+
+class AllowanceChargeInline(ReadOnlyInline):
+    """The invoice's own allowances and charges and its lines' (read-only, as everything here)."""
+
+    model = AllowanceCharge
+    fields = [
+        "line",
+        "charge",
+        "reason",
+        "reason_code",
+        number("percentage"),
+        money("amount", _invoice_currency),
+        "tax_rate_names",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="tax rates")
+    def tax_rate_names(self, row: AllowanceCharge) -> str:
+        return ", ".join(tax.tax_rate.name for tax in row.taxes.all()) or "—"
 
 
 class PaymentInline(ReadOnlyInline):
@@ -142,7 +164,7 @@ class InvoiceAdmin(TenantOwnedAdmin):
     list_select_related = ["client"]
     search_fields = ["number", "public_id", "client__name"]
     date_hierarchy = "issue_date"
-    inlines = [LineInline, TaxTotalInline, PaymentInline, EventInline]
+    inlines = [LineInline, AllowanceChargeInline, TaxTotalInline, PaymentInline, EventInline]
     readonly_fields = [
         "public_id",
         "kind",
@@ -200,6 +222,7 @@ class TaxRateAdmin(TenantOwnedAdmin):
         "inclusive",
         "compound",
         "exemption_reason",
+        "exemption_code",
         "archived_at",
     ]
     fields = readonly_fields

@@ -14,7 +14,7 @@ from django import forms
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext_lazy as _
 
-from invoices import limits
+from invoices import limits, vat
 from invoices.l10n import delocalize_decimal
 from invoices.models import (
     EINVOICE_FORMATS,
@@ -367,6 +367,18 @@ class TaxRateForm(forms.Form):
         required=False,
         help_text=_("Printed on the invoice; required for exempt, reverse-charge and export categories."),
     )
+    exemption_code = forms.ChoiceField(
+        label=_("Exemption code (VATEX)"),
+        required=False,
+        help_text=_("The coded reason e-invoices carry, printed beside the text (EN 16931 BT-121)."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["exemption_code"].choices = [
+            ("", "—"),
+            *((code.code, code.label) for code in vat.vatex()),
+        ]
 
 
 class CatalogItemForm(forms.Form):

@@ -13,7 +13,8 @@ from typing import Any
 
 from django.db import models
 
-from invoices.models import Invoice, InvoiceLine, InvoiceLineTax
+from invoices.models import AllowanceCharge, Invoice, InvoiceLine, InvoiceLineTax
+from invoices.services.allowances import taxes_with_rates
 
 
 def _cached(queryset: models.QuerySet, rows: list[Any]) -> models.QuerySet:
@@ -39,6 +40,16 @@ def prefetch_lines(invoice: Invoice) -> list[InvoiceLine]:
         line._prefetched_objects_cache = {
             "line_taxes": _cached(InvoiceLineTax._base_manager.none(), taxes[line.pk])
         }
+    # Allowances and charges of both levels (with a document one's taxes): two more queries.
+    rows = list(AllowanceCharge.objects.filter(invoice=invoice).prefetch_related(taxes_with_rates()))
+    for row in rows:
+        row.invoice = invoice
+    invoice._allowances_charges = rows  # type: ignore[attr-defined]
+    for line in lines:
+        line._allowances_charges = []
+    for row in rows:
+        if row.line_id is not None:
+            by_pk[row.line_id]._allowances_charges.append(row)
     cache = getattr(invoice, "_prefetched_objects_cache", None)
     if cache is None:
         cache = invoice._prefetched_objects_cache = {}  # type: ignore[attr-defined]

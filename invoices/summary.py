@@ -17,6 +17,7 @@ from babel import Locale
 from django.utils import translation
 from django.utils.translation import pgettext_lazy
 
+from invoices import allowance_display
 from invoices.addresses import address_lines
 from invoices.l10n import Formatter, document_language
 from invoices.models import Invoice
@@ -60,8 +61,21 @@ def client_language(invoice: Invoice) -> tuple[str, str]:
     return document_language(snapshot.get("language") if snapshot else invoice.client.language)
 
 
+def _printed(items: list[dict[str, Any]], fmt: Formatter, currency: str) -> list[dict[str, Any]]:
+    """Allowances and charges (`invoices.allowance_display`) written in the document's locale."""
+    return [
+        {
+            **item,
+            "percentage": fmt.percent(item["percentage"]) if item["percentage"] is not None else "",
+            "amount": fmt.money(item["amount"], currency),
+        }
+        for item in items
+    ]
+
+
 def _line_rows(invoice: Invoice, fmt: Formatter, tax_by_rate: dict[int, Any]) -> list[dict[str, Any]]:
     rows = []
+    by_line = allowance_display.line_items(invoice)
     for line in invoice.lines.all():
         rates, names = [], []
         for link in line.line_taxes.all():
@@ -80,6 +94,7 @@ def _line_rows(invoice: Invoice, fmt: Formatter, tax_by_rate: dict[int, Any]) ->
                 "taxes": ", ".join(rates),
                 "tax_names": ", ".join(names),
                 "amount": fmt.money(line.net_amount, invoice.currency),
+                "allowances_charges": _printed(by_line.get(line.pk, []), fmt, invoice.currency),
             }
         )
     return rows
@@ -155,7 +170,10 @@ def document_context(
             }
             for tax in tax_totals
         ],
-        "exemptions": sorted({tax.exemption_reason for tax in tax_totals if tax.exemption_reason}),
+        "exemptions": allowance_display.exemption_texts(tax_totals),
+        # The invoice's own allowances and charges (EN 16931 BG-20/21); when it has none, a
+        # draft's invoice-wide discount (the builder's older path) shows as "discount".
+        "allowances_charges": _printed(allowance_display.document_items(invoice), fmt, currency),
         "subtotal": fmt.money(invoice.subtotal, currency),
         "discount": fmt.money(invoice.discount_amount, currency) if invoice.discount_amount else "",
         "discount_percent": fmt.percent(invoice.discount_value)

@@ -404,7 +404,7 @@ def test_a_worker_process_is_prepared_for_rendering():
 
 
 @pytest.mark.parametrize("lines", [1, 40])
-def test_loading_an_invoice_for_its_document_takes_four_queries_whatever_its_size(tenant, lines):
+def test_loading_an_invoice_for_its_document_takes_five_queries_whatever_its_size(tenant, lines):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -415,7 +415,8 @@ def test_loading_an_invoice_for_its_document_takes_four_queries_whatever_its_siz
         with CaptureQueriesContext(connection) as templating:
             html = render_invoice_html(invoice)
     # The invoice with its tenant and client; its lines; their taxes with rates; tax totals;
-    # the quote it was made from (invoices.related, registered by quotes: none here, one query).
-    assert len(loading) == 5, [query["sql"] for query in loading]
+    # the quote it was made from (invoices.related, registered by quotes: none here, one query);
+    # its allowances and charges of both levels (and one more for their rates, when it has any).
+    assert len(loading) == 6, [query["sql"] for query in loading]
     assert templating.captured_queries == []
     assert html.count('<td class="d">') == lines

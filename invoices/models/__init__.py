@@ -6,6 +6,7 @@ here (`from invoices.models import Invoice`), as the migrations do for the id fa
 validators they name.
 """
 
+from invoices.models.allowances import AllowanceCharge, AllowanceChargeTax
 from invoices.models.base import (
     MoneyField,
     _catalog_item_id,
@@ -73,6 +74,8 @@ __all__ = [
     "NUMBER_UNIQUE",
     "UNPAID_STATUSES",
     "ZERO_PERCENT_CATEGORIES",
+    "AllowanceCharge",
+    "AllowanceChargeTax",
     "BankAccount",
     "CatalogItem",
     "CatalogItemTaxRate",

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import UpdatedAtField
-from invoices import limits
+from invoices import limits, vat
 from invoices.models.base import MoneyField, _catalog_item_id, _client_id, _tax_rate_id, validate_email_list
 from invoices.money import (
     PERCENT_DECIMAL_PLACES,
@@ -98,6 +98,14 @@ class Client(TenantOwnedModel):
 # --- tax rates -----------------------------------------------------------------------------
 
 
+def validate_vatex(value: str) -> None:
+    """A CEF VATEX code (BR-CL-22), or nothing."""
+    if value and value not in vat.vatex():
+        raise ValidationError(
+            _("%(code)s is not a VATEX exemption code (such as VATEX-EU-AE)."), params={"code": value}
+        )
+
+
 class TaxCategory(models.TextChoices):
     """EN 16931 VAT category codes (UNCL5305 subset, BT-118)."""
 
@@ -145,6 +153,10 @@ class TaxRate(TenantOwnedModel):
         _("tax category"), max_length=2, choices=TaxCategory.choices, default=TaxCategory.STANDARD
     )
     exemption_reason = models.CharField(_("exemption reason"), max_length=300, blank=True)
+    # BT-121: the coded reason (CEF VATEX, e.g. VATEX-EU-AE), beside the text (BT-120).
+    exemption_code = models.CharField(
+        _("exemption code (VATEX)"), max_length=30, blank=True, validators=[validate_vatex]
+    )
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -166,7 +178,11 @@ class TaxRate(TenantOwnedModel):
             errors["percentage"] = _("The percentage cannot exceed 100.")
         if self.category in ZERO_PERCENT_CATEGORIES and self.percentage and self.percentage != 0:
             errors["percentage"] = _("This tax category always has a 0 % rate.")
-        if self.category in CATEGORIES_NEEDING_REASON and not self.exemption_reason.strip():
+        if (
+            self.category in CATEGORIES_NEEDING_REASON
+            and not self.exemption_reason.strip()
+            and not self.exemption_code
+        ):
             errors["exemption_reason"] = _("This tax category needs an exemption reason on the invoice.")
         if self.inclusive and self.compound:
             errors["compound"] = _("A compound tax cannot be included in prices.")

@@ -267,6 +267,7 @@ class InvoiceTaxTotal(TenantOwnedModel):
     compound = models.BooleanField(default=False)
     category = models.CharField(max_length=2, choices=TaxCategory.choices)
     exemption_reason = models.CharField(max_length=300, blank=True)
+    exemption_code = models.CharField(max_length=30, blank=True)  # BT-121, CEF VATEX
     taxable_base = MoneyField()
     tax_amount = MoneyField()
     position = models.PositiveSmallIntegerField(default=0)

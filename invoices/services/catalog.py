@@ -7,11 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, FieldRef
 from invoices.models import (
+    AllowanceChargeTax,
     CatalogItem,
     CatalogItemTaxRate,
     Client,
@@ -193,7 +195,15 @@ def client_delete(*, actor: Membership, client: Client | str) -> None:
 
 
 def _apply_tax_rate_fields(rate: TaxRate, fields: dict[str, Any]) -> None:
-    allowed = {"name", "percentage", "inclusive", "compound", "category", "exemption_reason"}
+    allowed = {
+        "name",
+        "percentage",
+        "inclusive",
+        "compound",
+        "category",
+        "exemption_reason",
+        "exemption_code",
+    }
     unknown = set(fields) - allowed
     if unknown:
         raise TypeError(f"Unknown tax rate fields: {sorted(unknown)}")
@@ -224,8 +234,10 @@ def tax_rate_create(
     compound: bool = False,
     category: str = TaxCategory.STANDARD,
     exemption_reason: str = "",
+    exemption_code: str = "",
 ) -> TaxRate:
-    """A tax rate. Categories E, AE, K, G and O need an exemption reason and a 0 % rate."""
+    """A tax rate. Categories E, AE, K, G and O need an exemption reason (text, or a VATEX
+    code such as VATEX-EU-AE: BT-120/BT-121) and a 0 % rate."""
     tenant = check_writer(actor)
     rate = TaxRate(tenant=tenant)
     _apply_tax_rate_fields(
@@ -237,6 +249,7 @@ def tax_rate_create(
             "compound": compound,
             "category": category,
             "exemption_reason": exemption_reason,
+            "exemption_code": exemption_code,
         },
     )
     rate.save()
@@ -253,8 +266,9 @@ def tax_rate_update(*, actor: Membership, tax_rate: TaxRate | str, **fields: Any
     _apply_tax_rate_fields(rate, fields)
     rate.save()
     drafts = Invoice.objects.filter(
+        Q(pk__in=InvoiceLineTax.objects.filter(tax_rate=rate).values("line__invoice_id"))
+        | Q(pk__in=AllowanceChargeTax.objects.filter(tax_rate=rate).values("invoice_id")),
         status=InvoiceStatus.DRAFT,
-        pk__in=InvoiceLineTax.objects.filter(tax_rate=rate).values("line__invoice_id"),
     )
     for draft in drafts:
         invoice_recalculate_draft(invoice=draft)

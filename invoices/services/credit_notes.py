@@ -13,6 +13,12 @@ from core.errors import ApplicationError
 from invoices.models import DiscountType, EventVerb, Invoice, InvoiceKind, InvoiceStatus, SeriesKind
 from invoices.money import ZERO, format_money, quantize_money
 from invoices.prefetch import prefetch_lines
+from invoices.services.allowances import (
+    AllowanceChargeData,
+    ParsedAllowanceCharge,
+    document_rows,
+    parse_allowances_charges,
+)
 from invoices.services.common import check_writer, record_event, resolve, tenant_today
 from invoices.services.invoices import finalize_locked, invoice_create_draft, lock_invoice
 from invoices.services.lines import LineData, calculate_totals, parse_lines, store_lines
@@ -51,15 +57,25 @@ def credit_note_create(
             _("A credit note is in its invoice's currency (%(currency)s).") % {"currency": original.currency},
             field="currency",
         )
+    document: list[ParsedAllowanceCharge] = []
     if lines is None:
         lines = [LineData.from_line(line) for line in prefetch_lines(original)]
         discount_type, discount_value = original.discount_type, original.discount_value
+        # The whole invoice: its document-level allowances and charges too.
+        document = parse_allowances_charges(
+            [AllowanceChargeData.from_row(row) for row in document_rows(original)],
+            original.currency,
+            prefix=("allowances_charges",),
+            document=True,
+        )
     else:
         discount_type, discount_value = DiscountType.AMOUNT, quantize_money(ZERO, original.currency)
     parsed = parse_lines(lines, original.currency)
     if not parsed:
         raise ApplicationError(_("Add at least one line to credit."), field="lines", code="no_lines")
-    totals = calculate_totals(parsed, original.currency, discount_type, discount_value)
+    totals = calculate_totals(
+        parsed, original.currency, discount_type, discount_value, allowances_charges=document
+    )
     if totals.total <= ZERO:
         raise ApplicationError(_("A credit note must credit more than zero."), field="lines")
     if totals.total > original.balance_due:
@@ -90,7 +106,7 @@ def credit_note_create(
         created_by=actor.user,
     )
     note.save()
-    store_lines(note, parsed, totals)
+    store_lines(note, parsed, totals, document)
     record_event(note, verb=EventVerb.CREATED, actor=actor, credit_note_for=original.number)
     finalize_locked(note, actor, tenant, SeriesKind.CREDIT_NOTE)
     # The credit is applied at once: nothing is due on a credit note.
@@ -124,6 +140,7 @@ def invoice_duplicate(*, actor: Membership, invoice: Invoice | str) -> Invoice:
         issue_date=tenant_today(tenant),
         discount_type=source.discount_type,
         discount_value=source.discount_value,
+        allowances_charges=[AllowanceChargeData.from_row(row) for row in document_rows(source)],
         notes=source.notes,
         terms=source.terms,
         buyer_reference=source.buyer_reference,

@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from core.db import violated_constraint
 from core.errors import ApplicationError
 from invoices import limits
-from invoices.calculation import Totals
 from invoices.checks import finalize_checks_run
 from invoices.models import (
     NUMBER_UNIQUE,
@@ -34,18 +33,19 @@ from invoices.models import (
 )
 from invoices.money import ZERO, check_currency, quantize_money
 from invoices.prefetch import prefetch_lines
+from invoices.services.allowances import (
+    AllowanceChargeData,
+)
 from invoices.services.common import check_writer, record_event, resolve, tenant_today
+from invoices.services.details import DETAIL_FIELDS as DETAIL_FIELDS
+from invoices.services.details import apply_details, document_items, totals_of
 from invoices.services.lines import MAX_LINES as MAX_LINES  # re-exported (api.serializers)
 from invoices.services.lines import MAX_METADATA_CHARS as MAX_METADATA_CHARS
 from invoices.services.lines import (
     LineData,
-    calculate_totals,
-    parse_cash_rounding,
     parse_discount,
     parse_lines,
-    parse_prepaid,
     store_lines,
-    stored_totals_match,
 )
 from invoices.services.numbering import number_take
 from invoices.services.seller import (
@@ -55,6 +55,7 @@ from invoices.services.seller import (
     snapshot_bank_account,
     snapshot_profile,
 )
+from invoices.services.stored_totals import stored_totals_match
 from tenants.models import Membership, Tenant
 
 
@@ -107,41 +108,6 @@ def _dates(
     return issue_date, due_date
 
 
-REFERENCE_FIELDS = ("contract_reference", "project_reference", "order_reference")
-DETAIL_FIELDS = (*REFERENCE_FIELDS, "period_start", "period_end", "prepaid_amount", "cash_rounding")
-
-
-def _apply_details(invoice: Invoice, details: Mapping[str, Any]) -> None:
-    """The EN 16931 header fields given (None keeps a draft's value), checked."""
-    unknown = set(details) - set(DETAIL_FIELDS)
-    if unknown:
-        raise TypeError(f"Unknown invoice fields: {', '.join(sorted(unknown))}")
-    for name in REFERENCE_FIELDS:
-        if details.get(name) is not None:
-            setattr(invoice, name, details[name].strip()[: limits.REFERENCE_MAX])
-    for name in ("period_start", "period_end"):
-        if name in details:
-            setattr(invoice, name, details[name])
-    if invoice.period_start and invoice.period_end and invoice.period_end < invoice.period_start:
-        raise ApplicationError(_("The period ends before it starts."), field="period_end")
-    if details.get("prepaid_amount") is not None:
-        invoice.prepaid_amount = parse_prepaid(details["prepaid_amount"], invoice.currency)
-    if "cash_rounding" in details:
-        invoice.cash_rounding = parse_cash_rounding(details["cash_rounding"], invoice.currency)
-
-
-def _totals(invoice: Invoice, parsed: list[Any], discount: Decimal) -> Totals:
-    """The one path to an invoice's totals: its lines, discount, prepaid amount and rounding."""
-    return calculate_totals(
-        parsed,
-        invoice.currency,
-        invoice.discount_type,
-        discount,
-        prepaid_amount=invoice.prepaid_amount,
-        cash_rounding=invoice.cash_rounding,
-    )
-
-
 @transaction.atomic
 def invoice_create_draft(
     *,
@@ -156,9 +122,10 @@ def invoice_create_draft(
     notes: str = "",
     terms: str = "",
     buyer_reference: str = "",
+    allowances_charges: Sequence[AllowanceChargeData | Mapping[str, Any]] = (),
     **details: Any,
 ) -> Invoice:
-    """A draft invoice with its lines, in one call.
+    """A draft invoice with its lines and document-level allowances and charges, in one call.
 
     `details`: the EN 16931 fields of `DETAIL_FIELDS` (references, period, prepaid amount,
     cash rounding step).
@@ -189,10 +156,11 @@ def invoice_create_draft(
         buyer_reference=buyer_reference.strip()[: limits.BUYER_REFERENCE_MAX],
         created_by=actor.user,
     )
-    _apply_details(invoice, details)
-    totals = _totals(invoice, parsed, discount)
+    apply_details(invoice, details)
+    document = document_items(invoice, allowances_charges)
+    totals = totals_of(invoice, parsed, discount, document)
     invoice.save()
-    store_lines(invoice, parsed, totals)
+    store_lines(invoice, parsed, totals, document)
     invoice.save()
     record_event(invoice, verb=EventVerb.CREATED, actor=actor)
     return invoice
@@ -213,9 +181,11 @@ def invoice_update_draft(
     notes: str | None = None,
     terms: str | None = None,
     buyer_reference: str | None = None,
+    allowances_charges: Sequence[AllowanceChargeData | Mapping[str, Any]] | None = None,
     **details: Any,
 ) -> Invoice:
-    """Change a draft. `lines`, when given, replaces all lines (in the given order).
+    """Change a draft. `lines`, when given, replaces all lines (in the given order), and
+    `allowances_charges` all document-level allowances and charges.
 
     Any argument left as None keeps its value. Only drafts: a finalized invoice is refused.
     A new client without an explicit due date moves the due date to its payment terms.
@@ -247,8 +217,9 @@ def invoice_update_draft(
         invoice.currency,
     )
     parsed = parse_lines(lines, invoice.currency)
-    _apply_details(invoice, details)
-    totals = _totals(invoice, parsed, discount)
+    apply_details(invoice, details)
+    document = document_items(invoice, allowances_charges)
+    totals = totals_of(invoice, parsed, discount, document)
     invoice.discount_value = discount
     if notes is not None:
         invoice.notes = notes.strip()
@@ -256,7 +227,7 @@ def invoice_update_draft(
         invoice.terms = terms.strip()
     if buyer_reference is not None:
         invoice.buyer_reference = buyer_reference.strip()[: limits.BUYER_REFERENCE_MAX]
-    store_lines(invoice, parsed, totals)
+    store_lines(invoice, parsed, totals, document)
     _touch(invoice)
     invoice.save()
     record_event(invoice, verb=EventVerb.EDITED, actor=actor)
@@ -270,8 +241,9 @@ def invoice_recalculate_draft(*, invoice: Invoice | str) -> Invoice:
     _require_draft(invoice)
     lines = [LineData.from_line(line) for line in prefetch_lines(invoice)]
     parsed = parse_lines(lines, invoice.currency)
-    totals = _totals(invoice, parsed, invoice.discount_value)
-    store_lines(invoice, parsed, totals)
+    document = document_items(invoice, None)
+    totals = totals_of(invoice, parsed, invoice.discount_value, document)
+    store_lines(invoice, parsed, totals, document)
     _touch(invoice)
     invoice.save()
     return invoice
@@ -365,9 +337,10 @@ def finalize_locked(invoice: Invoice, actor: Membership | None, tenant: Tenant, 
     # Totals are recomputed from the rates as they are now, then frozen (the lines are
     # written again only if that changed anything: a 5,000-line draft is not rewritten).
     parsed = parse_lines(lines, invoice.currency)
-    totals = _totals(invoice, parsed, invoice.discount_value)
-    if not stored_totals_match(invoice, stored, parsed, totals):
-        store_lines(invoice, parsed, totals)
+    document = document_items(invoice, None)
+    totals = totals_of(invoice, parsed, invoice.discount_value, document)
+    if not stored_totals_match(invoice, stored, parsed, totals, document):
+        store_lines(invoice, parsed, totals, document)
     # From here the number is taken: any failure below rolls it back with the rest.
     _assign_number(invoice, series)
     invoice.client_snapshot = snapshot_client(invoice.client)

@@ -36,7 +36,15 @@ from invoices.money import (
     parse_quantity,
     parse_unit_price,
 )
+from invoices.services.allowances import (
+    AllowanceChargeData,
+    ParsedAllowanceCharge,
+    line_rows,
+    parse_allowances_charges,
+    store_allowances_charges,
+)
 from invoices.services.catalog import resolve_tax_rates, tax_rates_by_public_id
+from invoices.services.stored_totals import rates_of
 from tenants.scoping import current_tenant
 
 MAX_LINES = limits.MAX_LINES
@@ -63,6 +71,8 @@ class LineData:
     gross_price: Decimal | int | str | None = None  # BT-148
     period_start: date | None = None  # BT-134
     period_end: date | None = None  # BT-135
+    # BG-27/BG-28 beyond `discount`: AllowanceChargeData or mappings of its fields.
+    allowances_charges: Sequence[AllowanceChargeData | Mapping[str, Any]] = ()
 
     @classmethod
     def from_line(cls, line: InvoiceLine) -> LineData:
@@ -80,6 +90,7 @@ class LineData:
             gross_price=line.gross_price,
             period_start=line.period_start,
             period_end=line.period_end,
+            allowances_charges=[AllowanceChargeData.from_row(row) for row in line_rows(line)],
         )
 
 
@@ -93,6 +104,7 @@ class _ParsedLine:
     catalog_item: CatalogItem | None
     base_quantity: Decimal = Decimal(1)
     gross_price: Decimal | None = None
+    allowances_charges: list[ParsedAllowanceCharge] = field(default_factory=list)
 
     def calculation_input(self) -> LineInput:
         return LineInput(
@@ -102,12 +114,19 @@ class _ParsedLine:
             rates=tuple(rate_input(rate) for rate in self.rates),
             base_quantity=self.base_quantity,
             gross_price=self.gross_price,
+            allowances_charges=tuple(item.calculation_input(rate_input) for item in self.allowances_charges),
         )
 
 
 def rate_input(rate: TaxRate) -> RateInput:
     return RateInput(
-        key=rate.pk, percentage=rate.percentage, inclusive=rate.inclusive, compound=rate.compound
+        key=rate.pk,
+        percentage=rate.percentage,
+        inclusive=rate.inclusive,
+        compound=rate.compound,
+        category=rate.category,
+        exemption_reason=rate.exemption_reason,
+        exemption_code=rate.exemption_code,
     )
 
 
@@ -181,8 +200,16 @@ def parse_lines(lines: Sequence[LineData | Mapping[str, Any]], currency: str) ->
                 _("Line metadata must be a JSON object under %(n)d characters.") % {"n": MAX_METADATA_CHARS},
                 field=line_field(index, "metadata"),
             )
+        extras = parse_allowances_charges(
+            list(item.allowances_charges or ()),
+            currency,
+            prefix=line_field(index, "allowances_charges"),
+            document=False,
+        )
         parsed.append(
-            _ParsedLine(item, quantity, unit_price, discount, rates, catalog_item, base_quantity, gross_price)
+            _ParsedLine(
+                item, quantity, unit_price, discount, rates, catalog_item, base_quantity, gross_price, extras
+            )
         )
     return parsed
 
@@ -241,11 +268,13 @@ def calculate_totals(
     *,
     prepaid_amount: Decimal = ZERO,
     cash_rounding: Decimal | None = None,
+    allowances_charges: Sequence[ParsedAllowanceCharge] = (),
 ) -> Totals:
     try:
         totals = calculation.calculate(
             [line.calculation_input() for line in parsed],
             currency,
+            allowances_charges=[item.calculation_input(rate_input) for item in allowances_charges],
             # No discount, no allowance (and no "discount above the subtotal" on a return).
             discount_amount=discount_value
             if discount_type == DiscountType.AMOUNT and discount_value
@@ -276,6 +305,7 @@ def invoice_calculate(
     discount_value: Decimal | int | str | None = "0",
     prepaid_amount: Decimal | int | str | None = "0",
     cash_rounding: Decimal | int | str | None = None,
+    allowances_charges: Sequence[AllowanceChargeData | Mapping[str, Any]] = (),
 ) -> Totals:
     """Totals for lines as entered, without saving anything: the builder's live preview.
 
@@ -291,6 +321,9 @@ def invoice_calculate(
         parse_discount(discount_type, discount_value, currency),
         prepaid_amount=parse_prepaid(prepaid_amount, currency),
         cash_rounding=parse_cash_rounding(cash_rounding, currency),
+        allowances_charges=parse_allowances_charges(
+            allowances_charges, currency, prefix=("allowances_charges",), document=True
+        ),
     )
 
 
@@ -312,8 +345,15 @@ def parse_cash_rounding(value: Decimal | int | str | None, currency: str) -> Dec
 # --- storing ---------------------------------------------------------------------------------
 
 
-def store_lines(invoice: Invoice, parsed: list[_ParsedLine], totals: Totals) -> None:
-    """Replace the invoice's lines, their taxes and the per-rate tax totals."""
+def store_lines(
+    invoice: Invoice,
+    parsed: list[_ParsedLine],
+    totals: Totals,
+    document: Sequence[ParsedAllowanceCharge] = (),
+) -> None:
+    """Replace the invoice's lines, their taxes, their and the document's allowances and
+    charges (`document`: the invoice's own, beyond today's discount), and the per-rate tax
+    totals."""
     tenant = current_tenant()
     # Lines read before (`invoices.prefetch`) are about to be replaced.
     getattr(invoice, "_prefetched_objects_cache", {}).pop("lines", None)
@@ -349,7 +389,27 @@ def store_lines(invoice: Invoice, parsed: list[_ParsedLine], totals: Totals) -> 
             for rate in source.rates
         ]
     )
-    rates = {rate.pk: rate for line in parsed for rate in line.rates}
+    document_results = totals.document_allowances_charges[
+        len(totals.document_allowances_charges) - len(document) :
+    ]
+    store_allowances_charges(
+        invoice,
+        [
+            *(
+                (
+                    line,
+                    source.allowances_charges,
+                    result.allowances_charges[
+                        len(result.allowances_charges) - len(source.allowances_charges) :
+                    ],
+                )
+                for line, source, result in zip(lines, parsed, totals.lines, strict=True)
+                if source.allowances_charges
+            ),
+            (None, document, document_results),
+        ],
+    )
+    rates = rates_of(parsed, document)
     InvoiceTaxTotal.objects.bulk_create(
         [
             InvoiceTaxTotal(
@@ -362,6 +422,7 @@ def store_lines(invoice: Invoice, parsed: list[_ParsedLine], totals: Totals) -> 
                 compound=tax.rate.compound,
                 category=rates[tax.rate.key].category,
                 exemption_reason=rates[tax.rate.key].exemption_reason,
+                exemption_code=rates[tax.rate.key].exemption_code,
                 taxable_base=tax.taxable_base,
                 tax_amount=tax.tax_amount,
                 position=position,
@@ -377,51 +438,3 @@ def store_lines(invoice: Invoice, parsed: list[_ParsedLine], totals: Totals) -> 
     invoice.rounding_amount = totals.rounding_amount
     invoice.amount_due = totals.amount_due
     invoice.balance_due = totals.amount_due if invoice.status != InvoiceStatus.DRAFT else ZERO
-
-
-def stored_totals_match(
-    invoice: Invoice, stored: Sequence[InvoiceLine], parsed: list[_ParsedLine], totals: Totals
-) -> bool:
-    """Whether the invoice's stored lines and totals are already what `totals` says, so that
-    storing them again would write the same rows."""
-    if [line.net_amount for line in stored] != list(totals.line_amounts):
-        return False
-    own = (invoice.subtotal, invoice.discount_amount, invoice.tax_total, invoice.total)
-    if own != (totals.subtotal, totals.discount, totals.tax_total, totals.total):
-        return False
-    if (invoice.prepaid_amount, invoice.rounding_amount, invoice.amount_due) != (
-        totals.prepaid_amount,
-        totals.rounding_amount,
-        totals.amount_due,
-    ):
-        return False
-    rates = {rate.pk: rate for line in parsed for rate in line.rates}
-    computed = [
-        (
-            tax.rate.key,
-            rates[tax.rate.key].name,
-            tax.rate.percentage,
-            tax.rate.inclusive,
-            tax.rate.compound,
-            rates[tax.rate.key].category,
-            rates[tax.rate.key].exemption_reason,
-            tax.taxable_base,
-            tax.tax_amount,
-        )
-        for tax in totals.taxes
-    ]
-    kept = [
-        (
-            tax.tax_rate_id,
-            tax.name,
-            tax.percentage,
-            tax.inclusive,
-            tax.compound,
-            tax.category,
-            tax.exemption_reason,
-            tax.taxable_base,
-            tax.tax_amount,
-        )
-        for tax in InvoiceTaxTotal.objects.filter(invoice=invoice).order_by("position", "pk")
-    ]
-    return computed == kept

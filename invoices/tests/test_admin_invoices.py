@@ -64,3 +64,31 @@ def test_staff_cannot_change_anything(staff_client: HttpClient, books: Books) ->
 def test_non_staff_cannot_open_the_admin(owner_client: HttpClient, books: Books) -> None:
     response = owner_client.get("/admin/invoices/invoice/")
     assert response.status_code in {302, 403}
+
+
+def test_an_invoice_page_shows_its_allowances_and_charges_read_only(
+    staff_client: HttpClient, books: Books
+) -> None:
+    from invoices.tests.factories import TaxRateFactory, line, make_invoice
+    from tenants.scoping import tenant_scope
+
+    with tenant_scope(books.tenant):
+        rate = TaxRateFactory(name="VAT 20 admin")
+        design = line("Design", "10", "80.00", tax_rates=[rate])
+        design.allowances_charges = [{"percentage": "10", "reason": "Loyal client"}]
+        invoice = make_invoice(
+            lines=[design],
+            finalize=True,
+            allowances_charges=[
+                {"charge": True, "amount": "15.00", "reason": "Freight", "tax_rates": [rate]}
+            ],
+        )
+    url = f"/admin/invoices/invoice/{invoice.pk}/change/?_changelist_filters=tenant__id__exact%3D{books.tenant.pk}"  # noqa: E501
+    page = html(staff_client.get(url))
+    assert "Loyal client" in page
+    assert "Freight" in page
+    assert "VAT 20 admin" in page  # the charge's tax rate
+    assert "80.00" in page
+    assert "15.00" in page
+    assert 'name="_save"' not in page
+    assert "allowances_charges-0-reason" not in page  # no form field: read-only

@@ -21,6 +21,7 @@ NOT_MONEY = {
     "invoices.InvoiceLine.base_quantity": "a quantity (BT-149)",
     "quotes.Quote.discount_value": "an amount or a percentage, as entered",
     "quotes.Quote.deposit_percent": "a percentage",
+    "invoices.AllowanceCharge.percentage": "a percentage (BT-94, BT-101, BT-138, BT-143)",
 }
 
 

@@ -204,3 +204,23 @@ def test_an_admin_changes_numbering(admin_membership: Membership, books: Books) 
     assert client.post(books.url("numbering_settings"), data).status_code == 302
     with tenant_scope(books.tenant):
         assert NumberSeries.objects.get(kind="credit_note").pattern == "AV-{SEQ:04}"
+
+
+def test_a_tax_rate_takes_a_vatex_code_from_the_list(member_client: HttpClient, books: Books) -> None:
+    form = html(member_client.get(books.url("tax_rate_create")))
+    assert '<option value="VATEX-EU-AE">' in form
+    exempt = {"name": "Intra-EU", "percentage": "0", "category": "AE", "exemption_code": "VATEX-EU-AE"}
+    assert member_client.post(books.url("tax_rate_create"), exempt).url == books.url("catalog")
+    assert "(VATEX-EU-AE)" in html(member_client.get(books.url("catalog")))
+    with tenant_scope(books.tenant):
+        rate = TaxRate.objects.get(name="Intra-EU")
+    assert rate.exemption_code == "VATEX-EU-AE"
+    assert 'value="VATEX-EU-AE" selected' in html(
+        member_client.get(books.url("tax_rate_edit", rate.public_id))
+    )
+    refused = member_client.post(
+        books.url("tax_rate_create"), {**exempt, "name": "Bad", "exemption_code": "X"}
+    )
+    assert refused.status_code == 200
+    with tenant_scope(books.tenant):
+        assert not TaxRate.objects.filter(name="Bad").exists()

@@ -70,6 +70,7 @@ def tax_rate_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> Htt
         "compound": rate.compound,
         "category": rate.category,
         "exemption_reason": rate.exemption_reason,
+        "exemption_code": rate.exemption_code,
     }
     form = TaxRateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
