@@ -112,8 +112,6 @@ EXPLANATIONS: dict[str, tuple[Promise, Promise]] = {
         _("A VAT-exempt sale needs its exemption reason (a VATEX code or the law it relies on)."),
         _("tax rate: exemption reason"),
     ),
-    "BR-IC-02": (_("An intra-community supply needs your VAT number."), _("workspace: VAT number")),
-    "BR-IC-03": (_("An intra-community supply needs the client's VAT number."), _("client: VAT number")),
     "BR-IC-10": (
         _("An intra-community supply needs an exemption reason (e.g. VATEX-EU-IC)."),
         _("tax rate: exemption reason"),
@@ -158,6 +156,29 @@ EXPLANATIONS: dict[str, tuple[Promise, Promise]] = {
     "BR-DE-19": (_("The IBAN is not valid."), _("workspace: IBAN")),
     "BR-DE-23-a": (_("Bank transfer needs your account number (IBAN)."), _("workspace: IBAN")),
 }
+
+
+# Each VAT category's rules -02, -03 and -04 ask the same of an invoice line, a document-level
+# allowance and a document-level charge of that category: one explanation serves all three.
+_SELLER_VAT_NUMBER = _("workspace: VAT number")
+_BY_CATEGORY: dict[str, tuple[Promise, Promise]] = {
+    "S": (_("Standard-rated sales need your VAT number."), _SELLER_VAT_NUMBER),
+    "Z": (_("Zero-rated sales need your VAT number."), _SELLER_VAT_NUMBER),
+    "E": (_("VAT-exempt sales need your VAT number."), _SELLER_VAT_NUMBER),
+    "G": (_("Exports outside the EU need your VAT number."), _SELLER_VAT_NUMBER),
+    "O": (
+        _("Sales not subject to VAT must not state a VAT number (yours or the client's)."),
+        _("workspace or client: VAT number"),
+    ),
+    "AE": EXPLANATIONS["BR-AE-02"],
+    "IC": (
+        _("An intra-community supply needs your VAT number and the client's VAT number."),
+        _("client: VAT number"),
+    ),
+}
+for _category, _explanation in _BY_CATEGORY.items():
+    for _suffix in ("02", "03", "04"):
+        EXPLANATIONS.setdefault(f"BR-{_category}-{_suffix}", _explanation)
 
 
 def explain(rule_id: str) -> tuple[str, str]:
