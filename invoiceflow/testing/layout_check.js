@@ -38,6 +38,18 @@
   for (const item of document.querySelectorAll('.meta__item + .meta__item')) {
     if (item.getClientRects().length > 1) problems.push(`"${item.textContent.trim()}" is split from its separator`);
   }
+  // An amount is one piece: a number cell never breaks "$3,635.00" into "$3,635." and "00".
+  for (const cell of document.querySelectorAll('td.num, th.num')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = node.textContent.trim();
+      if (!text || /[ \t\n]/.test(text)) continue;  // several words (no-break spaces are one)
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+      if (lines.size > 1) problems.push(`amount "${text}" breaks across ${lines.size} lines in ${describe(cell)}`);
+    }
+  }
   // The primary action: the page's main button, fully on screen horizontally.
   const primary = document.querySelector('[data-primary-action]')
     || [...document.querySelectorAll('main .pagehead .button:not(.button--ghost), main form button[type=submit]:not(.linklike):not(.button--ghost):not(.button--danger):not(.iconbtn)')]
