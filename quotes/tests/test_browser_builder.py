@@ -15,6 +15,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from conftest import CHROMIUM
+from invoiceflow.testing.pages import AXE_RUN_JS, LAYOUT_JS, axe_source
 from invoices.tests.factories import ClientFactory, TaxRateFactory
 from quotes.models import Quote
 from tenants.models import Tenant, User
@@ -51,6 +52,8 @@ def _page(browser: Any, live_server: Any, user: User, width: int) -> Any:
     client = DjangoClient()
     client.force_login(user)
     context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
+    # axe-core, injected by the DevTools protocol (the page's strict CSP does not stop it).
+    context.add_init_script(script=axe_source())
     context.add_cookies(
         [
             {
@@ -114,6 +117,9 @@ def test_typing_a_line_updates_the_quote_total(
     _idle(page)
     width_now = page.evaluate("document.documentElement.scrollWidth")
     assert width_now <= width, f"the quote builder is {width_now}px wide at {width}px"
+    # The page walker's checks (invoiceflow/testing/pages.py), on the builder with its totals.
+    assert page.evaluate(LAYOUT_JS) == []
+    assert page.evaluate(AXE_RUN_JS) == []
     page.get_by_test_id("save-quote").click()
     page.wait_for_url("**/quotes/*/")
     with tenant_scope(tenant):
