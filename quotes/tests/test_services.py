@@ -83,6 +83,21 @@ def test_sending_numbers_quotes_from_their_own_series(in_tenant, mailoutbox) -> 
     assert sent.data["to"] == ["paul@martin.test"]
 
 
+def test_marking_a_quote_sent_without_email_numbers_it_and_emails_nobody(
+    in_tenant, mailoutbox, django_capture_on_commit_callbacks
+) -> None:
+    actor = writer()
+    client = ClientFactory(name="Boulangerie Martin")
+    ClientContact.objects.create(client=client, name="Paul Martin", email="paul@martin.test", is_primary=True)
+    quote = make_quote(actor=actor, client=client)
+    with django_capture_on_commit_callbacks(execute=True):
+        quote = services.quote_send(actor=actor, quote=quote, email=False)
+    assert quote.status == QuoteStatus.SENT
+    assert quote.number.startswith("QUO-")
+    assert QuoteEvent.objects.get(quote=quote, verb="sent").data["to"] == []
+    assert mailoutbox == []
+
+
 def test_a_draft_cannot_be_edited_once_sent(in_tenant) -> None:
     actor = writer()
     quote = make_quote(actor=actor, send=True)
