@@ -164,10 +164,12 @@ SLOW_MODULES = frozenset(
         "core/tests/test_client_ip.py",
         "invoiceflow/tests/test_architecture.py",
         "invoiceflow/tests/test_compose.py",
+        "invoiceflow/tests/test_deploy_settings.py",
         "invoiceflow/tests/test_dev_script.py",
         "invoiceflow/tests/test_fuzz_public.py",
         "invoiceflow/tests/test_kubernetes.py",
         "invoiceflow/tests/test_self_contained.py",
+        "invoiceflow/tests/test_settings.py",
         "invoiceflow/tests/test_static_build.py",
         "invoiceflow/tests/test_worker_health.py",
     }
