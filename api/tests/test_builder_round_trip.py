@@ -79,6 +79,7 @@ def test_saving_a_300_line_draft_made_through_the_api_keeps_every_line(
         assert invoice.subtotal == Decimal("300.00")
 
 
+@pytest.mark.slow  # the largest draft the API takes, through the builder
 def test_a_draft_of_the_largest_size_opens_and_saves_in_the_builder(
     owner_api, owner_client: HttpClient, data, tenant: Tenant
 ) -> None:

@@ -72,6 +72,7 @@ def test_routes_are_discovered_from_the_resolver():
 # Every route with every id of another workspace: minutes on a loaded 2-core machine, so it has
 # more than the suite's default 300 s (it asserts no wall-clock time; speed is for bench/).
 @pytest.mark.timeout(900)
+@pytest.mark.slow
 def test_tenant_a_cannot_reach_tenant_b(tenant, owner_membership, other_tenant, outsider_membership):
     a = make_data(tenant, prefix="Acme")
     victim, ids, _ = _victim(other_tenant, outsider_membership)

@@ -31,3 +31,14 @@ def forget_columns_the_database_lacks() -> list[str]:
             if missing:
                 opts._expire_cache()
     return dropped
+
+
+def migrate_steps_script(steps: list[tuple[str, str]]) -> str:
+    """Python for `manage.py shell -c` that runs `migrate <app> <migration>` for each step, in
+    order, in one process: the same commands as one subprocess a step, without paying Django's
+    start-up (seconds, with every app loaded) once per step."""
+    return (
+        "from django.core.management import call_command\n"
+        f"for app, migration in {steps!r}:\n"
+        "    call_command('migrate', app, migration, interactive=False, verbosity=0)\n"
+    )

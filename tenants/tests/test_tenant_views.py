@@ -395,6 +395,7 @@ def test_the_walker_finds_the_tenant_routes() -> None:
     assert role.params == (("public_id", "str"),)
 
 
+@pytest.mark.slow  # every route of the workspace, with an object of every kind
 def test_an_outsider_gets_404_on_every_route_of_another_tenant(
     victim: Tenant, outsider_client: Client, outsider: User
 ) -> None:
@@ -415,6 +416,7 @@ def test_an_outsider_gets_404_on_every_route_of_another_tenant(
     assert _snapshot(victim) == before
 
 
+@pytest.mark.slow  # every route of the workspace, with an object of every kind
 def test_an_outsider_cannot_reach_another_tenants_objects_through_their_own_workspace(
     victim: Tenant, other_tenant: Tenant, outsider_client: Client
 ) -> None:
@@ -443,6 +445,7 @@ def test_an_outsider_cannot_reach_another_tenants_objects_through_their_own_work
     assert _snapshot(victim) == before
 
 
+@pytest.mark.slow  # every route of the workspace, with an object of every kind
 def test_a_signed_out_visitor_is_sent_to_login_from_every_tenant_route(victim: Tenant) -> None:
     client = Client()
     ids = _public_ids_of(victim)
