@@ -17,6 +17,8 @@ from tenants.rls import models_with_tenant_column, tenant_owned_models
 from tenants.scoping import tenant_scope
 
 METHODS = ("get", "post", "patch", "put", "delete")
+# The bodies sent to B's objects per method: None (no body) and/or "ids" (B's ids in every field).
+ON_VICTIM_BODIES = {"post": (None, "ids"), "patch": ("ids",), "put": ("ids",)}
 _GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 
 
@@ -140,8 +142,13 @@ def sweep(
                 if route.has_id:
                     for object_id in victim.ids:
                         path = route.path(object_id)
-                        for body in (None, *bodies) if method in ("post", "patch", "put") else (None,):
-                            response = call(path, body, format="json") if body is not None else call(path)
+                        # On B's object: no body (an action that needs none goes straight to
+                        # its lookup) and the body naming B's objects in every field. What the
+                        # other bodies could leak or link is tried on A's own objects and on the
+                        # collections below, where they can get past validation.
+                        for body in ON_VICTIM_BODIES.get(method, (None,)):
+                            payload = bodies[0] if body == "ids" else None
+                            response = call(path, payload, format="json") if payload else call(path)
                             check(label, method, path, response, targets_victim=True)
                     for object_id in own_ids if method in ("post", "patch", "put") else ():
                         for body in bodies:
