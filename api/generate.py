@@ -33,8 +33,8 @@ from api.views.invoices import CSVRenderer, XLSXRenderer, _service_kwargs
 from core.downloads import content_disposition, download_url
 from documents import services as documents
 from documents.exports import invoice_csv, invoice_xlsx
+from documents.invoice_pdf import current_pdfs
 from documents.models import DocumentFormat, DocumentStatus, InvoiceDocument
-from documents.selectors import current_documents
 from documents.storage import CONTENT_TYPES
 from invoices import services
 from invoices.models import Invoice
@@ -106,7 +106,7 @@ def _parse_formats(raw: str | None) -> list[str]:
 
 
 def _pdf_document(invoice: Invoice) -> InvoiceDocument | None:
-    return current_documents([invoice]).get(invoice.pk)
+    return current_pdfs([invoice]).get(invoice.pk)
 
 
 def generation_status(invoice: Invoice, formats: list[str]) -> dict[str, Any]:

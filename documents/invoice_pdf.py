@@ -17,6 +17,7 @@ kind the settings ask for (someone may switch Factur-X on or off after it was ma
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from django.utils import timezone
 from documents import einvoices, storage
 from documents.models import DocumentFormat, DocumentStatus, InvoiceDocument
 from documents.render import html_to_facturx_pdf, html_to_pdf, load_invoice_for_render, render_invoice_html
+from documents.selectors import current_documents
 from einvoicing.syntax import Format
 from invoices.models import Invoice
 
@@ -98,6 +100,21 @@ def pdf_is_current_kind(invoice: Invoice, document: InvoiceDocument) -> bool:
     if not facturx_wanted(invoice):
         return not facturx
     return facturx or bool(einvoices.cached_problems(invoice, Format.FACTURX))
+
+
+def current_pdfs(invoices: Iterable[Invoice]) -> dict[int, InvoiceDocument]:
+    """Each invoice's PDF row of its current content version (`current_documents`), except a
+    ready one of the other kind than the Factur-X setting asks for now (made before the
+    workspace's or client's setting changed): that one is not the invoice's PDF any more, and
+    the page offers to generate it again."""
+    invoices = list(invoices)
+    found = current_documents(invoices)
+    by_pk = {invoice.pk: invoice for invoice in invoices}
+    return {
+        pk: document
+        for pk, document in found.items()
+        if document.status != DocumentStatus.READY or pdf_is_current_kind(by_pk[pk], document)
+    }
 
 
 def plain_pdf_reasons(invoice: Invoice, document: InvoiceDocument | None) -> tuple[einvoices.Problem, ...]:

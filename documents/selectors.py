@@ -33,4 +33,6 @@ def bulk_job_get(*, public_id: str) -> BulkJob | None:
 
 
 def invoices_by_public_ids(public_ids: Iterable[str]) -> list[Invoice]:
-    return list(Invoice.objects.filter(public_id__in=list(public_ids)[:500]))
+    # With what `invoice_pdf.current_pdfs` reads of each (its client's and workspace's settings).
+    wanted = list(public_ids)[:500]
+    return list(Invoice.objects.select_related("client", "tenant").filter(public_id__in=wanted))

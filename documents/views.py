@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.downloads import content_disposition, download_url
 from core.errors import ApplicationError
-from documents import bulk, live, services
+from documents import bulk, invoice_pdf, live, services
 from documents import list_exports as exports
 from documents import selectors as document_selectors
 from documents.exports import invoice_csv, invoice_xlsx
@@ -109,7 +109,7 @@ def document_status(request: HttpRequest, tenant_slug: str) -> JsonResponse:
     reads once when the socket (re)connects, to catch up on what it missed.
     """
     invoices = document_selectors.invoices_by_public_ids(request.GET.getlist("invoice"))
-    current = document_selectors.current_documents(invoices)
+    current = invoice_pdf.current_pdfs(invoices)
     documents = []
     for invoice in invoices:
         document = current.get(invoice.pk)

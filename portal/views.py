@@ -29,8 +29,8 @@ from billing.models import CheckoutAttempt, CheckoutAttemptStatus
 from core.downloads import download_url
 from core.errors import ApplicationError
 from core.web import private_page
+from documents.invoice_pdf import current_pdfs
 from documents.models import DocumentStatus, InvoiceDocument
-from documents.selectors import current_documents
 from documents.services import document_filename
 from documents.storage import CONTENT_TYPES
 from invoices import selectors
@@ -129,7 +129,7 @@ def _ready_pdf(invoice: Invoice) -> InvoiceDocument | None:
     its actor (`document_request` takes one); until then a PDF shows once a member or a task
     has generated it for the current version.
     """
-    document = current_documents([invoice]).get(invoice.pk)
+    document = current_pdfs([invoice]).get(invoice.pk)
     return document if document is not None and document.status == DocumentStatus.READY else None
 
 

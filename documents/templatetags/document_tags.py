@@ -10,9 +10,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from documents.invoice_pdf import plain_pdf_reasons
+from documents.invoice_pdf import current_pdfs, plain_pdf_reasons
 from documents.models import DocumentStatus, InvoiceDocument
-from documents.selectors import current_documents
 
 register = template.Library()
 
@@ -48,7 +47,7 @@ def current_pdf(context: Any, invoice: Any) -> InvoiceDocument | None:
             siblings = [
                 item for item in page.object_list if getattr(item, "pk", None) not in cache
             ] or siblings
-        found = current_documents(siblings)
+        found = current_pdfs(siblings)
         for item in siblings:
             cache[item.pk] = found.get(item.pk)
         if request is not None:

@@ -226,3 +226,27 @@ def test_switching_factur_x_off_after_the_pdf_was_made_renders_a_plain_one(
         client.facturx = False
         client.save(update_fields=["facturx"])
     assert_plain(downloaded_pdf(tenant, owner, invoice, django_capture_on_commit_callbacks))
+
+
+@pytest.mark.usefixtures("complete_seller")
+def test_after_the_setting_changes_the_old_kind_is_not_offered_as_the_pdf(
+    tenant, owner, django_capture_on_commit_callbacks
+):
+    """The Factur-X made before the client's setting went off is not the invoice's PDF any more:
+    the invoice page and its status poll say "not generated" (with the button to make it again),
+    instead of handing out a Factur-X the setting no longer asks for."""
+    with tenant_scope(tenant):
+        client = complete_client()
+        invoice = complete_invoice(lines=1, client=client)
+    downloaded_pdf(tenant, owner, invoice, django_capture_on_commit_callbacks)
+    browser = client_for(owner)
+    status_url = reverse("document_status", args=[tenant.slug]) + f"?invoice={invoice.public_id}"
+    assert browser.get(status_url).json()["documents"][0]["status"] == "ready"
+    with tenant_scope(tenant):
+        client.facturx = False
+        client.save(update_fields=["facturx"])
+    assert browser.get(status_url).json()["documents"][0]["status"] == "none"
+    page = browser.get(reverse("invoice_detail", args=[tenant.slug, invoice.public_id])).content.decode()
+    assert reverse("document_generate", args=[tenant.slug, invoice.public_id]) in page
+    # Generating again gives the plain PDF the setting now asks for.
+    assert_plain(downloaded_pdf(tenant, owner, invoice, django_capture_on_commit_callbacks))

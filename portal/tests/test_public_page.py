@@ -280,13 +280,18 @@ def test_pdf_download_through_a_short_lived_link(
     from django.core.files.base import ContentFile
     from django.core.files.storage import storages
 
+    from documents.einvoices import storage_key
+    from documents.invoice_pdf import facturx_wanted, plain_key
     from documents.models import DocumentStatus, InvoiceDocument
+    from einvoicing.syntax import Format
 
     settings.MEDIA_ROOT = str(tmp_path)
     invoice, token = shared
     assert 'data-testid="pdf-download"' not in anon.get(f"/i/{token}").content.decode()
     assert anon.get(f"/i/{token}/pdf").status_code == 404  # not rendered yet
-    key = f"test/{invoice.public_id}.pdf"
+    with tenant_scope(tenant):
+        # Under the key the pipeline uses for this invoice's kind of PDF (Factur-X or plain).
+        key = storage_key(invoice, Format.FACTURX) if facturx_wanted(invoice) else plain_key(invoice)
     storages["default"].save(key, ContentFile(b"%PDF-1.7 test"))
     with tenant_scope(tenant):
         InvoiceDocument.objects.create(
