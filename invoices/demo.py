@@ -4,10 +4,15 @@ Everything is written through the invoicing services, as a member clicking throu
 would: the stored totals, numbers, balances and timelines are what production stores. Nothing
 leaves the machine: no invoice is sent by email, payments are recorded by hand (no Stripe), and
 a new workspace has no webhook endpoints to announce its timeline to.
+
+The apps above the domain add their own sample documents through a registered filler
+(`demo_sample_data_register`; the quotes app adds its quotes, `quotes/demo.py`), so this
+module never imports them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -186,6 +191,44 @@ class DemoSampleData:
     finalized: int
     credit_notes: int
     payments: int
+    # What the registered fillers added, one phrase each ("2 quotes (1 sent, 1 accepted)").
+    extras: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DemoWorkspace:
+    """The demo's clients, catalog and rates, for the apps that add documents of their own."""
+
+    actor: Membership
+    today: date
+    clients: dict[str, Client]
+    client_specs: dict[str, DemoClient]
+    items: dict[str, tuple[DemoItem, CatalogItem]]
+    rates: dict[str, TaxRate]
+
+    def line(self, client: str, item: str, quantity: str) -> LineData:
+        """A line of the catalog item `item`, priced and taxed for the client `client`."""
+        spec, catalog_item = self.items[item]
+        client_spec = self.client_specs[client]
+        return LineData(
+            description=spec.name,
+            quantity=quantity,
+            unit=spec.unit,
+            unit_price=spec.prices[client_spec.currency],
+            tax_rates=[_rate_for(spec, client_spec, self.rates)],
+            catalog_item=catalog_item,
+        )
+
+
+DemoFiller = Callable[[DemoWorkspace], str]
+
+_fillers: dict[str, DemoFiller] = {}
+
+
+def demo_sample_data_register(name: str, filler: DemoFiller) -> None:
+    """`filler(workspace)` adds an app's sample documents after the invoices, in the same
+    transaction, and says what it added (registering again replaces)."""
+    _fillers[name] = filler
 
 
 def workspace_has_invoicing_data() -> bool:
@@ -374,6 +417,10 @@ def demo_sample_data_create(*, actor: Membership) -> DemoSampleData | None:
             items=items,
             rates=rates,
         )
+    workspace = DemoWorkspace(
+        actor=actor, today=today, clients=clients, client_specs=client_specs, items=items, rates=rates
+    )
+    extras = tuple(filler(workspace) for filler in list(_fillers.values()))
     drafts = sum(1 for spec in INVOICES if spec.outcome == Outcome.DRAFT)
     return DemoSampleData(
         clients=len(clients),
@@ -383,4 +430,5 @@ def demo_sample_data_create(*, actor: Membership) -> DemoSampleData | None:
         finalized=len(INVOICES) - drafts,
         credit_notes=sum(1 for spec in INVOICES if spec.outcome == Outcome.CREDITED_THEN_PAID),
         payments=payments,
+        extras=extras,
     )

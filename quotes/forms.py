@@ -7,12 +7,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from invoices.forms import LINE_PREFIX, LineForm, tax_rate_choices
-from invoices.models import ClientContact, DiscountType, TaxRate
+from invoices import limits
+from invoices.models import ClientContact, DiscountType
 from quotes.models import OnAccept
-
-BLANK_LINES = 2
-MAX_LINES = 100
 
 
 class QuoteHeaderForm(forms.Form):
@@ -32,29 +29,21 @@ class QuoteHeaderForm(forms.Form):
     on_accept = forms.ChoiceField(label=_("When the client accepts"), choices=OnAccept.choices)
     deposit_percent = forms.CharField(label=_("Deposit (%)"), required=False, max_length=12)
     notes = forms.CharField(
-        label=_("Notes"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Notes"),
+        required=False,
+        max_length=limits.NOTES_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     terms = forms.CharField(
-        label=_("Terms"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Terms"),
+        required=False,
+        max_length=limits.TERMS_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args: Any, clients: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["client"].choices = clients
-
-
-def line_forms(data: Any, initial: list[dict[str, Any]], rates: list[TaxRate]) -> list[LineForm]:
-    choices = tax_rate_choices(rates)
-    if data is not None:
-        try:
-            count = min(int(data.get(f"{LINE_PREFIX}-TOTAL_FORMS", "0")), MAX_LINES)
-        except ValueError:
-            count = 0
-        return [LineForm(data, prefix=f"{LINE_PREFIX}-{i}", tax_choices=choices) for i in range(count)]
-    rows = [*initial, *({"quantity": "1"} for _ in range(BLANK_LINES))]
-    return [
-        LineForm(initial=row, prefix=f"{LINE_PREFIX}-{i}", tax_choices=choices) for i, row in enumerate(rows)
-    ]
 
 
 def contact_choices(client_id: int | None) -> list[ClientContact]:

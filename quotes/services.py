@@ -257,11 +257,16 @@ def issue_public_token(quote: Quote) -> str:
 
 @transaction.atomic
 def quote_send(
-    *, actor: Membership, quote: Quote | str, contacts: Sequence[ClientContact | str] = ()
+    *,
+    actor: Membership,
+    quote: Quote | str,
+    contacts: Sequence[ClientContact | str] = (),
+    email: bool = True,
 ) -> Quote:
     """Number a draft from the quote series (gapless: the counter is locked in this
     transaction) and email it to the chosen contacts (the quote's contact, else the primary);
-    sending again emails a fresh link (quotes.emails)."""
+    sending again emails a fresh link (quotes.emails). `email=False` marks it sent without
+    emailing anyone (handed over another way; the demo workspace, which emails nobody)."""
     from quotes.emails import queue_quote_email, recipients_for
 
     check_writer(actor)
@@ -270,13 +275,14 @@ def quote_send(
         raise ApplicationError(_("Only a draft or a sent quote can be sent."), code="invalid_status")
     if quote.valid_until < tenant_today(quote.tenant):
         raise ApplicationError(_("This quote's validity date has passed."), field="valid_until")
-    recipients = recipients_for(quote, [_contact(quote.client, value) for value in contacts])
+    chosen = [_contact(quote.client, value) for value in contacts]
+    recipients = recipients_for(quote, chosen) if email else []
     if quote.status == QuoteStatus.DRAFT:
         _compute(quote, quote_line_data(quote), quote.discount_value)
         taken = number_take(kind=SeriesKind.QUOTE, on=quote.issue_date)
         quote.number, quote.sequence, quote.number_period = taken.number, taken.sequence, taken.period
         quote.status = QuoteStatus.SENT
-    if not recipients:
+    if email and not recipients:
         raise ApplicationError(_("Add a contact with an email address to the client."), field="contacts")
     quote.sent_at = timezone.now()
     _touch(quote)

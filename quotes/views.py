@@ -1,9 +1,7 @@
-"""The workspace's quote pages under /t/<slug>/quotes/: list, builder, detail, sending,
-invoicing an accepted quote, the PDF. Thin: forms check shape, services decide."""
+"""The workspace's quote pages under /t/<slug>/quotes/: list, builder (`quotes/builder.py`),
+detail, sending, invoicing an accepted quote, the PDF. Thin: forms check shape, services decide."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -13,10 +11,10 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
 from core.web import call_service
-from invoices.models import Client, TaxRate
 from invoices.views._helpers import found_or_404, writer_required
 from quotes import invoicing, selectors, services
-from quotes.forms import BillingForm, QuoteHeaderForm, SendQuoteForm, contact_choices, line_forms
+from quotes.builder import quote_builder, quote_builder_totals  # noqa: F401 (the builder's URLs)
+from quotes.forms import BillingForm, SendQuoteForm, contact_choices
 from quotes.models import Quote
 from quotes.rendering import quote_pdf_filename, render_quote_pdf
 
@@ -34,77 +32,9 @@ def quote_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     )
 
 
-def _line_payload(forms: list[Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "description": form.cleaned_data["description"],
-            "quantity": form.cleaned_data["quantity"] or "1",
-            "unit": form.cleaned_data["unit"],
-            "unit_price": form.cleaned_data["unit_price"],
-            "discount": form.cleaned_data["discount"] or "0",
-            "tax_rates": list(form.cleaned_data["tax_rates"]),
-        }
-        for form in forms
-        if not form.is_blank()
-    ]
-
-
-def _builder(request: HttpRequest, quote: Quote | None) -> HttpResponse:
-    clients = [(c.public_id, c.name) for c in Client.objects.filter(archived_at__isnull=True)]
-    rates = list(TaxRate.objects.filter(archived_at__isnull=True))
-    initial: dict[str, Any] = {"client": request.GET.get("client", "")}
-    lines: list[dict[str, Any]] = []
-    if quote is not None:
-        initial = {
-            "client": quote.client.public_id,
-            "contact": quote.contact.public_id if quote.contact else "",
-            "issue_date": quote.issue_date,
-            "valid_until": quote.valid_until,
-            "discount_type": quote.discount_type,
-            "discount_value": quote.discount_value,
-            "on_accept": quote.on_accept,
-            "deposit_percent": quote.deposit_percent or "",
-            "notes": quote.notes,
-            "terms": quote.terms,
-        }
-        lines = [dict(line) for line in quote.lines]
-    posted = request.POST if request.method == "POST" else None
-    header = QuoteHeaderForm(posted, initial=initial, clients=clients)
-    line_list = line_forms(posted, lines, rates)
-    if posted is not None and header.is_valid() and all(form.is_valid() for form in line_list):
-        data = dict(header.cleaned_data)
-        fields = {key: data[key] for key in ("issue_date", "valid_until", "discount_type", "notes", "terms")}
-        fields.update(
-            discount_value=data["discount_value"] or "0",
-            on_accept=data["on_accept"],
-            deposit_percent=data["deposit_percent"] or None,
-            contact=data["contact"] or None,
-            lines=_line_payload(line_list),
-        )
-        try:
-            if quote is None:
-                saved = services.quote_create_draft(actor=request.membership, client=data["client"], **fields)
-            else:
-                saved = services.quote_update_draft(
-                    actor=request.membership, quote=quote, client=data["client"], **fields
-                )
-        except ApplicationError as error:
-            header.add_error(error.field if error.field in header.fields else None, error.message)
-        else:
-            messages.success(request, _("Quote saved."))
-            return redirect("quote_detail", request.tenant.slug, saved.public_id)
-    client_id = quote.client_id if quote else None
-    return render(
-        request,
-        "quotes/quote_form.html",
-        {"quote": quote, "header": header, "lines": line_list, "contacts": contact_choices(client_id)},
-        status=400 if posted is not None else 200,
-    )
-
-
 @writer_required
 def quote_new(request: HttpRequest, tenant_slug: str) -> HttpResponse:
-    return _builder(request, None)
+    return quote_builder(request, None)
 
 
 @writer_required
@@ -113,7 +43,7 @@ def quote_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpRe
     if not quote.is_draft:
         messages.error(request, _("A sent quote cannot be edited."))
         return redirect("quote_detail", tenant_slug, public_id)
-    return _builder(request, quote)
+    return quote_builder(request, quote)
 
 
 def quote_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:

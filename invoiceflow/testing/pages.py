@@ -69,6 +69,7 @@ NOT_PAGES: dict[str, str] = {
     "quote_delete": "POST action",
     "quote_invoice": "POST action",
     "quote_pdf": "a file",
+    "quote_builder_totals": "POST: the quote builder's live totals, a partial (quotes/tests/test_builder.py)",
     "einvoice_panel": "a fragment htmx loads into the invoice page, walked there",
     "einvoice_download": "a file",
     "received_detail": "needs an uploaded supplier's e-invoice; einvoicing/tests/test_received_pages.py",

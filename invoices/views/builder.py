@@ -11,13 +11,11 @@ Nothing is written until "Save draft" (or "Preview" / "Review & finalize", which
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,34 +24,34 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
-from invoices import limits, selectors, services
+from invoices import selectors, services
 from invoices.forms import (
-    LINE_PREFIX,
     InvoiceHeaderForm,
     LineForm,
     QuickClientForm,
     new_line_key,
-    tax_rate_choices,
 )
 from invoices.models import CatalogItem, Client, DiscountType, Invoice, TaxRate
 from invoices.money import is_currency, price_text
 from invoices.services.common import tenant_today
-from invoices.templatetags.invoice_tags import money
 from invoices.views._helpers import found_or_404, writer_required
-from invoices.views.builder_lines import (
-    LINE_DETAILS,
-    LINE_FIELDS,
-    blank_line,
-    catalog_options,
-    line_row,
-    render_line_updates,
-    render_lines,
+from invoices.views.builder_lines import blank_line, render_line_updates, render_lines
+from invoices.views.builder_shared import (
+    apply_line_op,
+    bind_lines,
+    catalog_choices,
+    filled_lines,
+    line_message,
+    lines_data,
+    money_of,
+    place_line_error,
+    raw_lines,
+    totals_context,
 )
 from invoices.views.client_picker import quick_client_create
 from tenants.scoping import current_tenant
 
 HEADER_FIELDS = tuple(InvoiceHeaderForm.base_fields)
-OP = re.compile(r"^(add|remove|up|down|pick)-([0-9a-f]{1,24})$|^(add|new-client|clear-client)$")
 SAVE_OPS = {"save", "preview", "finalize"}
 
 
@@ -88,7 +86,7 @@ class Builder:
         return all(results)
 
     def filled_lines(self) -> list[tuple[int, LineForm]]:
-        return [(index, line) for index, line in enumerate(self.lines) if not line.is_blank()]
+        return filled_lines(self.lines)
 
     def line_data(self) -> list[dict[str, Any]]:
         """What the services take, from valid forms; blank lines are left out."""
@@ -116,14 +114,8 @@ class Builder:
 
     def add_service_error(self, error: ApplicationError) -> None:
         """Put a service's error beside its field: ("lines", 2, "unit_price") counts filled lines only."""
-        at_line = _line_error(error)
-        if at_line:
-            filled = self.filled_lines()
-            position, name = at_line
-            if position < len(filled):
-                form = filled[position][1]
-                form.add_error(name if name in form.fields else None, error.message)
-                return
+        if place_line_error(self, error):
+            return
         if error.field in self.header.fields:
             self.header.add_error(error.field, error.message)
             return
@@ -131,34 +123,6 @@ class Builder:
 
     def has_errors(self) -> bool:
         return bool(self.errors or self.header.errors or any(line.errors for line in self.lines))
-
-
-def _raw_lines(data: QueryDict | MultiValueDict) -> list[dict[str, Any]]:
-    try:
-        count = int(data.get(f"{LINE_PREFIX}-TOTAL_FORMS", "0"))
-    except ValueError:
-        count = 0
-    lines = []
-    for index in range(max(0, min(count, limits.MAX_LINES))):
-        prefix = f"{LINE_PREFIX}-{index}-"
-        line = {name: data.get(prefix + name, "") for name in (*LINE_FIELDS, *LINE_DETAILS)}
-        line["tax_rates"] = data.getlist(prefix + "tax_rates")
-        line["key"] = line["key"] if re.fullmatch(r"[0-9a-f]{1,24}", line["key"] or "") else new_line_key()
-        lines.append(line)
-    return lines
-
-
-def _to_data(header: dict[str, Any], lines: list[dict[str, Any]]) -> MultiValueDict:
-    data = MultiValueDict()
-    for name, value in header.items():
-        data.setlist(name, value if isinstance(value, list) else [value])
-    data[f"{LINE_PREFIX}-TOTAL_FORMS"] = str(len(lines))
-    for index, line in enumerate(lines):
-        prefix = f"{LINE_PREFIX}-{index}-"
-        for name in (*LINE_FIELDS, *LINE_DETAILS):
-            data[prefix + name] = line.get(name, "")
-        data.setlist(prefix + "tax_rates", list(line.get("tax_rates", [])))
-    return data
 
 
 def _header_values(data: QueryDict | MultiValueDict) -> dict[str, Any]:
@@ -201,7 +165,7 @@ def _invoice_data(invoice: Invoice) -> MultiValueDict:
         }
         for line in invoice.lines.all()
     ]
-    return _to_data(header, lines or [blank_line()])
+    return lines_data(header, lines or [blank_line()])
 
 
 def _plain(amount: Any, currency: str) -> str:
@@ -215,34 +179,20 @@ def _new_data(request: HttpRequest) -> MultiValueDict:
     wanted = request.GET.get("client", "")
     if wanted and selectors.client_get(public_id=wanted):
         header["client"] = wanted
-    return _to_data(header, [blank_line()])
+    return lines_data(header, [blank_line()])
 
 
 def _builder(data: QueryDict | MultiValueDict, invoice: Invoice | None = None) -> Builder:
-    raw_lines = _raw_lines(data)
-    wanted_rates = {rate for line in raw_lines for rate in line["tax_rates"]}
-    # Archived rates stay offered on the lines that already carry them.
-    rates = list(
-        TaxRate.objects.filter(Q(archived_at__isnull=True) | Q(public_id__in=wanted_rates)).order_by(
-            "name", "pk"
-        )
-    )
-    choices = tax_rate_choices(rates)
-    shared = LineForm.shared_fields(choices)
-    # Bound to the normalized lines (each with a valid key), not to the raw post.
-    line_data = _to_data({}, raw_lines)
+    lines, rates = bind_lines(data)
     client = None
     client_id = data.get("client") or ""
     if client_id:
         client = selectors.client_get(public_id=client_id)
     return Builder(
         header=InvoiceHeaderForm(data),
-        lines=[
-            LineForm(line_data, prefix=f"{LINE_PREFIX}-{index}", shared_fields=shared)
-            for index in range(len(raw_lines))
-        ],
+        lines=lines,
         tax_rates=rates,
-        catalog=list(selectors.catalog_item_list()[: limits.BUILDER_CATALOG_CHOICES]),
+        catalog=catalog_choices(),
         client=client,
         # Unbound (values kept as initial): it is validated only when "Create client" is pressed.
         quick_client=QuickClientForm(
@@ -262,36 +212,12 @@ def _builder(data: QueryDict | MultiValueDict, invoice: Invoice | None = None) -
 def _apply_op(request: HttpRequest, op: str, data: QueryDict) -> tuple[MultiValueDict, dict[str, Any]]:
     """The form data after `op`, and hints for the page (which line to focus, errors)."""
     header = _header_values(data)
-    lines = _raw_lines(data)
+    lines = raw_lines(data)
+    line_hints = apply_line_op(op, lines)
+    if line_hints is not None:
+        return lines_data(header, lines), line_hints
     hints: dict[str, Any] = {}
-    match = OP.match(op)
-    action, key = (match[1] or match[3], match[2]) if match else ("", None)
-    index = next((i for i, line in enumerate(lines) if line["key"] == key), None)
-    if action == "add":
-        if len(lines) < limits.MAX_LINES:
-            lines.append(blank_line())
-            hints["focus"] = lines[-1]["key"]
-    elif action == "remove" and index is not None:
-        lines.pop(index)
-        if not lines:
-            lines.append(blank_line())
-        hints["focus_add"] = True
-    elif action in ("up", "down") and index is not None:
-        other = index - 1 if action == "up" else index + 1
-        if 0 <= other < len(lines):
-            lines[index], lines[other] = lines[other], lines[index]
-    elif action == "pick" and index is not None:
-        item = CatalogItem.objects.filter(public_id=lines[index]["catalog_item"]).first()
-        if item is not None:
-            lines[index].update(
-                description=item.name + (f"\n{item.description}" if item.description else ""),
-                unit=item.unit,
-                unit_price=_plain(item.unit_price, item.currency),
-                tax_rates=[tax.tax_rate.public_id for tax in item.item_taxes.select_related("tax_rate")],
-                quantity=lines[index]["quantity"] or "1",
-            )
-            hints["focus"] = lines[index]["key"]
-    elif action == "new-client":
+    if op == "new-client":
         client, form = quick_client_create(request, data)
         hints["quick_client_form"] = form
         if client is not None:
@@ -299,9 +225,9 @@ def _apply_op(request: HttpRequest, op: str, data: QueryDict) -> tuple[MultiValu
             for name in QuickClientForm.base_fields:
                 header[name] = ""
             messages.success(request, _("Client %(name)s created.") % {"name": client.name})
-    elif action == "clear-client":
+    elif op == "clear-client":
         header["client"] = ""
-    return _to_data(header, lines), hints
+    return lines_data(header, lines), hints
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -344,52 +270,8 @@ def _live_totals(builder: Builder) -> tuple[Any, str | None]:
             discount_value=builder.header.cleaned_data["discount_value"] or "0",
         )
     except ApplicationError as error:
-        return None, _line_message(builder, error)
+        return None, line_message(builder, error)
     return totals, None
-
-
-def _line_error(error: ApplicationError) -> tuple[int, str] | None:
-    """The position among the lines sent and the field of an error at ("lines", 2, "unit_price")."""
-    match error.path:
-        case (prefix, int(position), str(name)) if prefix == LINE_PREFIX:
-            return position, name
-    return None
-
-
-def _line_message(builder: Builder, error: ApplicationError) -> str:
-    at_line = _line_error(error)
-    if at_line:
-        filled = builder.filled_lines()
-        position = at_line[0]
-        number = filled[position][0] + 1 if position < len(filled) else position + 1
-        return _("Line %(number)d: %(message)s") % {"number": number, "message": error.message}
-    return error.message
-
-
-def _totals_context(builder: Builder, totals: Any, error: str | None) -> dict[str, Any]:
-    """Totals with each tax's rate, and each line's amount keyed by the line (filled lines only)."""
-    rates = {rate.pk: rate for rate in builder.tax_rates}
-    amounts: dict[int, Any] = {}
-    if totals is not None:
-        for (index, _line), amount in zip(builder.filled_lines(), totals.line_amounts, strict=True):
-            amounts[index] = amount
-    chosen = {rate.public_id: rate for rate in builder.tax_rates}
-    # A picker per line while the invoice is short; one shared list (a datalist) when it is long.
-    options = (
-        catalog_options(builder.catalog)
-        if len(builder.lines) <= limits.BUILDER_CATALOG_SELECT_MAX_LINES
-        else ""
-    )
-    rows = [
-        line_row(line, index, amounts.get(index), chosen, options) for index, line in enumerate(builder.lines)
-    ]
-    return {
-        "totals": totals,
-        "totals_error": error,
-        "tax_rows": [(rates.get(tax.rate.key), tax) for tax in totals.taxes] if totals else [],
-        "rows": rows,
-        "catalog_select": bool(options),
-    }
 
 
 def _render(
@@ -397,7 +279,7 @@ def _render(
 ) -> HttpResponse:
     totals, error = _live_totals(builder)
     context = _context(request, builder, **extra)
-    context.update(_totals_context(builder, totals, error))
+    context.update(totals_context(builder, totals, error))
     context["lines_html"] = render_lines(
         context["rows"],
         action=context["action"],
@@ -405,14 +287,9 @@ def _render(
         has_catalog=bool(builder.catalog),
         catalog_select=context["catalog_select"],
         focus=context.get("focus"),
-        money=_money_of(totals),
+        money=money_of(totals),
     )
     return render(request, partial or "invoices/builder.html", context)
-
-
-def _money_of(totals: Any) -> Any:
-    currency = totals.currency if totals is not None else ""
-    return lambda amount: money(amount, currency)
 
 
 def _save(request: HttpRequest, builder: Builder) -> Invoice | None:
@@ -491,6 +368,6 @@ def invoice_builder_totals(request: HttpRequest, tenant_slug: str) -> HttpRespon
     """The live totals: the posted form through the same calculation the draft is saved with."""
     builder = _builder(request.POST)
     totals, error = _live_totals(builder)
-    context = _totals_context(builder, totals, error)
-    context["line_updates_html"] = render_line_updates(context["rows"], money=_money_of(totals))
+    context = totals_context(builder, totals, error)
+    context["line_updates_html"] = render_line_updates(context["rows"], money=money_of(totals))
     return render(request, "invoices/_builder_totals_response.html", context)

@@ -75,6 +75,7 @@ def sample_data_summary(sample: DemoSampleData) -> str:
         f"{_count(sample.catalog_items, 'catalog item')}, "
         f"{_count(sample.finalized + sample.drafts, 'invoice')} ({sample.drafts} drafts), "
         f"{_count(sample.credit_notes, 'credit note')} and {_count(sample.payments, 'payment')}."
+        + "".join(f" Also {extra}." for extra in sample.extras)
     )
 
 
