@@ -1,6 +1,6 @@
 """The invoice builder's allowances and charges (BG-20/BG-21), the lines' own (BG-27/BG-28)
-kept through a save, the old invoice-wide discount shown and saved as allowance rows:
-through the test client, as the page posts them."""
+kept through a save, the old invoice-wide discount shown and saved as allowance rows,
+and a line's unit code (BT-130): through the test client, as the page posts them."""
 
 from __future__ import annotations
 
@@ -353,3 +353,31 @@ def test_an_old_discount_is_shown_and_saved_as_allowance_rows(
             assert (invoice.total, invoice.discount_amount) == totals[invoice.pk]
         assert stored(percent) == [("", False, Decimal("195.00"), Decimal("10.00"), "", "95", ("VAT",))]
         assert sum(row[2] for row in stored(amount)) == Decimal("40.00")
+
+
+# --- unit codes ----------------------------------------------------------------------------------
+
+
+def test_the_unit_code_is_offered_checked_and_stored(owner_client: HttpClient, books: Books) -> None:
+    page = html(owner_client.get(books.url("invoice_new")))
+    assert '<option value="HUR">hour</option>' in page
+    assert 'list="unit-codes"' in page
+    before = snapshot(books.tenant)
+    bad = owner_client.post(books.url("invoice_new"), form(books, design(books, unit_code="ZZZ"), op="save"))
+    assert bad.status_code == 200
+    error = re.search(r'id="id_lines-0-unit_code-error"[^>]*>(.*?)</span>', html(bad))
+    assert error
+    assert "ZZZ is not a UN/ECE Recommendation 20 or 21 unit code" in error[1]
+    assert snapshot(books.tenant) == before
+    live = owner_client.post(
+        books.url("invoice_builder_totals"), form(books, design(books, unit_code="ZZZ")), **HTMX
+    )
+    assert "Line 1: ZZZ is not a UN/ECE" in html(live)
+    # A code of the full list, not only the common ones offered.
+    good = owner_client.post(
+        books.url("invoice_new"), form(books, design(books, unit="hours", unit_code="LH"), op="save")
+    )
+    assert good.status_code == 302
+    with tenant_scope(books.tenant):
+        saved = Invoice.objects.order_by("-pk").first().lines.get()
+        assert (saved.unit, saved.unit_code) == ("hours", "LH")

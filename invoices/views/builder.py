@@ -61,6 +61,7 @@ from invoices.views.builder_shared import (
     raw_lines,
     totals_context,
 )
+from invoices.views.builder_units import unit_options
 from invoices.views.client_picker import quick_client_create
 from tenants.scoping import current_tenant
 
@@ -303,6 +304,7 @@ def _context(request: HttpRequest, builder: Builder, **extra: Any) -> dict[str, 
         "line_count": len(builder.lines),
         "noscript_clients": [] if builder.client else list(selectors.client_list()[:200]),
         "reason_codes": reason_codes(),
+        "unit_options": unit_options(),
         **extra,
     }
 
@@ -373,6 +375,7 @@ def _render(
         catalog_select=context["catalog_select"],
         focus=context.get("focus"),
         money=money_of(totals),
+        unit_codes=True,
     )
     return render(request, partial or "invoices/builder.html", context)
 
@@ -462,5 +465,7 @@ def invoice_builder_totals(request: HttpRequest, tenant_slug: str) -> HttpRespon
     totals, error = _live_totals(builder)
     context = totals_context(builder, totals, error)
     context.update(_allowances_context(builder, totals))
-    context["line_updates_html"] = render_line_updates(context["rows"], money=money_of(totals))
+    context["line_updates_html"] = render_line_updates(
+        context["rows"], money=money_of(totals), extra_fields=("unit_code",)
+    )
     return render(request, "invoices/_builder_totals_response.html", context)
