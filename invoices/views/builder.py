@@ -101,7 +101,9 @@ class Builder:
         try:
             self.allowances.line_allowances()
         except ValueError:
-            self.errors.append(_("The lines' allowances and charges could not be read: reload the draft."))
+            message = _("The lines' allowances and charges could not be read: reload the draft.")
+            if message not in self.errors:
+                self.errors.append(message)
             return False
         return all(results)
 

@@ -24,9 +24,9 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from invoices import codelists
-from invoices.models import Invoice, TaxRate
+from invoices.models import AllowanceCharge, Invoice, TaxRate
 from invoices.money import quantize_money
-from invoices.services.allowances import MAX_PER_LEVEL, AllowanceChargeData, document_rows, line_rows
+from invoices.services.allowances import MAX_PER_LEVEL, AllowanceChargeData, document_rows, rows_of
 from invoices.services.draft_discount import draft_discount_as_allowances
 
 AC_PREFIX = "ac"
@@ -74,9 +74,13 @@ def invoice_rows(invoice: Invoice) -> list[dict[str, Any]]:
 def invoice_line_allowances(invoice: Invoice, keys: list[str]) -> str:
     """The lines' own allowances and charges as the hidden field carries them (`keys`: each
     line's builder key, in order)."""
+    by_line: dict[int, list[AllowanceCharge]] = {}
+    for row in rows_of(invoice):  # every row of the invoice in two queries, not one a line
+        if row.line_id is not None:
+            by_line.setdefault(row.line_id, []).append(row)
     found = {}
     for key, line in zip(keys, invoice.lines.all(), strict=True):
-        rows = line_rows(line)
+        rows = sorted(by_line.get(line.pk, []), key=lambda row: row.position)
         if rows:
             found[key] = [
                 {
