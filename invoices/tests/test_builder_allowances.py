@@ -309,6 +309,20 @@ def test_a_builder_save_keeps_the_allowances_made_through_the_api(
         assert [item.description for item in invoice.lines.all()] == ["Hosting", "Design"]
 
 
+def test_unreadable_line_allowances_are_refused_and_save_nothing(
+    owner_client: HttpClient, books: Books
+) -> None:
+    before = snapshot(books.tenant)
+    for tampered in ("{not json", '["a list"]', '{"10": "not a list"}'):
+        response = owner_client.post(
+            books.url("invoice_edit", books.draft.public_id),
+            form(books, design(books), line_allowances=tampered, op="save"),
+        )
+        assert response.status_code == 200
+        assert html(response).count("could not be read") == 1
+    assert snapshot(books.tenant) == before
+
+
 def test_an_old_discount_is_shown_and_saved_as_allowance_rows(
     owner_client: HttpClient, books: Books, owner_membership: object
 ) -> None:
