@@ -169,6 +169,17 @@ def test_with_several_rates_a_row_must_name_its_own(owner_client: HttpClient, bo
         ]
 
 
+def test_with_untaxed_lines_a_row_without_rates_falls_on_them(owner_client: HttpClient, books: Books) -> None:
+    untaxed = {"description": "Travel", "quantity": "1", "unit_price": "100", "tax_rates": []}
+    data = form(books, design(books), untaxed, **rows({"amount": "10", "reason": "Promo"}), op="save")
+    assert owner_client.post(books.url("invoice_new"), data).status_code == 302
+    with tenant_scope(books.tenant):
+        invoice = Invoice.objects.order_by("-pk").first()
+        assert stored(invoice) == [("", False, Decimal("10.00"), None, "Promo", "", ())]
+        # 1950 at 20 % = 2340, + 100 - 10 untaxed = 2430.
+        assert invoice.total == Decimal("2430.00")
+
+
 @pytest.mark.parametrize(
     ("row", "field", "message"),
     [

@@ -153,11 +153,12 @@ class AllowanceRows:
     def service_data(self, line_rate_sets: set[frozenset[str]]) -> list[dict[str, Any]] | None:
         """The rows as the services take them, or None (errors placed) when a row lacks the
         tax rates it must name: with one set of rates on the lines, a row without rates takes
-        those; with several, it must choose."""
+        those; with several, it must choose (none then means the untaxed lines, as in the API,
+        when some lines carry no tax)."""
         result = []
         for index, row in self.filled():
             rates = list(row["tax_rates"])
-            if not rates and len(line_rate_sets) > 1:
+            if not rates and len(line_rate_sets) > 1 and frozenset() not in line_rate_sets:
                 self.add_error(
                     index,
                     "tax_rates",
