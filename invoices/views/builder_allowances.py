@@ -165,8 +165,9 @@ class AllowanceRows:
                     _("The lines have several tax rates: choose the ones this falls under."),
                 )
                 continue
-            if not rates and line_rate_sets:
-                rates = sorted(next(iter(line_rate_sets)))
+            if not rates and len(line_rate_sets) == 1:
+                (only,) = line_rate_sets
+                rates = sorted(only)
             if row["kind"] not in ("allowance", CHARGE):
                 self.add_error(index, "kind", _("Choose an allowance or a charge."))
                 continue
