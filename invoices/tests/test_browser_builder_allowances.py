@@ -5,6 +5,7 @@ saves the allowance as a row."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -94,12 +95,15 @@ def test_a_ten_percent_allowance_lowers_the_total(
     # 1950 - 10 % = 1755, + 20 % VAT = 2106.
     expect(page.get_by_test_id("allowance-charge")).to_have_text("\u2212€195.00")
     expect(page.get_by_test_id("total")).to_have_text("€2,106.00")
+    expect(row.get_by_test_id("allowance-computed")).to_have_text("\u2212€195.00")
     row.get_by_test_id("allowance-percentage").blur()
     _idle(page)
     width_now = page.evaluate("document.documentElement.scrollWidth")
     assert width_now <= width, f"the invoice builder is {width_now}px wide at {width}px"
     assert page.evaluate(LAYOUT_JS) == []
     assert page.evaluate(AXE_RUN_JS) == []
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=f"{os.environ['SCREENSHOT_DIR']}/builder-allowance-{width}.png", full_page=True)
     page.get_by_test_id("save-draft").click()
     page.wait_for_url("**/edit/")
     expect(page.get_by_test_id("total")).to_have_text("€2,106.00")

@@ -470,4 +470,4 @@ def invoice_builder_totals(request: HttpRequest, tenant_slug: str) -> HttpRespon
     context["line_updates_html"] = render_line_updates(
         context["rows"], money=money_of(totals), extra_fields=("unit_code",)
     )
-    return render(request, "invoices/_builder_totals_response.html", context)
+    return render(request, "invoices/_builder_totals_allowances_response.html", context)
