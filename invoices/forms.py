@@ -84,7 +84,7 @@ class InvoiceHeaderForm(forms.Form):
         label=_("PO / buyer reference"), max_length=limits.BUYER_REFERENCE_MAX, required=False
     )
     discount_type = forms.ChoiceField(
-        label=_("Discount type"), choices=DiscountType.choices, initial=DiscountType.AMOUNT
+        label=_("Discount type"), choices=DiscountType.choices, initial=DiscountType.AMOUNT, required=False
     )
     discount_value = _amount_field(_("Invoice discount"), required=False)
     notes = forms.CharField(

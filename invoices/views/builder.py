@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -35,6 +36,18 @@ from invoices.models import CatalogItem, Client, DiscountType, Invoice, TaxRate
 from invoices.money import is_currency, price_text
 from invoices.services.common import tenant_today
 from invoices.views._helpers import found_or_404, writer_required
+from invoices.views.builder_allowances import (
+    LINE_ALLOWANCES,
+    AllowanceRows,
+    apply_allowance_op,
+    invoice_line_allowances,
+    invoice_rows,
+    line_allowance_summary,
+    put_rows,
+    raw_rows,
+    reason_codes,
+    view_rows,
+)
 from invoices.views.builder_lines import blank_line, render_line_updates, render_lines
 from invoices.views.builder_shared import (
     apply_line_op,
@@ -48,6 +61,7 @@ from invoices.views.builder_shared import (
     raw_lines,
     totals_context,
 )
+from invoices.views.builder_units import unit_options
 from invoices.views.client_picker import quick_client_create
 from tenants.scoping import current_tenant
 
@@ -68,6 +82,7 @@ class Builder:
     catalog: list[CatalogItem]
     client: Client | None
     quick_client: QuickClientForm
+    allowances: AllowanceRows
     invoice: Invoice | None = None
     errors: list[str] = field(default_factory=list)
 
@@ -83,7 +98,28 @@ class Builder:
     def is_valid(self) -> bool:
         # Every form validates, so every error shows at once.
         results = [self.header.is_valid(), *(line.is_valid() for line in self.lines)]
+        try:
+            self.allowances.line_allowances()
+        except ValueError:
+            message = _("The lines' allowances and charges could not be read: reload the draft.")
+            if message not in self.errors:
+                self.errors.append(message)
+            return False
         return all(results)
+
+    def line_rate_sets(self) -> set[frozenset[str]]:
+        return {frozenset(line.cleaned_data["tax_rates"]) for _index, line in self.filled_lines()}
+
+    def document_data(self) -> list[dict[str, Any]] | None:
+        """The document-level allowances and charges as the services take them (valid forms),
+        or None when a row's errors were placed."""
+        return self.allowances.service_data(self.line_rate_sets())
+
+    def discount(self) -> tuple[str, str]:
+        """The old invoice-wide discount, honoured only when a post still carries it (a page
+        opened before the builder edited allowances); the builder's page no longer shows it."""
+        data = self.header.cleaned_data
+        return data.get("discount_type") or DiscountType.AMOUNT, data.get("discount_value") or "0"
 
     def filled_lines(self) -> list[tuple[int, LineForm]]:
         return filled_lines(self.lines)
@@ -91,6 +127,7 @@ class Builder:
     def line_data(self) -> list[dict[str, Any]]:
         """What the services take, from valid forms; blank lines are left out."""
         result = []
+        on_lines = self.allowances.line_allowances()
         for _index, line in self.filled_lines():
             data = line.cleaned_data
             result.append(
@@ -108,13 +145,15 @@ class Builder:
                     "gross_price": data["gross_price"] or None,
                     "period_start": data["period_start"],
                     "period_end": data["period_end"],
+                    # Kept whole (made through the API): see builder_allowances.
+                    "allowances_charges": on_lines.get(data["key"], []),
                 }
             )
         return result
 
     def add_service_error(self, error: ApplicationError) -> None:
         """Put a service's error beside its field: ("lines", 2, "unit_price") counts filled lines only."""
-        if place_line_error(self, error):
+        if place_line_error(self, error) or self.allowances.place(error):
             return
         if error.field in self.header.fields:
             self.header.add_error(error.field, error.message)
@@ -122,13 +161,19 @@ class Builder:
         self.errors.append(error.message)
 
     def has_errors(self) -> bool:
-        return bool(self.errors or self.header.errors or any(line.errors for line in self.lines))
+        return bool(
+            self.errors
+            or self.header.errors
+            or self.allowances.errors
+            or any(line.errors for line in self.lines)
+        )
 
 
 def _header_values(data: QueryDict | MultiValueDict) -> dict[str, Any]:
     values = {name: data.get(name, "") for name in HEADER_FIELDS}
     for name in QuickClientForm.base_fields:
         values[name] = data.get(name, "")
+    values[LINE_ALLOWANCES] = data.get(LINE_ALLOWANCES, "")
     return values
 
 
@@ -139,8 +184,6 @@ def _invoice_data(invoice: Invoice) -> MultiValueDict:
         "issue_date": invoice.issue_date.isoformat(),
         "due_date": invoice.due_date.isoformat(),
         "buyer_reference": invoice.buyer_reference,
-        "discount_type": invoice.discount_type,
-        "discount_value": f"{invoice.discount_value.normalize():f}" if invoice.discount_value else "",
         "notes": invoice.notes,
         "terms": invoice.terms,
     }
@@ -165,7 +208,11 @@ def _invoice_data(invoice: Invoice) -> MultiValueDict:
         }
         for line in invoice.lines.all()
     ]
-    return lines_data(header, lines or [blank_line()])
+    header[LINE_ALLOWANCES] = invoice_line_allowances(invoice, [line["key"] for line in lines])
+    data = lines_data(header, lines or [blank_line()])
+    # The old invoice-wide discount comes as the allowance rows it amounts to, and is saved so.
+    put_rows(data, invoice_rows(invoice))
+    return data
 
 
 def _plain(amount: Any, currency: str) -> str:
@@ -175,7 +222,7 @@ def _plain(amount: Any, currency: str) -> str:
 
 
 def _new_data(request: HttpRequest) -> MultiValueDict:
-    header: dict[str, Any] = {"discount_type": DiscountType.AMOUNT, "issue_date": tenant_today().isoformat()}
+    header: dict[str, Any] = {"issue_date": tenant_today().isoformat()}
     wanted = request.GET.get("client", "")
     if wanted and selectors.client_get(public_id=wanted):
         header["client"] = wanted
@@ -202,6 +249,7 @@ def _builder(data: QueryDict | MultiValueDict, invoice: Invoice | None = None) -
                 "new_client_currency": data.get("new_client_currency") or current_tenant().default_currency,
             }
         ),
+        allowances=AllowanceRows(data),
         invoice=invoice,
     )
 
@@ -213,9 +261,19 @@ def _apply_op(request: HttpRequest, op: str, data: QueryDict) -> tuple[MultiValu
     """The form data after `op`, and hints for the page (which line to focus, errors)."""
     header = _header_values(data)
     lines = raw_lines(data)
+    rows = raw_rows(data)
+
+    def result() -> MultiValueDict:
+        combined = lines_data(header, lines)
+        put_rows(combined, rows)
+        return combined
+
     line_hints = apply_line_op(op, lines)
     if line_hints is not None:
-        return lines_data(header, lines), line_hints
+        return result(), line_hints
+    row_hints = apply_allowance_op(op, rows)
+    if row_hints is not None:
+        return result(), row_hints
     hints: dict[str, Any] = {}
     if op == "new-client":
         client, form = quick_client_create(request, data)
@@ -227,7 +285,7 @@ def _apply_op(request: HttpRequest, op: str, data: QueryDict) -> tuple[MultiValu
             messages.success(request, _("Client %(name)s created.") % {"name": client.name})
     elif op == "clear-client":
         header["client"] = ""
-    return lines_data(header, lines), hints
+    return result(), hints
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -247,7 +305,27 @@ def _context(request: HttpRequest, builder: Builder, **extra: Any) -> dict[str, 
         "quick_client": extra.pop("quick_client_form", None) or builder.quick_client,
         "line_count": len(builder.lines),
         "noscript_clients": [] if builder.client else list(selectors.client_list()[:200]),
+        "reason_codes": reason_codes(),
+        "unit_options": unit_options(),
         **extra,
+    }
+
+
+def _allowances_context(builder: Builder, totals: Any) -> dict[str, Any]:
+    """The allowance rows with the amounts the server computed, and the lines' own, read-only."""
+    filled = len(builder.allowances.filled())
+    mine, old = None, []
+    if totals is not None:
+        # The old discount (a post that still carries it) comes first, the rows after it.
+        results = list(totals.document_allowances_charges)
+        mine, old = results[len(results) - filled :], results[: len(results) - filled]
+    keys = [line.data.get(f"{line.prefix}-key", "") for line in builder.lines]
+    return {
+        "has_allowances": True,
+        "allowance_rows": view_rows(builder.allowances, builder.tax_rates, mine),
+        "old_discount": sum((result.amount for result in old), Decimal(0)),
+        "line_allowances": line_allowance_summary(builder.allowances.line_json, keys),
+        "line_allowances_json": builder.allowances.line_json,
     }
 
 
@@ -262,15 +340,25 @@ def _live_totals(builder: Builder) -> tuple[Any, str | None]:
         return None, _("Choose a client (or a currency) to see the totals.")
     if not builder.is_valid():
         return None, _("Fix the highlighted fields to see the totals.")
+    document = builder.document_data()
+    if document is None:
+        index, errors = next(iter(builder.allowances.errors.items()))
+        message = next(iter(errors.values()))[0]
+        return None, _("Allowance or charge %(number)d: %(message)s") % {
+            "number": index + 1,
+            "message": message,
+        }
+    discount_type, discount_value = builder.discount()
     try:
         totals = services.invoice_calculate(
             currency=currency,
             lines=builder.line_data(),
-            discount_type=builder.header.cleaned_data["discount_type"],
-            discount_value=builder.header.cleaned_data["discount_value"] or "0",
+            discount_type=discount_type,
+            discount_value=discount_value,
+            allowances_charges=document,
         )
     except ApplicationError as error:
-        return None, line_message(builder, error)
+        return None, builder.allowances.message(error) or line_message(builder, error)
     return totals, None
 
 
@@ -280,6 +368,7 @@ def _render(
     totals, error = _live_totals(builder)
     context = _context(request, builder, **extra)
     context.update(totals_context(builder, totals, error))
+    context.update(_allowances_context(builder, totals))
     context["lines_html"] = render_lines(
         context["rows"],
         action=context["action"],
@@ -288,6 +377,7 @@ def _render(
         catalog_select=context["catalog_select"],
         focus=context.get("focus"),
         money=money_of(totals),
+        unit_codes=True,
     )
     return render(request, partial or "invoices/builder.html", context)
 
@@ -299,14 +389,19 @@ def _save(request: HttpRequest, builder: Builder) -> Invoice | None:
     if not header.get("client"):
         builder.header.add_error("client", _("Choose the client to bill, or create one."))
         return None
+    document = builder.document_data()
+    if document is None:
+        return None
+    discount_type, discount_value = builder.discount()
     fields = {
         "client": header["client"],
         "lines": builder.line_data(),
         "currency": header.get("currency") or None,
         "issue_date": header.get("issue_date"),
         "due_date": header.get("due_date"),
-        "discount_type": header["discount_type"],
-        "discount_value": header.get("discount_value") or "0",
+        "discount_type": discount_type,
+        "discount_value": discount_value,
+        "allowances_charges": document,
         "notes": header.get("notes", ""),
         "terms": header.get("terms", ""),
         "buyer_reference": header.get("buyer_reference", ""),
@@ -341,6 +436,8 @@ def _handle(request: HttpRequest, invoice: Invoice | None) -> HttpResponse:
         return redirect("invoice_edit", slug, saved.public_id)
     data, hints = _apply_op(request, op, request.POST)
     builder = _builder(data, invoice)
+    if request.htmx and op.startswith("ac-"):
+        return _render(request, builder, partial="invoices/_builder_allowances_response.html", **hints)
     if request.htmx:
         return _render(request, builder, partial="invoices/_builder_lines_response.html", **hints)
     return _render(request, builder, **hints)
@@ -369,5 +466,8 @@ def invoice_builder_totals(request: HttpRequest, tenant_slug: str) -> HttpRespon
     builder = _builder(request.POST)
     totals, error = _live_totals(builder)
     context = totals_context(builder, totals, error)
-    context["line_updates_html"] = render_line_updates(context["rows"], money=money_of(totals))
-    return render(request, "invoices/_builder_totals_response.html", context)
+    context.update(_allowances_context(builder, totals))
+    context["line_updates_html"] = render_line_updates(
+        context["rows"], money=money_of(totals), extra_fields=("unit_code",)
+    )
+    return render(request, "invoices/_builder_totals_allowances_response.html", context)

@@ -110,7 +110,9 @@ def _field_errors(field_id: str, messages: Sequence[str], *, oob: bool = False) 
     )
 
 
-def _input(row: dict[str, Any], name: str, label: str, testid: str, css: str, *, amount: bool) -> str:
+def _input(
+    row: dict[str, Any], name: str, label: str, testid: str, css: str, *, amount: bool, attrs: str = ""
+) -> str:
     p = row["prefix"]
     field_id = f"id_{p}{name}"
     errors = row["errors"].get(name, [])
@@ -119,7 +121,8 @@ def _input(row: dict[str, Any], name: str, label: str, testid: str, css: str, *,
     return (
         f'<div class="line__field {css}"><label class="line__label" for="{field_id}">{_e(label)}</label>'
         f'<input type="text" name="{p}{name}" id="{field_id}" value="{_e(row["values"].get(name))}"'
-        f'{decimal} autocomplete="off"{invalid} aria-describedby="{field_id}-error" data-testid="{testid}">'
+        f'{decimal}{attrs} autocomplete="off"{invalid} aria-describedby="{field_id}-error" '
+        f'data-testid="{testid}">'
         f"{_field_errors(field_id, errors)}</div>"
     )
 
@@ -139,9 +142,11 @@ def tax_summary(row: dict[str, Any], no_tax: str, *, oob: bool = False) -> str:
     return f'<span id="taxsum-{_e(row["key"])}" class="taxpick__sum"{swap}>{chips}</span>'
 
 
-def render_line_updates(rows: list[dict[str, Any]], *, money: Callable[[Any], str]) -> SafeString:
+def render_line_updates(
+    rows: list[dict[str, Any]], *, money: Callable[[Any], str], extra_fields: Sequence[str] = ()
+) -> SafeString:
     """What the live totals change on each line: its amount, its taxes and the errors of the
-    fields typed into (out-of-band swaps)."""
+    fields typed into (out-of-band swaps); `extra_fields`: more fields a builder shows."""
     no_tax = _("No tax")
     return mark_safe(  # noqa: S308 (every value is escaped)
         "".join(
@@ -150,7 +155,7 @@ def render_line_updates(rows: list[dict[str, Any]], *, money: Callable[[Any], st
             f"{tax_summary(row, no_tax, oob=True)}"
             + "".join(
                 _field_errors(f"id_{row['prefix']}{name}", row["errors"].get(name, []), oob=True)
-                for name in LIVE_ERROR_FIELDS
+                for name in (*LIVE_ERROR_FIELDS, *extra_fields)
             )
             for row in rows
         )
@@ -166,8 +171,14 @@ def render_lines(
     catalog_select: bool,
     focus: str | None,
     money: Callable[[Any], str],
+    unit_codes: bool = False,
 ) -> SafeString:
+    """`unit_codes`: show the UN/ECE unit code (BT-130) as a field offering the page's
+    `unit-codes` datalist, rather than carrying it hidden."""
     texts = _Texts.now()
+    unit_code_label = _("Unit code")
+    fields_css = " line__fields--codes" if unit_codes else ""
+    details = tuple(name for name in LINE_DETAILS if not (unit_codes and name == "unit_code"))
     catalog_url = reverse("catalog", args=[tenant_slug])
     action = _e(action)
     no_rates = (
@@ -223,7 +234,7 @@ def render_lines(
             f'id="id_{p}metadata">'
             + "".join(
                 f'<input type="hidden" name="{p}{name}" value="{_e(values.get(name))}">'
-                for name in LINE_DETAILS
+                for name in details
                 if values.get(name)
             )
         )
@@ -243,6 +254,19 @@ def render_lines(
         fields = (
             _input(row, "quantity", texts.quantity, "line-quantity", "line__qty", amount=True)
             + _input(row, "unit", texts.unit, "line-unit", "line__unit", amount=False)
+            + (
+                _input(
+                    row,
+                    "unit_code",
+                    unit_code_label,
+                    "line-unit-code",
+                    "line__unitcode",
+                    amount=False,
+                    attrs=' list="unit-codes" maxlength="3"',
+                )
+                if unit_codes
+                else ""
+            )
             + _input(row, "unit_price", texts.unit_price, "line-price", "line__price", amount=True)
             + _input(row, "discount", texts.discount, "line-discount", "line__disc", amount=True)
         )
@@ -274,7 +298,7 @@ def render_lines(
             f'aria-label="{_e(texts.line % n)}">'
             f'<span class="line__num" aria-hidden="true">{number}</span><div class="line__body">{hidden}'
             f'<div class="line__top">{description}{catalog}</div>{messages}'
-            f'<div class="line__fields">{fields}{taxes}</div></div>'
+            f'<div class="line__fields{fields_css}">{fields}{taxes}</div></div>'
             f'<div class="line__side"><output id="amount-{key}" class="line__amount" '
             f'data-testid="line-amount" aria-label="{_e(texts.amount_of % n)}">{_e(amount)}</output>'
             f'<div class="line__buttons">{buttons}</div></div></li>'

@@ -1,0 +1,120 @@
+"""The invoice builder's allowances in a real browser (Playwright + Debian's Chromium), at
+390 px and 1280 px: a 10 % allowance added to a draft lowers the server's total as it is
+typed (htmx), the page keeps the page walker's layout and axe-core checks, and the draft
+saves the allowance as a row."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client as DjangoClient
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from conftest import CHROMIUM
+from invoiceflow.testing.pages import AXE_RUN_JS, LAYOUT_JS, axe_source
+from invoices.models import AllowanceCharge, Invoice
+from invoices.tests.factories import ClientFactory, TaxRateFactory, line, make_invoice
+from tenants.models import Tenant, User
+from tenants.scoping import tenant_scope
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _allow_orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def _idle(page: Any) -> None:
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
+
+
+def _page(browser: Any, live_server: Any, user: User, width: int) -> Any:
+    client = DjangoClient()
+    client.force_login(user)
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
+    context.add_init_script(script=axe_source())
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.console_errors = []
+    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
+    return page
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_ten_percent_allowance_lowers_the_total(
+    browser: Any, live_server: Any, tenant: Tenant, owner: User, owner_membership: Any, width: int
+) -> None:
+    with tenant_scope(tenant):
+        vat = TaxRateFactory(name="VAT", percentage=Decimal("20"))
+        client = ClientFactory(name="Northwind Traders", currency="EUR")
+        draft = make_invoice(
+            actor=owner_membership,
+            client=client,
+            lines=[line("Product design", "3", "650.00", tax_rates=[vat])],
+        )
+    page = _page(browser, live_server, owner, width)
+    page.goto(live_server.url + reverse("invoice_edit", args=[tenant.slug, draft.public_id]))
+    expect(page.get_by_test_id("total")).to_have_text("€2,340.00")
+    page.get_by_test_id("add-allowance").click()
+    expect(page.get_by_test_id("allowance-row")).to_have_count(1)
+    _idle(page)
+    row = page.get_by_test_id("allowance-row").first
+    row.get_by_test_id("allowance-reason").fill("Loyal client")
+    row.get_by_test_id("allowance-percentage").fill("10")
+    # 1950 - 10 % = 1755, + 20 % VAT = 2106.
+    expect(page.get_by_test_id("allowance-charge")).to_have_text("\u2212€195.00")
+    expect(page.get_by_test_id("total")).to_have_text("€2,106.00")
+    expect(row.get_by_test_id("allowance-computed")).to_have_text("\u2212€195.00")
+    row.get_by_test_id("allowance-percentage").blur()
+    _idle(page)
+    width_now = page.evaluate("document.documentElement.scrollWidth")
+    assert width_now <= width, f"the invoice builder is {width_now}px wide at {width}px"
+    assert page.evaluate(LAYOUT_JS) == []
+    assert page.evaluate(AXE_RUN_JS) == []
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=f"{os.environ['SCREENSHOT_DIR']}/builder-allowance-{width}.png", full_page=True)
+    page.get_by_test_id("save-draft").click()
+    page.wait_for_url("**/edit/")
+    expect(page.get_by_test_id("total")).to_have_text("€2,106.00")
+    with tenant_scope(tenant):
+        saved = Invoice.objects.get(pk=draft.pk)
+        assert saved.total == Decimal("2106.00")
+        allowance = AllowanceCharge.objects.get(invoice=saved)
+        assert (allowance.percentage, allowance.amount, allowance.reason) == (
+            Decimal("10.00"),
+            Decimal("195.00"),
+            "Loyal client",
+        )
+    assert page.console_errors == []
+    page.context.close()
