@@ -18,3 +18,9 @@ class StandaloneCreditNoteWriteSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=limits.CREDIT_REASON_MAX, required=False, allow_blank=True)
     issue_date = serializers.DateField(required=False, help_text="Default: today, in the workspace.")
     allowances_charges = allowances_charges_write()
+    buyer_reference = serializers.CharField(
+        max_length=limits.BUYER_REFERENCE_MAX,
+        required=False,
+        allow_blank=True,
+        help_text="BT-10, e.g. the client's order number (Peppol asks for it).",
+    )

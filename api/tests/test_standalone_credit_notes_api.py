@@ -36,8 +36,9 @@ def _notes(tenant) -> int:
 
 def test_it_is_created_numbered_and_leaves_invoices_alone(owner_api, data, tenant):
     before = owner_api.get(f"/api/v1/invoices/{data.open_invoice.public_id}/").json()["balance_due"]
-    response = owner_api.post(URL, _body(data), format="json")
+    response = owner_api.post(URL, _body(data, buyer_reference=" PO-9 "), format="json")
     assert response.status_code == 201, response.json()
+    assert response.json()["buyer_reference"] == "PO-9"
     note = response.json()
     assert (note["kind"], note["credit_note_for"], note["number"]) == ("credit_note", None, "CN-2026-00001")
     assert (note["total"], note["balance_due"], note["currency"]) == ("60.00", "0.00", "EUR")

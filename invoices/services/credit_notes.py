@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
+from invoices import limits
 from invoices.calculation import Totals
 from invoices.models import Client, DiscountType, EventVerb, Invoice, InvoiceKind, InvoiceStatus, SeriesKind
 from invoices.money import ZERO, check_currency, format_money, quantize_money
@@ -158,8 +159,12 @@ def credit_note_create_standalone(
     reason: str = "",
     issue_date: date | None = None,
     allowances_charges: Sequence[AllowanceChargeData | Mapping[str, Any]] = (),
+    buyer_reference: str = "",
 ) -> Invoice:
     """Issue a credit note for `client` with its own lines, referring to no invoice.
+
+    `buyer_reference` (BT-10) is what Peppol asks of a document with no order reference
+    (PEPPOL-EN16931-R003); a credit note against an invoice takes its invoice's.
 
     Numbered in the credit-note series and immutable at once, like any credit note. It changes
     no invoice's balance: it is a credit to the client (see the module's docstring). Nothing is
@@ -190,6 +195,7 @@ def credit_note_create_standalone(
         discount_type=DiscountType.AMOUNT,
         discount_value=zero,
         notes=reason.strip(),
+        buyer_reference=buyer_reference.strip()[: limits.BUYER_REFERENCE_MAX],
         created_by=actor.user,
     )
     _issue(note, parsed, totals, document, actor, standalone=True)
