@@ -34,6 +34,12 @@ urlpatterns = [
     re_path(r"^invoices/(?P<id>[^/]+)/generation/pdf/$", generate.pdf_view, name="invoice-generation-pdf"),
     re_path(r"^invoices/(?P<id>[^/]+)/generation/csv/$", generate.csv_view, name="invoice-generation-csv"),
     re_path(r"^invoices/(?P<id>[^/]+)/generation/xlsx/$", generate.xlsx_view, name="invoice-generation-xlsx"),
+    # A stand-alone credit note (no invoice to hang it on): the invoice viewset's create action.
+    path(
+        "credit-notes/",
+        InvoiceViewSet.as_view({"post": "create_standalone_credit_note"}),
+        name="credit-note-list",
+    ),
     path("", include(router.urls)),
     # Anything else under /api/v1/ is a JSON 404, in the API's error format.
     re_path(r"^.*$", api_not_found),

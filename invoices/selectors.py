@@ -178,6 +178,14 @@ class Balance:
     invoiced: Decimal = ZERO
     paid: Decimal = ZERO
     open_count: int = 0
+    # Stand-alone credit notes (against no invoice): a credit the client holds, not yet set
+    # against any invoice. Credit notes against an invoice are in that invoice's balance instead.
+    credit: Decimal = ZERO
+
+    @property
+    def net(self) -> Decimal:
+        """What the client owes once its stand-alone credit is counted (negative: owed to it)."""
+        return self.outstanding - self.credit
 
 
 def client_balances(
@@ -186,22 +194,25 @@ def client_balances(
     """Per client pk, per currency: outstanding, overdue, invoiced and paid. One query.
 
     `clients` limits the result (e.g. the page of a client list); None means all clients.
-    Credit notes reduce the invoices' balances already; drafts and void invoices don't count.
+    Credit notes against an invoice reduce that invoice's balance already; stand-alone credit
+    notes are summed apart as `credit` (each counted once); drafts and void documents don't count.
     """
     today = today or tenant_today()
-    queryset = Invoice.objects.filter(kind=InvoiceKind.INVOICE).exclude(
-        status__in=(InvoiceStatus.DRAFT, InvoiceStatus.VOID)
-    )
+    invoice = {"kind": InvoiceKind.INVOICE}
+    queryset = Invoice.objects.filter(
+        Q(kind=InvoiceKind.INVOICE) | Q(kind=InvoiceKind.CREDIT_NOTE, credit_note_for__isnull=True)
+    ).exclude(status__in=(InvoiceStatus.DRAFT, InvoiceStatus.VOID))
     if clients is not None:
         queryset = queryset.filter(client__in=[client.pk for client in clients])
     rows = (
         queryset.values("client_id", "currency")
         .annotate(
-            outstanding=_money_sum("balance_due", status__in=UNPAID_STATUSES),
-            overdue=_money_sum("balance_due", status__in=UNPAID_STATUSES, due_date__lt=today),
-            invoiced=_money_sum("total"),
-            paid=_money_sum("amount_paid"),
-            open_count=Count("pk", filter=Q(status__in=UNPAID_STATUSES)),
+            outstanding=_money_sum("balance_due", status__in=UNPAID_STATUSES, **invoice),
+            overdue=_money_sum("balance_due", status__in=UNPAID_STATUSES, due_date__lt=today, **invoice),
+            invoiced=_money_sum("total", **invoice),
+            paid=_money_sum("amount_paid", **invoice),
+            open_count=Count("pk", filter=Q(status__in=UNPAID_STATUSES, **invoice)),
+            credit=_money_sum("total", kind=InvoiceKind.CREDIT_NOTE),
         )
         .order_by("client_id", "currency")
     )
@@ -216,6 +227,7 @@ def client_balances(
                 invoiced=quantize_money(row["invoiced"], currency),
                 paid=quantize_money(row["paid"], currency),
                 open_count=row["open_count"],
+                credit=quantize_money(row["credit"], currency),
             )
         )
     return dict(balances)

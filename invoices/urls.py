@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from invoices.views import builder, catalog, client_picker, clients, contacts, dashboard, invoices, seller
+from invoices.views import (
+    builder,
+    catalog,
+    client_picker,
+    clients,
+    contacts,
+    credit_notes,
+    dashboard,
+    invoices,
+    seller,
+)
 
 urlpatterns = [
     # The home page of a workspace is the invoicing dashboard.
@@ -47,6 +57,11 @@ urlpatterns = [
     path("clients/<str:public_id>/edit/", clients.client_edit, name="client_edit"),
     path("clients/<str:public_id>/archive/", clients.client_archive, name="client_archive"),
     path("clients/<str:public_id>/unarchive/", clients.client_unarchive, name="client_unarchive"),
+    path(
+        "clients/<str:public_id>/credit-notes/new/",
+        credit_notes.credit_note_create_standalone,
+        name="credit_note_create_standalone",
+    ),
     path("clients/<str:public_id>/contacts/new/", contacts.contact_create, name="contact_create"),
     path(
         "clients/<str:public_id>/contacts/<str:contact_id>/edit/", contacts.contact_edit, name="contact_edit"

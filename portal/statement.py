@@ -5,7 +5,9 @@ balance, and the closing balance.
 Owed grows with finalized invoices (not void) and refunds of payments; it shrinks with
 credit notes (not void), payments and lost disputes. So the closing balance of all time equals
 the sum of the invoices' balances due (tested with random histories in
-portal/tests/test_statement_properties.py).
+portal/tests/test_statement_properties.py) less the stand-alone credit notes (those against no
+invoice, counted once here as a credit, and in `invoices.selectors.client_balances` as `credit`:
+they change no invoice's balance).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from api import serializers as s
 from api.base import TenantScopedViewSet
+from api.credit_note_serializers import StandaloneCreditNoteWriteSerializer
 from api.errors import ApiError
 from api.pagination import page_schema, paginate, parse_ordering
 from api.views._common import created
@@ -216,6 +217,23 @@ class InvoiceViewSet(TenantScopedViewSet):
         body.is_valid(raise_exception=True)
         note = services.credit_note_create(
             actor=self.actor, invoice=invoice, **_service_kwargs(body.validated_data)
+        )
+        return self._detail(note, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="credit_notes_create",
+        summary="Issue a stand-alone credit note",
+        description="A credit note for a client with its own lines, referring to no invoice: numbered "
+        "in the credit-note series and issued at once. It changes no invoice's balance; it is a credit "
+        "to the client. Routed at /api/v1/credit-notes/.",
+        request=StandaloneCreditNoteWriteSerializer,
+        responses={201: s.InvoiceSerializer},
+    )
+    def create_standalone_credit_note(self, request: Request) -> Response:
+        body = StandaloneCreditNoteWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        note = services.credit_note_create_standalone(
+            actor=self.actor, **_service_kwargs(body.validated_data)
         )
         return self._detail(note, status_code=status.HTTP_201_CREATED)
 

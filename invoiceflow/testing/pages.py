@@ -243,6 +243,7 @@ def _seed_quotes_contacts_and_accounts(seeded: Seeded, owner: Any, client: Any) 
     seeded.objects["bank_account_edit"] = [account]
     contact = contact_create(actor=owner, client=client, name="Léa Fournier", email="lea@long.example")
     seeded.objects["contact_create"] = [client]
+    seeded.objects["credit_note_create_standalone"] = [client]
     seeded.kwargs["contact_edit"] = [{"public_id": client.public_id, "contact_id": contact.public_id}]
     quote = quote_create_draft(
         actor=owner,

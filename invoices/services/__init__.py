@@ -26,7 +26,11 @@ from invoices.services.contacts import (
     contact_update,
     contacts_resolve,
 )
-from invoices.services.credit_notes import credit_note_create, invoice_duplicate
+from invoices.services.credit_notes import (
+    credit_note_create,
+    credit_note_create_standalone,
+    invoice_duplicate,
+)
 from invoices.services.invoices import (
     invoice_create_draft,
     invoice_delete_draft,
@@ -80,6 +84,7 @@ __all__ = [
     "contact_update",
     "contacts_resolve",
     "credit_note_create",
+    "credit_note_create_standalone",
     "default_bank_account",
     "dispute_upsert_external",
     "invoice_calculate",

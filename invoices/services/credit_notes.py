@@ -1,4 +1,10 @@
-"""Credit notes (their own number series, reducing the invoice's balance) and duplicates."""
+"""Credit notes (their own number series) and duplicates.
+
+A credit note made against an invoice reduces that invoice's balance. A stand-alone credit note
+(`credit_note_create_standalone`: its own lines, no preceding invoice, EN 16931 BT-25 left out)
+changes no invoice's balance: it is a credit to the client, counted once, in the client's
+statement (portal.statement) and as `credit` in `selectors.client_balances`.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +16,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
-from invoices.models import DiscountType, EventVerb, Invoice, InvoiceKind, InvoiceStatus, SeriesKind
-from invoices.money import ZERO, format_money, quantize_money
+from invoices import limits
+from invoices.calculation import Totals
+from invoices.models import Client, DiscountType, EventVerb, Invoice, InvoiceKind, InvoiceStatus, SeriesKind
+from invoices.money import ZERO, check_currency, format_money, quantize_money
 from invoices.prefetch import prefetch_lines
 from invoices.services.allowances import (
     AllowanceChargeData,
@@ -20,7 +28,12 @@ from invoices.services.allowances import (
     parse_allowances_charges,
 )
 from invoices.services.common import check_writer, record_event, resolve, tenant_today
-from invoices.services.invoices import finalize_locked, invoice_create_draft, lock_invoice
+from invoices.services.invoices import (
+    client_for_invoice,
+    finalize_locked,
+    invoice_create_draft,
+    lock_invoice,
+)
 from invoices.services.lines import LineData, calculate_totals, parse_lines, store_lines
 from invoices.services.payments import invoice_recompute_status
 from tenants.models import Membership
@@ -105,13 +118,7 @@ def credit_note_create(
         buyer_reference=original.buyer_reference,
         created_by=actor.user,
     )
-    note.save()
-    store_lines(note, parsed, totals, document)
-    record_event(note, verb=EventVerb.CREATED, actor=actor, credit_note_for=original.number)
-    finalize_locked(note, actor, tenant, SeriesKind.CREDIT_NOTE)
-    # The credit is applied at once: nothing is due on a credit note.
-    note.balance_due = quantize_money(ZERO, note.currency)
-    note.save(update_fields=["balance_due"])
+    _issue(note, parsed, totals, document, actor, credit_note_for=original.number)
     record_event(
         original,
         verb=EventVerb.CREDITED,
@@ -121,6 +128,77 @@ def credit_note_create(
         amount=str(note.total),
     )
     invoice_recompute_status(invoice=original, actor=actor)
+    return note
+
+
+def _issue(
+    note: Invoice,
+    parsed: list[Any],
+    totals: Totals,
+    document: list[ParsedAllowanceCharge],
+    actor: Membership,
+    **created: Any,
+) -> None:
+    """Save `note` with its lines and issue it at once in the credit-note series (gapless: the
+    number is taken inside the caller's transaction). Nothing is due on a credit note."""
+    note.save()
+    store_lines(note, parsed, totals, document)
+    record_event(note, verb=EventVerb.CREATED, actor=actor, **created)
+    finalize_locked(note, actor, note.tenant, SeriesKind.CREDIT_NOTE)
+    note.balance_due = quantize_money(ZERO, note.currency)
+    note.save(update_fields=["balance_due"])
+
+
+@transaction.atomic
+def credit_note_create_standalone(
+    *,
+    actor: Membership,
+    client: Client | str,
+    currency: str,
+    lines: Sequence[LineData | Mapping[str, Any]],
+    reason: str = "",
+    issue_date: date | None = None,
+    allowances_charges: Sequence[AllowanceChargeData | Mapping[str, Any]] = (),
+    buyer_reference: str = "",
+) -> Invoice:
+    """Issue a credit note for `client` with its own lines, referring to no invoice.
+
+    `buyer_reference` (BT-10) is what Peppol asks of a document with no order reference
+    (PEPPOL-EN16931-R003); a credit note against an invoice takes its invoice's.
+
+    Numbered in the credit-note series and immutable at once, like any credit note. It changes
+    no invoice's balance: it is a credit to the client (see the module's docstring). Nothing is
+    written if anything is invalid.
+    """
+    tenant = check_writer(actor)
+    client = client_for_invoice(client)
+    currency = check_currency((currency or "").strip().upper())
+    parsed = parse_lines(lines, currency)
+    if not parsed:
+        raise ApplicationError(_("Add at least one line to credit."), field="lines", code="no_lines")
+    document = parse_allowances_charges(
+        list(allowances_charges), currency, prefix=("allowances_charges",), document=True
+    )
+    zero = quantize_money(ZERO, currency)
+    totals = calculate_totals(parsed, currency, DiscountType.AMOUNT, zero, allowances_charges=document)
+    if totals.total <= ZERO:
+        raise ApplicationError(_("A credit note must credit more than zero."), field="lines")
+    issue_date = issue_date or tenant_today(tenant)
+    note = Invoice(
+        tenant=tenant,
+        kind=InvoiceKind.CREDIT_NOTE,
+        credit_note_for=None,
+        client=client,
+        currency=currency,
+        issue_date=issue_date,
+        due_date=issue_date,
+        discount_type=DiscountType.AMOUNT,
+        discount_value=zero,
+        notes=reason.strip(),
+        buyer_reference=buyer_reference.strip()[: limits.BUYER_REFERENCE_MAX],
+        created_by=actor.user,
+    )
+    _issue(note, parsed, totals, document, actor, standalone=True)
     return note
 
 

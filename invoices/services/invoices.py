@@ -91,7 +91,7 @@ def _require_draft(invoice: Invoice) -> None:
         )
 
 
-def _client_for_invoice(client: Client | str) -> Client:
+def client_for_invoice(client: Client | str) -> Client:
     found = resolve(Client, client, field="client", label=_("client"))
     if found.archived_at is not None:
         raise ApplicationError(_("%(name)s is archived.") % {"name": found.name}, field="client")
@@ -134,7 +134,7 @@ def invoice_create_draft(
     date to issue date + the client's payment terms. Nothing is saved if anything is invalid.
     """
     tenant = check_writer(actor)
-    client = _client_for_invoice(client)
+    client = client_for_invoice(client)
     currency = check_currency((currency or client.currency).upper())
     issue_date, due_date = _dates(tenant, client, issue_date, due_date)
     parsed = parse_lines(lines, currency)
@@ -194,7 +194,7 @@ def invoice_update_draft(
     invoice = lock_invoice(invoice)
     _require_draft(invoice)
     if client is not None:
-        new_client = _client_for_invoice(client)
+        new_client = client_for_invoice(client)
         if new_client.pk != invoice.client_id and due_date is None:
             due_date = (issue_date or invoice.issue_date) + timedelta(days=new_client.payment_terms_days)
         invoice.client = new_client

@@ -3,7 +3,9 @@ histories of invoices, payments and credit notes (hypothesis), through the real 
 
 For any split date: the opening balance is what was invoiced before it, less credit notes and
 payments before it; opening plus the period's movements is the closing balance; and the
-closing balance of all time is what the domain itself says is owed (Σ balance due).
+closing balance of all time is what the domain itself says is owed: Σ balance due, less the
+stand-alone credit notes (issue #16), which move no invoice's balance; that is also the net of
+`invoices.selectors.client_balances` (each credit note counted once).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from invoices import selectors
 from invoices import services as invoicing
 from invoices.models import Invoice, InvoiceKind, InvoiceStatus, Payment
 from invoices.tests.factories import ClientFactory, line, writer
@@ -27,7 +30,7 @@ START = date(2025, 1, 1)
 cents = st.integers(min_value=1, max_value=500_000).map(lambda n: Decimal(n) / 100)
 days = st.integers(min_value=0, max_value=360)
 step = st.tuples(
-    st.sampled_from(["invoice", "invoice", "pay", "pay", "credit", "void"]),
+    st.sampled_from(["invoice", "invoice", "pay", "pay", "credit", "void", "standalone"]),
     cents,
     days,
     st.floats(min_value=0.05, max_value=1.0),
@@ -47,6 +50,15 @@ def test_statement_balances_equal_documents_and_payments(tenant, history, split)
         open_invoices: list[Invoice] = []
         for action, amount, day, share in history:
             on = START + timedelta(days=day)
+            if action == "standalone":
+                invoicing.credit_note_create_standalone(
+                    actor=actor,
+                    client=client,
+                    currency="EUR",
+                    lines=[line("Goodwill", "1", str(amount))],
+                    issue_date=on,
+                )
+                continue
             unpaid = [i for i in open_invoices if i.balance_due > 0 and i.status != InvoiceStatus.VOID]
             if action == "invoice" or not unpaid:
                 draft = invoicing.invoice_create_draft(
@@ -95,7 +107,19 @@ def test_statement_balances_equal_documents_and_payments(tenant, history, split)
         if statement.entries:
             assert statement.entries[-1].balance == statement.closing
         owed = sum((i.balance_due for i in documents if i.kind == InvoiceKind.INVOICE), Decimal(0))
+        standalone = sum(
+            (
+                d.total
+                for d in documents
+                if d.kind == InvoiceKind.CREDIT_NOTE and d.credit_note_for_id is None
+            ),
+            Decimal(0),
+        )
+        owed -= standalone
         assert statement.closing == owed
+        balances = selectors.client_balances(clients=[client], today=end).get(client.pk, [])
+        assert sum((b.net for b in balances), Decimal(0)) == owed
+        assert sum((b.credit for b in balances), Decimal(0)) == standalone
         whole = statement_build(client=client, currency="EUR", start=START - timedelta(days=1), end=end)
         assert whole.opening == 0
         assert whole.closing == owed
