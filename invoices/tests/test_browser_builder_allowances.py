@@ -11,12 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.test import Client as DjangoClient
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from conftest import CHROMIUM
+from invoiceflow.testing.browser import chromium, htmx_idle, signed_in_page
 from invoiceflow.testing.pages import AXE_RUN_JS, LAYOUT_JS, axe_source
 from invoices.models import AllowanceCharge, Invoice
 from invoices.tests.factories import ClientFactory, TaxRateFactory, line, make_invoice
@@ -25,18 +24,11 @@ from tenants.scoping import tenant_scope
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium(CHROMIUM) as launched:
+        yield launched
 
 
 @pytest.fixture(autouse=True)
@@ -44,31 +36,8 @@ def _allow_orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-def _idle(page: Any) -> None:
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
-    )
-
-
 def _page(browser: Any, live_server: Any, user: User, width: int) -> Any:
-    client = DjangoClient()
-    client.force_login(user)
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
-    context.add_init_script(script=axe_source())
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.console_errors = []
-    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
-    return page
+    return signed_in_page(browser, live_server, user, width, axe=axe_source())
 
 
 @pytest.mark.parametrize("width", [390, 1280])
@@ -88,7 +57,7 @@ def test_a_ten_percent_allowance_lowers_the_total(
     expect(page.get_by_test_id("total")).to_have_text("€2,340.00")
     page.get_by_test_id("add-allowance").click()
     expect(page.get_by_test_id("allowance-row")).to_have_count(1)
-    _idle(page)
+    htmx_idle(page)
     row = page.get_by_test_id("allowance-row").first
     row.get_by_test_id("allowance-reason").fill("Loyal client")
     row.get_by_test_id("allowance-percentage").fill("10")
@@ -97,7 +66,7 @@ def test_a_ten_percent_allowance_lowers_the_total(
     expect(page.get_by_test_id("total")).to_have_text("€2,106.00")
     expect(row.get_by_test_id("allowance-computed")).to_have_text("\u2212€195.00")
     row.get_by_test_id("allowance-percentage").blur()
-    _idle(page)
+    htmx_idle(page)
     width_now = page.evaluate("document.documentElement.scrollWidth")
     assert width_now <= width, f"the invoice builder is {width_now}px wide at {width}px"
     assert page.evaluate(LAYOUT_JS) == []

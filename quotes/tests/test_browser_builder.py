@@ -9,12 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.test import Client as DjangoClient
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from conftest import CHROMIUM
+from invoiceflow.testing.browser import chromium, htmx_idle, signed_in_page
 from invoiceflow.testing.pages import AXE_RUN_JS, LAYOUT_JS, axe_source
 from invoices.tests.factories import ClientFactory, TaxRateFactory
 from quotes.models import Quote
@@ -23,18 +22,11 @@ from tenants.scoping import tenant_scope
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium(CHROMIUM) as launched:
+        yield launched
 
 
 @pytest.fixture(autouse=True)
@@ -42,32 +34,8 @@ def _allow_orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-def _idle(page: Any) -> None:
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
-    )
-
-
 def _page(browser: Any, live_server: Any, user: User, width: int) -> Any:
-    client = DjangoClient()
-    client.force_login(user)
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
-    # axe-core, injected by the DevTools protocol (the page's strict CSP does not stop it).
-    context.add_init_script(script=axe_source())
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.console_errors = []
-    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
-    return page
+    return signed_in_page(browser, live_server, user, width, axe=axe_source())
 
 
 @pytest.mark.parametrize("width", [390, 1280])
@@ -81,18 +49,18 @@ def test_typing_a_line_updates_the_quote_total(
     page.goto(live_server.url + reverse("quote_new", args=[tenant.slug]))
     expect(page.get_by_test_id("totals-message")).to_have_text("Choose a client to see the totals.")
     page.get_by_label("Client", exact=True).select_option(client.public_id)
-    _idle(page)
+    htmx_idle(page)
     line = page.get_by_test_id("line").first
     line.get_by_test_id("line-description").fill("New oven")
     line.get_by_test_id("line-quantity").fill("2")
     line.get_by_test_id("line-price").fill("1500")
     expect(page.get_by_test_id("total")).to_have_text("€3,000.00")
     expect(line.get_by_test_id("line-amount")).to_have_text("€3,000.00")
-    _idle(page)
+    htmx_idle(page)
     line.get_by_test_id("line-taxes").locator("summary").click()
     line.get_by_label("VAT").check()
     expect(page.get_by_test_id("total")).to_have_text("€3,600.00")
-    _idle(page)
+    htmx_idle(page)
     # A bad price: the totals say which line, nothing breaks; fixed, the total comes back.
     line.get_by_test_id("line-price").fill("15,00.0")
     expect(page.get_by_test_id("totals-message")).to_contain_text("Line 1:")
@@ -100,21 +68,21 @@ def test_typing_a_line_updates_the_quote_total(
     expect(page.get_by_test_id("total")).to_have_text("€3,600.00")
     # Leaving the field posts its change (the live totals) before the button's operation.
     line.get_by_test_id("line-price").blur()
-    _idle(page)
+    htmx_idle(page)
     # Another line, through the same add button as the invoice builder's; then removed.
     page.get_by_test_id("add-line").click()
     expect(page.get_by_test_id("line")).to_have_count(2)
-    _idle(page)
+    htmx_idle(page)
     second = page.get_by_test_id("line").nth(1)
     second.get_by_test_id("line-description").fill("Installation")
     second.get_by_test_id("line-price").fill("400")
     expect(page.get_by_test_id("total")).to_have_text("€4,000.00")
     second.get_by_test_id("line-price").blur()
-    _idle(page)
+    htmx_idle(page)
     second.get_by_test_id("line-remove").click()
     expect(page.get_by_test_id("line")).to_have_count(1)
     expect(page.get_by_test_id("total")).to_have_text("€3,600.00")
-    _idle(page)
+    htmx_idle(page)
     width_now = page.evaluate("document.documentElement.scrollWidth")
     assert width_now <= width, f"the quote builder is {width_now}px wide at {width}px"
     # The page walker's checks (invoiceflow/testing/pages.py), on the builder with its totals.
