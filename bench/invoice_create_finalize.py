@@ -44,7 +44,7 @@ def _switch_user(connection: Any, user: str, password: str) -> None:
 
 def _seed() -> dict[str, Any]:
     from api.services import api_key_create
-    from invoices.models import Client, TaxRate
+    from invoices.models import Client, CompanyProfile, TaxRate
     from tenants.models import Membership, Role, Tenant, User
     from tenants.scoping import tenant_scope
 
@@ -53,8 +53,25 @@ def _seed() -> dict[str, Any]:
     with tenant_scope(tenant):
         owner = Membership.objects.create(user=user, tenant=tenant, role=Role.OWNER)
         key = api_key_create(actor=owner, name="bench", role=Role.OWNER).secret
+        # A seller and a client an invoice may legally name (finalize checks, issue #16).
+        CompanyProfile.objects.create(
+            tenant=tenant,
+            legal_name="Bench Studio SARL",
+            address_line1="12 Rue des Arts",
+            postal_code="75003",
+            city="Paris",
+            country="FR",
+            vat_id="FR40303265045",
+        )
         client = Client.objects.create(
-            tenant=tenant, name="Bench Client", emails=["a@b.example"], currency="EUR"
+            tenant=tenant,
+            name="Bench Client",
+            emails=["a@b.example"],
+            currency="EUR",
+            address_line1="1 Place du Marché",
+            postal_code="69002",
+            city="Lyon",
+            country="FR",
         )
         rates = [
             TaxRate.objects.create(tenant=tenant, name="VAT", percentage=Decimal(20)),
