@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
@@ -43,6 +44,23 @@ REUSE_MARGIN = timedelta(minutes=10)
 CHECKOUT_LOCALES = {"en", "fr", "de", "es", "it", "nl", "pt", "sv", "da", "fi", "nb", "pl", "ja"}
 
 
+def checkout_session_open(*, params: dict[str, Any], idempotency_key: str, account: str, field: str) -> Any:
+    """A Stripe Checkout Session on the connected `account`; Stripe refusing the request (an
+    amount below its minimum, say) becomes the payer's error on `field`, in their words."""
+    try:
+        return stripe_client.checkout_session_create(
+            params=params, idempotency_key=idempotency_key, account=account
+        )
+    except stripe_client.InvalidRequestError as error:
+        logger.warning("Checkout refused (%s): %s", idempotency_key, error)
+        raise ApplicationError(
+            _("Card payment is not possible for this amount: %(reason)s")
+            % {"reason": error.user_message or str(error)},
+            field=field,
+            code="checkout_refused",
+        ) from error
+
+
 def invoice_payable_online(invoice: Invoice) -> bool:
     return (
         invoice.kind == InvoiceKind.INVOICE
@@ -51,7 +69,7 @@ def invoice_payable_online(invoice: Invoice) -> bool:
     )
 
 
-def _locale(language: str) -> str:
+def checkout_locale(language: str) -> str:
     code = (language or "").split("-")[0].split("_")[0].lower()
     return code if code in CHECKOUT_LOCALES else "auto"
 
@@ -86,7 +104,7 @@ def checkout_attempt_settle(*, attempt: CheckoutAttempt, session: dict | None = 
     return status
 
 
-def _retire(attempt: CheckoutAttempt) -> None:
+def checkout_attempt_retire(attempt: CheckoutAttempt) -> None:
     """Expire an open session at Stripe before another is made; record it if it was paid."""
     try:
         session = stripe_client.checkout_session_expire(
@@ -126,7 +144,7 @@ def invoice_checkout_start(
     with transaction.atomic():
         current = CheckoutAttempt.objects.filter(invoice=invoice, status=CheckoutAttemptStatus.OPEN).first()
         if current is not None and current.stripe_account != account_id:
-            _retire(current)  # the tenant connected another account: the old session must go
+            checkout_attempt_retire(current)  # the tenant connected another account: the old session must go
             current = None
         if current is not None:
             session = _session_state(current)
@@ -141,7 +159,7 @@ def invoice_checkout_start(
         if current.amount == value and current.balance_due == balance and fresh_enough:
             return current.url
         with transaction.atomic():
-            _retire(current)
+            checkout_attempt_retire(current)
         invoice.refresh_from_db()
         if not invoice_payable_online(invoice) or invoice.balance_due != balance:
             # The old session was paid just now: the balance moved under the client's feet.
@@ -213,25 +231,17 @@ def _create(*, invoice: Invoice, account_id: str, amount: Decimal, balance: Deci
         "client_reference_id": invoice.public_id,
         "metadata": metadata,
         "payment_intent_data": {"metadata": metadata, "description": title},
-        "locale": _locale(invoice.client.language),
+        "locale": checkout_locale(invoice.client.language),
     }
     if invoice.client.primary_email:
         params["customer_email"] = invoice.client.primary_email
-    try:
-        session = stripe_client.checkout_session_create(
-            params=params,
-            # (invoice, balance, amount, attempt): the same press retried gets the same session.
-            idempotency_key=f"invoice-checkout:{invoice.public_id}:{balance_minor}:{minor}:{number}",
-            account=account_id,
-        )
-    except stripe_client.InvalidRequestError as error:
-        logger.warning("Checkout refused for %s: %s", invoice.public_id, error)
-        raise ApplicationError(
-            _("Card payment is not possible for this amount: %(reason)s")
-            % {"reason": error.user_message or str(error)},
-            field="amount",
-            code="checkout_refused",
-        ) from error
+    session = checkout_session_open(
+        params=params,
+        # (invoice, balance, amount, attempt): the same press retried gets the same session.
+        idempotency_key=f"invoice-checkout:{invoice.public_id}:{balance_minor}:{minor}:{number}",
+        account=account_id,
+        field="amount",
+    )
     attempt.session_id = session["id"]
     attempt.url = session["url"]
     attempt.expires_at = datetime.fromtimestamp(session["expires_at"], tz=UTC)

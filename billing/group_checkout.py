@@ -33,8 +33,13 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing import stripe_client
-from billing.checkout import REUSE_MARGIN, _locale, _retire, invoice_payable_online
+from billing.checkout import (
+    REUSE_MARGIN,
+    checkout_attempt_retire,
+    checkout_locale,
+    checkout_session_open,
+    invoice_payable_online,
+)
 from billing.connect import REASONS, online_payment_status, payment_settings_get
 from billing.group_ledger import group_checkout_retire
 from billing.models import CheckoutAttempt, CheckoutAttemptStatus, GroupCheckout, GroupCheckoutItem
@@ -100,7 +105,7 @@ def _open_sessions_retire(client: Client, invoices: list[Invoice], account_id: s
             group_checkout_retire(group)
     for attempt in CheckoutAttempt.objects.filter(invoice__in=invoices, status=CheckoutAttemptStatus.OPEN):
         with transaction.atomic():
-            _retire(attempt)
+            checkout_attempt_retire(attempt)
     return reuse
 
 
@@ -162,7 +167,7 @@ def _create(*, client: Client, invoices: list[Invoice], account_id: str, return_
         "client_reference_id": client.public_id,
         "metadata": metadata,
         "payment_intent_data": {"metadata": metadata, "description": title[:1000]},
-        "locale": _locale(client.language),
+        "locale": checkout_locale(client.language),
     }
     if client.primary_email:
         params["customer_email"] = client.primary_email
@@ -170,20 +175,12 @@ def _create(*, client: Client, invoices: list[Invoice], account_id: str, return_
         f"{invoice.public_id}:{to_minor_units(invoice.balance_due, currency)}" for invoice in invoices
     )
     digest = hashlib.sha256(selection.encode()).hexdigest()[:32]
-    try:
-        session = stripe_client.checkout_session_create(
-            params=params,
-            idempotency_key=f"group-checkout:{client.public_id}:{number}:{digest}",
-            account=account_id,
-        )
-    except stripe_client.InvalidRequestError as error:
-        logger.warning("Group checkout refused for %s: %s", client.public_id, error)
-        raise ApplicationError(
-            _("Card payment is not possible for this amount: %(reason)s")
-            % {"reason": error.user_message or str(error)},
-            field="invoices",
-            code="checkout_refused",
-        ) from error
+    session = checkout_session_open(
+        params=params,
+        idempotency_key=f"group-checkout:{client.public_id}:{number}:{digest}",
+        account=account_id,
+        field="invoices",
+    )
     checkout = GroupCheckout.objects.create(
         client=client,
         number=number,

@@ -303,3 +303,23 @@ def test_pay_now_on_one_invoice_expires_the_portal_session_that_included_it(
 
         assert CheckoutAttempt.objects.get().status == "expired"
         assert GroupCheckout.objects.filter(status="open").count() == 1
+
+
+def test_a_group_below_stripes_minimum_is_refused_on_the_selection(
+    stripe_standin: StripeStandIn,
+    connected: StripeAccount,
+    tenant: Tenant,
+    owner_membership: Membership,
+) -> None:
+    """Stripe refusing the session (the stand-in's minimum charge, 0.50 EUR) is the payer's
+    error on the invoices they chose, in words, and leaves no group checkout behind."""
+    buyer = _client(tenant)
+    small = _invoice(tenant, owner_membership, buyer, "0.10")
+    smaller = _invoice(tenant, owner_membership, buyer, "0.05")
+    with pytest.raises(ApplicationError) as refused:
+        _start(tenant, buyer, small, smaller)
+    assert refused.value.code == "checkout_refused"
+    assert refused.value.field == "invoices"
+    assert "Card payment is not possible for this amount" in refused.value.message
+    with tenant_scope(tenant):
+        assert not GroupCheckout.objects.exists()
