@@ -29,6 +29,7 @@ from documents.render import html_to_facturx_pdf, html_to_pdf, load_invoice_for_
 from documents.selectors import current_documents
 from einvoicing.syntax import Format
 from invoices.models import Invoice
+from tenants.scoping import current_tenant_or_none
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +111,12 @@ def current_pdfs(invoices: Iterable[Invoice]) -> dict[int, InvoiceDocument]:
     invoices = list(invoices)
     found = current_documents(invoices)
     by_pk = {invoice.pk: invoice for invoice in invoices}
+    # The kind reads each invoice's workspace settings: the scope's workspace serves a list's
+    # rows, rather than one query a row.
+    tenant = current_tenant_or_none()
+    for invoice in invoices:
+        if tenant is not None and invoice.tenant_id == tenant.pk and not Invoice.tenant.is_cached(invoice):
+            invoice.tenant = tenant
     return {
         pk: document
         for pk, document in found.items()

@@ -409,3 +409,35 @@ def test_the_count_stops_at_the_cap(
     assert "More than 30 documents" in page
     assert "Page 1 of 2+" in page
     assert "1 document · " in html(owner_client.get(books.url("invoice_list") + "?status=open&q=INV"))
+
+
+def _ready_pdfs(tenant: object) -> None:
+    from documents.models import DocumentStatus, InvoiceDocument
+
+    with tenant_scope(tenant):
+        for invoice in Invoice.objects.exclude(number="").filter(documents__isnull=True):
+            InvoiceDocument.objects.create(
+                invoice=invoice,
+                content_version=invoice.content_version,
+                status=DocumentStatus.READY,
+                storage_key=f"test/{invoice.public_id}.pdf",
+            )
+
+
+def test_the_list_with_ready_pdfs_takes_the_same_number_of_queries_for_5_and_50_invoices(
+    owner_client: HttpClient, tenant: object, owner_membership: Membership, django_assert_max_num_queries
+) -> None:
+    """Whether each row's ready PDF is still of the kind its Factur-X setting asks for reads the
+    invoice's workspace: never one query a row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = f"/t/{tenant.slug}/invoices/"
+    _make_many(tenant, owner_membership, 5)
+    _ready_pdfs(tenant)
+    with CaptureQueriesContext(connection) as small:
+        assert owner_client.get(url).status_code == 200
+    _make_many(tenant, owner_membership, 45)
+    _ready_pdfs(tenant)
+    with django_assert_max_num_queries(len(small)):
+        assert owner_client.get(url).status_code == 200
