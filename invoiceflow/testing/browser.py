@@ -27,6 +27,15 @@ def chromium(executable_path: str) -> Iterator[Any]:
         browser.close()
 
 
+@pytest.fixture(scope="module", name="browser")
+def browser_fixture() -> Iterator[Any]:
+    """One Chromium for a test module (import this fixture into the module to use it)."""
+    from conftest import CHROMIUM
+
+    with chromium(CHROMIUM) as launched:
+        yield launched
+
+
 def signed_in_page(browser: Any, live_server: Any, user: Any, width: int, *, axe: str = "") -> Any:
     """A new page of a new context `width` px wide, signed in as `user` through a session cookie;
     `axe`: axe-core's source, injected by the DevTools protocol (the strict CSP does not stop it).

@@ -4,7 +4,6 @@ No console error (a CSP violation is one), and the page is no wider than the win
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -12,8 +11,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from conftest import CHROMIUM
-from invoiceflow.testing.browser import chromium, htmx_idle, signed_in_page
+from invoiceflow.testing.browser import browser_fixture, htmx_idle, signed_in_page  # noqa: F401 (fixture)
 from invoiceflow.testing.pages import AXE_RUN_JS, LAYOUT_JS, axe_source
 from invoices.tests.factories import ClientFactory, TaxRateFactory
 from quotes.models import Quote
@@ -21,17 +19,6 @@ from tenants.models import Tenant, User
 from tenants.scoping import tenant_scope
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium(CHROMIUM) as launched:
-        yield launched
-
-
-@pytest.fixture(autouse=True)
-def _allow_orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def _page(browser: Any, live_server: Any, user: User, width: int) -> Any:
