@@ -55,7 +55,7 @@ def test_issue_a_standalone_credit_note_at_both_widths(
     page.locator("#id_line0_unit_price").fill("25.00")
     page.locator("#id_line0_tax_rate").select_option(index=1)
     page.get_by_label("Reason").fill("Late delivery")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Issue credit note").click()
     expect(page.locator("h1.title-with-badge")).to_contain_text("CN-")
     with tenant_scope(tenant):
         note = Invoice.objects.get(kind=InvoiceKind.CREDIT_NOTE)
