@@ -83,11 +83,7 @@ def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
             "invitations": selectors.invitation_pending_list(),
             "invite_form": InviteForm(),
             # Only the roles this actor may hand out (an admin cannot make owners).
-            "roles": [
-                (value, label)
-                for value, label in Role.choices
-                if roles.can_assign_role(actor, value)
-            ],
+            "roles": [(value, label) for value, label in Role.choices if roles.can_assign_role(actor, value)],
         },
     )
 
@@ -200,7 +196,10 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _settings_page(
-    request: TenantRequest, *, form: TenantSettingsForm | None = None, branding_form: BrandingForm | None = None
+    request: TenantRequest,
+    *,
+    form: TenantSettingsForm | None = None,
+    branding_form: BrandingForm | None = None,
 ) -> HttpResponse:
     tenant = request.tenant
     if form is None:
