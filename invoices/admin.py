@@ -5,8 +5,8 @@ Staff look, they never edit: a finalized invoice is corrected in the product (vo
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -59,9 +59,17 @@ def _invoice_currency(obj: Any) -> str:
     return obj.invoice.currency
 
 
+# A field of these pages: a name, or a callable showing a value (`money`, `number`). Django takes
+# both in `fields` and `readonly_fields`; django-stubs types those as names only, hence the
+# ignores where the two attributes are widened.
+ShownField = str | Callable[[Any], str]
+
+
 class ReadOnlyInline(admin.TabularInline):
     """Inlines run inside the change view's tenant scope, so the scoped managers apply."""
 
+    fields: ClassVar[Sequence[ShownField]]  # type: ignore[assignment]
+    readonly_fields: ClassVar[Sequence[ShownField]]  # type: ignore[assignment]
     extra = 0
     can_delete = False
     show_change_link = False
@@ -78,7 +86,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class LineInline(ReadOnlyInline):
     model = InvoiceLine
-    fields = [
+    fields = (
         "position",
         "description",
         number("quantity"),
@@ -86,13 +94,13 @@ class LineInline(ReadOnlyInline):
         money("unit_price", _invoice_currency),
         money("discount", _invoice_currency),
         money("net_amount", _invoice_currency),
-    ]
+    )
     readonly_fields = fields
 
 
 class TaxTotalInline(ReadOnlyInline):
     model = InvoiceTaxTotal
-    fields = [
+    fields = (
         "name",
         number("percentage"),
         "category",
@@ -101,7 +109,7 @@ class TaxTotalInline(ReadOnlyInline):
         "exemption_code",
         money("taxable_base", _invoice_currency),
         money("tax_amount", _invoice_currency),
-    ]
+    )
     readonly_fields = fields
 
 
@@ -109,7 +117,7 @@ class AllowanceChargeInline(ReadOnlyInline):
     """The invoice's own allowances and charges and its lines' (read-only, as everything here)."""
 
     model = AllowanceCharge
-    fields = [
+    fields = (
         "line",
         "charge",
         "reason",
@@ -117,7 +125,7 @@ class AllowanceChargeInline(ReadOnlyInline):
         number("percentage"),
         money("amount", _invoice_currency),
         "tax_rate_names",
-    ]
+    )
     readonly_fields = fields
 
     @admin.display(description="tax rates")
@@ -127,7 +135,7 @@ class AllowanceChargeInline(ReadOnlyInline):
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
-    fields = [
+    fields = (
         "public_id",
         "paid_on",
         money("amount"),
@@ -136,20 +144,27 @@ class PaymentInline(ReadOnlyInline):
         "source",
         "reference",
         "recorded_by",
-    ]
+    )
     readonly_fields = fields
 
 
 class EventInline(ReadOnlyInline):
     model = InvoiceEvent
-    fields = ["created_at", "actor", "verb", "data"]
+    fields = ("created_at", "actor", "verb", "data")
     readonly_fields = fields
     verbose_name = "timeline entry"
     verbose_name_plural = "timeline"
 
 
+class AmountsAdmin(TenantOwnedAdmin):
+    """A tenant-owned admin whose read-only fields include amounts shown in their currency."""
+
+    fields: ClassVar[Sequence[ShownField]]  # type: ignore[assignment]
+    readonly_fields: ClassVar[Sequence[ShownField]]  # type: ignore[assignment]
+
+
 @admin.register(Invoice)
-class InvoiceAdmin(TenantOwnedAdmin):
+class InvoiceAdmin(AmountsAdmin):
     list_display = [
         "__str__",
         "kind",
@@ -165,7 +180,7 @@ class InvoiceAdmin(TenantOwnedAdmin):
     search_fields = ["number", "public_id", "client__name"]
     date_hierarchy = "issue_date"
     inlines = [LineInline, AllowanceChargeInline, TaxTotalInline, PaymentInline, EventInline]
-    readonly_fields = [
+    readonly_fields = (
         "public_id",
         "kind",
         "number",
@@ -188,7 +203,7 @@ class InvoiceAdmin(TenantOwnedAdmin):
         "finalized_at",
         "paid_at",
         "voided_at",
-    ]
+    )
     fields = readonly_fields
 
 
@@ -196,7 +211,7 @@ class InvoiceAdmin(TenantOwnedAdmin):
 class ClientAdmin(TenantOwnedAdmin):
     list_display = ["name", "country", "currency", "payment_terms_days", "archived_at"]
     search_fields = ["name", "public_id", "tax_id"]
-    readonly_fields = [
+    readonly_fields = (
         "public_id",
         "name",
         "emails",
@@ -207,14 +222,14 @@ class ClientAdmin(TenantOwnedAdmin):
         "payment_terms_days",
         "archived_at",
         "created_at",
-    ]
+    )
     fields = readonly_fields
 
 
 @admin.register(TaxRate)
 class TaxRateAdmin(TenantOwnedAdmin):
     list_display = ["name", "percentage", "category", "inclusive", "compound", "archived_at"]
-    readonly_fields = [
+    readonly_fields = (
         "public_id",
         "name",
         "percentage",
@@ -224,15 +239,15 @@ class TaxRateAdmin(TenantOwnedAdmin):
         "exemption_reason",
         "exemption_code",
         "archived_at",
-    ]
+    )
     fields = readonly_fields
 
 
 @admin.register(CatalogItem)
-class CatalogItemAdmin(TenantOwnedAdmin):
+class CatalogItemAdmin(AmountsAdmin):
     list_display = ["name", "unit", money("unit_price"), "currency", "archived_at"]
     search_fields = ["name", "public_id"]
-    readonly_fields = [
+    readonly_fields = (
         "public_id",
         "name",
         "description",
@@ -240,7 +255,7 @@ class CatalogItemAdmin(TenantOwnedAdmin):
         money("unit_price"),
         "currency",
         "archived_at",
-    ]
+    )
     fields = readonly_fields
 
 
@@ -248,7 +263,7 @@ class CatalogItemAdmin(TenantOwnedAdmin):
 class CompanyProfileAdmin(TenantOwnedAdmin):
     list_display = ["legal_name", "tenant", "country", "vat_id", "registration_number"]
     search_fields = ["legal_name", "trading_name", "vat_id", "registration_number"]
-    readonly_fields = [
+    readonly_fields = (
         "legal_name",
         "trading_name",
         "address_line1",
@@ -269,7 +284,7 @@ class CompanyProfileAdmin(TenantOwnedAdmin):
         "footer",
         "payment_terms_days",
         "updated_at",
-    ]
+    )
     fields = readonly_fields
 
 
@@ -277,7 +292,7 @@ class CompanyProfileAdmin(TenantOwnedAdmin):
 class BankAccountAdmin(TenantOwnedAdmin):
     list_display = ["__str__", "tenant", "currency", "payment_means", "is_default"]
     list_filter = ("currency", "is_default")
-    readonly_fields = [
+    readonly_fields = (
         "public_id",
         "label",
         "holder_name",
@@ -291,5 +306,5 @@ class BankAccountAdmin(TenantOwnedAdmin):
         "payment_means",
         "is_default",
         "created_at",
-    ]
+    )
     fields = readonly_fields

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import get_language, to_locale
@@ -30,6 +30,9 @@ from invoices.selectors import OVERDUE
 from tenants.forms import COUNTRY_CHOICES, CURRENCY_CHOICES, LOCALE_CHOICES
 from tenants.scoping import current_tenant_or_none
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 LINE_PREFIX = "lines"
 
 # Amount inputs: text with a decimal keyboard, so "12,5" or "abc" reach the money parser and
@@ -42,21 +45,31 @@ class LocalizedAmountField(forms.CharField):
     workspace), handed on as the plain decimal string the money module parses (see
     `invoices.l10n.delocalize_decimal`)."""
 
-    def to_python(self, value: Any) -> str:
+    def to_python(self, value: Any) -> str | None:
         text = super().to_python(value)
+        if not text:  # "" (or None, were empty_value so): nothing to delocalize
+            return text
         tenant = current_tenant_or_none()
         return delocalize_decimal(
             text, to_locale((tenant.locale if tenant else "") or get_language() or "en")
         )
 
 
-def _amount_field(label: str, *, required: bool = True, max_length: int = 40) -> forms.CharField:
+def _amount_field(label: StrOrPromise, *, required: bool = True, max_length: int = 40) -> forms.CharField:
     return LocalizedAmountField(
         label=label,
         required=required,
         max_length=max_length,
         widget=forms.TextInput(attrs=AMOUNT_ATTRS),
     )
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """The form's choice field `name`, typed as one (a form's `fields` are plain `Field`s) to
+    set its choices."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField), name
+    return field
 
 
 def tax_rate_choices(rates: Iterable[TaxRate]) -> list[tuple[str, str]]:
@@ -101,7 +114,8 @@ class InvoiceHeaderForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         issue, due = data.get("issue_date"), data.get("due_date")
         if issue and due and due < issue:
             self.add_error("due_date", _("The due date cannot be before the issue date."))
@@ -148,12 +162,14 @@ class LineForm(forms.Form):
         if shared_fields is not None:
             # A builder page has up to 5,000 line forms: they share one set of fields (which
             # validation only reads) instead of a deep copy each (a millisecond a line).
-            self.base_fields = {}
+            # An empty dict on this instance, shadowing the class's: django-stubs declares
+            # base_fields a ClassVar, which it is everywhere but here.
+            self.base_fields = {}  # type: ignore[misc]
             super().__init__(*args, **kwargs)
             self.fields = shared_fields
             return
         super().__init__(*args, **kwargs)
-        self.fields["tax_rates"].choices = tax_choices or []
+        choice_field(self, "tax_rates").choices = tax_choices or []
         for name in ("quantity", "unit_price", "discount", "unit"):
             self.fields[name].widget.attrs["aria-label"] = str(self.fields[name].label)
 
@@ -233,10 +249,11 @@ class CreditNoteForm(forms.Form):
 
     def __init__(self, *args: Any, tax_choices: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tax_rates"].choices = tax_choices or []
+        choice_field(self, "tax_rates").choices = tax_choices or []
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("mode") == self.PARTIAL:
             if not (data.get("description") or "").strip():
                 self.add_error("description", _("Describe what is credited."))
@@ -277,7 +294,8 @@ class InvoiceFilterForm(forms.Form):
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", _("The end date is before the start date."))
@@ -290,6 +308,10 @@ class ClientSearchForm(forms.Form):
 
 
 # --- clients, catalog, taxes, numbering ------------------------------------------------------
+
+
+# The Factur-X field's choice for a client's setting (None: as the workspace).
+FACTURX_CHOICE: dict[bool | None, str] = {None: "", True: "true", False: "false"}
 
 
 class ClientForm(forms.Form):
@@ -347,7 +369,7 @@ class ClientForm(forms.Form):
     def initial_for(cls, client: Client) -> dict[str, Any]:
         initial = {name: getattr(client, name) for name in cls.base_fields if name != "emails"}
         initial["emails"] = ", ".join(client.emails)
-        initial["facturx"] = {True: "true", False: "false"}.get(client.facturx, "")
+        initial["facturx"] = FACTURX_CHOICE[client.facturx]
         return initial
 
 
@@ -375,7 +397,7 @@ class TaxRateForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["exemption_code"].choices = [
+        choice_field(self, "exemption_code").choices = [
             ("", "—"),
             *((code.code, code.label) for code in vat.vatex()),
         ]
@@ -400,7 +422,7 @@ class CatalogItemForm(forms.Form):
 
     def __init__(self, *args: Any, tax_choices: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tax_rates"].choices = tax_choices or []
+        choice_field(self, "tax_rates").choices = tax_choices or []
 
 
 class NumberSeriesForm(forms.Form):

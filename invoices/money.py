@@ -70,8 +70,8 @@ def _iso4217_minor_units() -> dict[str, int]:
     """Code -> minor unit for every current ISO 4217 code that has one (see the docstring)."""
     table = {}
     for code, entry in iso4217.raw_table.items():
-        digits = entry.get("CcyMnrUnts") or ""
-        if code and len(code) == 3 and digits.isdigit():
+        digits = entry.get("CcyMnrUnts") or ""  # the XML's text: "2", or "N.A." (gold, funds)
+        if code and len(code) == 3 and isinstance(digits, str) and digits.isdigit():
             table[code] = int(digits)
     return table
 

@@ -105,7 +105,7 @@ def _linked_rows(invoice: Invoice, fmt: Formatter, language: str) -> list[dict[s
         return [
             {
                 "label": str(link.label),
-                "number": link.invoice.number,
+                "number": link.invoice.number or "",  # linked invoices are issued: numbered
                 "date": fmt.date(link.invoice.issue_date),
             }
             for link in linked_invoices(invoice)

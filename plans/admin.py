@@ -14,7 +14,7 @@ from tenants.admin_scoping import TenantOwnedAdmin
 @admin.register(PlanSubscription)
 class PlanSubscriptionAdmin(TenantOwnedAdmin):
     list_display = ["tenant", "plan", "status", "current_period_end", "cancel_at_period_end", "updated_at"]
-    list_filter = ["plan", "status", "cancel_at_period_end"]
+    list_filter = ("plan", "status", "cancel_at_period_end")
     search_fields = ["stripe_customer_id", "stripe_subscription_id"]
     list_select_related = ["tenant"]
 
@@ -22,6 +22,6 @@ class PlanSubscriptionAdmin(TenantOwnedAdmin):
 @admin.register(UsageReport)
 class UsageReportAdmin(TenantOwnedAdmin):
     list_display = ["identifier", "tenant", "event_name", "status", "attempts", "occurred_at", "reported_at"]
-    list_filter = ["status", "event_name"]
+    list_filter = ("status", "event_name")
     search_fields = ["identifier", "invoice_public_id", "stripe_customer_id"]
     list_select_related = ["tenant"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from plans import services as plan_services
 from plans.catalog import plan_list, plans_enabled, tenant_usage
 from plans.models import PlanSubscription
 from tenants import roles
+from tenants.requests import TenantRequest
 
 
 def _allow_stripe_redirects(response: HttpResponse) -> HttpResponse:
@@ -24,12 +25,12 @@ def _allow_stripe_redirects(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _billing_url(request: HttpRequest) -> str:
+def _billing_url(request: TenantRequest) -> str:
     return request.build_absolute_uri(reverse("plan_billing", args=[request.tenant.slug]))
 
 
 @require_membership(roles.can_manage_tenant)
-def billing_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def billing_settings(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     tenant = request.tenant
     enabled = plans_enabled()
     session_id = request.GET.get("session_id", "")
@@ -59,7 +60,7 @@ def billing_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 @require_POST
 @require_membership(roles.can_manage_tenant)
-def plan_checkout(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def plan_checkout(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     base = _billing_url(request)
     session = call_service(
         request,
@@ -77,7 +78,7 @@ def plan_checkout(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 @require_POST
 @require_membership(roles.can_manage_tenant)
-def plan_portal(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def plan_portal(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     url = call_service(
         request, plan_services.plan_portal_start, actor=request.membership, return_url=_billing_url(request)
     )

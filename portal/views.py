@@ -87,6 +87,8 @@ def _page(
     status: int = 200,
 ) -> HttpResponse:
     invoice = selectors.invoice_get(public_id=link.invoice.public_id)
+    if invoice is None:  # the link holds its invoice: only a row the scope hides gets here
+        return link_not_found(request)
     payment_settings = payment_settings_get()
     online = online_payment_status(tenant=tenant, payment_settings=payment_settings)
     held = Dispute.objects.filter(invoice=invoice, status=DisputeStatus.OPEN).aggregate(total=Sum("amount"))[

@@ -90,10 +90,10 @@ class Quote(TenantOwnedModel):
     )
 
     # Written only by services, from the money engine.
-    subtotal = MoneyField(_("subtotal"))  # type: ignore[arg-type]
-    discount_amount = MoneyField(_("discount"))  # type: ignore[arg-type]
-    tax_total = MoneyField(_("tax"))  # type: ignore[arg-type]
-    total = MoneyField(_("total"))  # type: ignore[arg-type]
+    subtotal = MoneyField(_("subtotal"))
+    discount_amount = MoneyField(_("discount"))
+    tax_total = MoneyField(_("tax"))
+    total = MoneyField(_("total"))
     # [{"name", "percentage", "taxable_base", "tax_amount"}] as computed, for the document.
     tax_breakdown = models.JSONField(default=list, blank=True)
 

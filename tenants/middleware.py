@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 
 from tenants.models import Membership, Tenant
+from tenants.requests import TenantRequest
 from tenants.scoping import tenant_scope
 
 TENANT_PATH = re.compile(r"^/t/(?P<slug>[-a-zA-Z0-9_]+)/")
@@ -43,9 +45,11 @@ class TenantMiddleware:
             )
             if membership is None:
                 raise Http404("No such workspace.")
-            request.tenant = membership.tenant
-            request.membership = membership
-            response = self.get_response(request)
+            # Here a request becomes a TenantRequest: the attributes its type promises are set.
+            workspace_request = cast(TenantRequest, request)
+            workspace_request.tenant = membership.tenant
+            workspace_request.membership = membership
+            response = self.get_response(workspace_request)
             if response.status_code >= 500:
                 transaction.set_rollback(True)
         return response

@@ -19,11 +19,14 @@ from core.web import call_service, require_membership
 from tenants import roles, selectors, services
 from tenants.emails import same_address
 from tenants.forms import BrandingForm, InviteForm, RoleForm, TenantForm, TenantSettingsForm
-from tenants.models import Invitation, Membership
+from tenants.models import Invitation, Membership, Role, User
+from tenants.requests import TenantRequest
 
 T = TypeVar("T")
 
 INVITATION_SESSION_KEY = "pending_invitation_token"
+# The settings form's Factur-X choice for the workspace's setting (None: the default by country).
+_FACTURX_CHOICE: dict[bool | None, str] = {None: "", True: "true", False: "false"}
 
 
 def _submit_form(form: Form, service: Callable[..., T], /, **kwargs: Any) -> T | None:
@@ -39,14 +42,14 @@ def _submit_form(form: Form, service: Callable[..., T], /, **kwargs: Any) -> T |
         return None
 
 
-def signed_in_home(request: HttpRequest) -> HttpResponse:
-    """Where "/" takes a signed-in person: an invitation they were accepting, else their
+def signed_in_home(request: HttpRequest, *, user: User) -> HttpResponse:
+    """Where "/" takes a signed-in person (`user`): an invitation they were accepting, else their
     workspace, else the form to make one. The public site's home page (website.views.home)
     hands signed-in visitors here."""
     token = request.session.pop(INVITATION_SESSION_KEY, None)
     if token:
         return redirect("invitation_accept", token=token)
-    tenant = selectors.user_home_tenant(user=request.user)
+    tenant = selectors.user_home_tenant(user=user)
     if tenant is None:
         return redirect("tenant_create")
     return redirect("dashboard", tenant_slug=tenant.slug)
@@ -63,35 +66,37 @@ def tenant_create(request: HttpRequest) -> HttpResponse:
     return render(request, "tenants/tenant_create.html", {"form": form})
 
 
-def members(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     membership_list = list(selectors.membership_list(tenant=request.tenant))
     actor = request.membership
-    for member in membership_list:
-        member.can_edit = member.pk != actor.pk and roles.can_act_on(actor, member.role)
     return render(
         request,
         "tenants/members.html",
         {
             "memberships": membership_list,
+            # The members whose role this actor may change, and whom they may remove.
+            "editable": {
+                member.pk
+                for member in membership_list
+                if member.pk != actor.pk and roles.can_act_on(actor, member.role)
+            },
             "invitations": selectors.invitation_pending_list(),
             "invite_form": InviteForm(),
             # Only the roles this actor may hand out (an admin cannot make owners).
-            "roles": [
-                (value, label)
-                for value, label in RoleForm.base_fields["role"].choices
-                if roles.can_assign_role(actor, value)
-            ],
+            "roles": [(value, label) for value, label in Role.choices if roles.can_assign_role(actor, value)],
         },
     )
 
 
 @require_POST
 @require_membership(roles.can_manage_members)
-def member_invite(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def member_invite(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = InviteForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, errors[0])
+            # django-stubs types an ErrorList's items as ValidationError | str; Django's
+            # ErrorList.__getitem__ returns the message, a str.
+            messages.error(request, errors[0])  # type: ignore[arg-type]
     elif call_service(request, services.invitation_create, actor=request.membership, **form.cleaned_data):
         messages.success(request, _("Invitation sent to %(email)s.") % form.cleaned_data)
     return redirect("members", tenant_slug=tenant_slug)
@@ -99,15 +104,18 @@ def member_invite(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 @require_POST
 @require_membership(roles.can_manage_members)
-def member_role(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def member_role(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     membership = get_object_or_404(Membership, tenant=request.tenant, public_id=public_id)
     form = RoleForm(request.POST)
-    if form.is_valid() and call_service(
-        request,
-        services.membership_change_role,
-        actor=request.membership,
-        membership=membership,
-        role=form.cleaned_data["role"],
+    if form.is_valid() and (
+        call_service(
+            request,
+            services.membership_change_role,
+            actor=request.membership,
+            membership=membership,
+            role=form.cleaned_data["role"],
+        )
+        is not None
     ):
         messages.success(
             request,
@@ -118,7 +126,7 @@ def member_role(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpR
 
 
 @require_POST
-def member_remove(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def member_remove(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     membership = get_object_or_404(Membership, tenant=request.tenant, public_id=public_id)
     leaving = membership.pk == request.membership.pk
     if (
@@ -135,7 +143,7 @@ def member_remove(request: HttpRequest, tenant_slug: str, public_id: str) -> Htt
 
 @require_POST
 @require_membership(roles.can_manage_members)
-def invitation_resend(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def invitation_resend(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     invitation = get_object_or_404(Invitation, public_id=public_id)
     if call_service(request, services.invitation_resend, actor=request.membership, invitation=invitation):
         messages.success(request, _("A new link was sent to %(email)s.") % {"email": invitation.email})
@@ -144,7 +152,7 @@ def invitation_resend(request: HttpRequest, tenant_slug: str, public_id: str) ->
 
 @require_POST
 @require_membership(roles.can_manage_members)
-def invitation_revoke(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def invitation_revoke(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     invitation = get_object_or_404(Invitation, public_id=public_id)
     if call_service(request, services.invitation_revoke, actor=request.membership, invitation=invitation):
         messages.success(request, _("The invitation to %(email)s was revoked.") % {"email": invitation.email})
@@ -188,7 +196,10 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _settings_page(
-    request: HttpRequest, *, form: TenantSettingsForm | None = None, branding_form: BrandingForm | None = None
+    request: TenantRequest,
+    *,
+    form: TenantSettingsForm | None = None,
+    branding_form: BrandingForm | None = None,
 ) -> HttpResponse:
     tenant = request.tenant
     if form is None:
@@ -199,7 +210,7 @@ def _settings_page(
                 "default_currency": tenant.default_currency,
                 "locale": tenant.locale,
                 "time_zone": tenant.time_zone,
-                "facturx": {True: "true", False: "false"}.get(tenant.facturx, ""),
+                "facturx": _FACTURX_CHOICE[tenant.facturx],
             }
         )
     if branding_form is None:
@@ -214,12 +225,12 @@ def _settings_page(
 
 
 @require_membership(roles.can_manage_tenant)
-def tenant_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def tenant_settings(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     if request.method != "POST":
         return _settings_page(request)
     form = TenantSettingsForm(request.POST)
-    if form.is_valid() and _submit_form(
-        form, services.tenant_update, actor=request.membership, **form.cleaned_data
+    if form.is_valid() and (
+        _submit_form(form, services.tenant_update, actor=request.membership, **form.cleaned_data) is not None
     ):
         messages.success(request, _("Settings saved."))
         return redirect("tenant_settings", tenant_slug=tenant_slug)
@@ -232,14 +243,17 @@ def _to_branding_section(tenant_slug: str) -> HttpResponse:
 
 @require_POST
 @require_membership(roles.can_manage_tenant)
-def tenant_branding(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def tenant_branding(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = BrandingForm(request.POST, request.FILES)
-    if form.is_valid() and _submit_form(
-        form,
-        services.tenant_update_branding,
-        actor=request.membership,
-        logo=form.cleaned_data["logo"],
-        brand_color=form.cleaned_data["brand_color"],
+    if form.is_valid() and (
+        _submit_form(
+            form,
+            services.tenant_update_branding,
+            actor=request.membership,
+            logo=form.cleaned_data["logo"],
+            brand_color=form.cleaned_data["brand_color"],
+        )
+        is not None
     ):
         messages.success(request, _("Branding saved."))
         return _to_branding_section(tenant_slug)
@@ -248,7 +262,7 @@ def tenant_branding(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 @require_POST
 @require_membership(roles.can_manage_tenant)
-def tenant_logo_remove(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def tenant_logo_remove(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     if call_service(request, services.tenant_update_branding, actor=request.membership, remove_logo=True):
         messages.success(request, _("Logo removed."))
     return _to_branding_section(tenant_slug)

@@ -51,7 +51,7 @@ def _pricing_context() -> dict[str, Any]:
 def home(request: HttpRequest) -> HttpResponse:
     """ "/": the landing page for visitors; signed-in people go on to their workspace."""
     if request.user.is_authenticated:
-        return signed_in_home(request)
+        return signed_in_home(request, user=request.user)
     return landing(request)
 
 

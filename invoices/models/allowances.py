@@ -39,10 +39,10 @@ class AllowanceCharge(TenantOwnedModel):
         null=True,
         blank=True,
     )
-    base_amount = MoneyField(_("base amount"), required=True, null=True, blank=True)  # type: ignore[arg-type]
+    base_amount = MoneyField(_("base amount"), required=True, null=True, blank=True)
     # As computed: the amount (BT-92/99/136/141), and its base when it is a percentage.
-    amount = MoneyField(_("amount"))  # type: ignore[arg-type]
-    computed_base = MoneyField(_("computed base"), required=True, null=True, blank=True)  # type: ignore[arg-type]
+    amount = MoneyField(_("amount"))
+    computed_base = MoneyField(_("computed base"), required=True, null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=REASON_MAX, blank=True)  # BT-97/104/139/144
     reason_code = models.CharField(_("reason code"), max_length=3, blank=True)  # UNTDID 5189 / 7161
     tax_rates = models.ManyToManyField(TaxRate, through="AllowanceChargeTax", related_name="+")

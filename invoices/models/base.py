@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -16,9 +16,12 @@ from invoices.money import (
 )
 from tenants.models import new_public_id
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 def MoneyField(
-    verbose_name: str | None = None, *, required: bool = False, **kwargs: Any
+    verbose_name: StrOrPromise | None = None, *, required: bool = False, **kwargs: Any
 ) -> models.DecimalField:
     """A money column, the one declaration of every amount the apps store (16 digits, 4 after
     the point: any currency's minor unit). The currency lives on the same row (or on its

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -20,6 +21,9 @@ from invoices.money import (
 )
 from tenants.models import validate_country, validate_currency, validate_locale
 from tenants.scoping import TenantOwnedModel
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # --- clients -------------------------------------------------------------------------------
 
@@ -173,7 +177,7 @@ class TaxRate(TenantOwnedModel):
         return f"{self.name} ({self.percentage.normalize():f} %)"
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
         if self.percentage is not None and self.percentage > 100:
             errors["percentage"] = _("The percentage cannot exceed 100.")
         if self.category in ZERO_PERCENT_CATEGORIES and self.percentage and self.percentage != 0:

@@ -16,9 +16,9 @@ from invoices.events import timeline_event_publish
 from invoices.models import EventVerb, Invoice, InvoiceEvent
 from tenants.models import Membership, Role, Tenant
 from tenants.permissions import require_role
-from tenants.scoping import current_tenant
+from tenants.scoping import TenantOwnedModel, current_tenant
 
-M = TypeVar("M", bound=models.Model)
+M = TypeVar("M", bound=TenantOwnedModel)  # resolve() reads the tenant-scoped `objects`
 
 
 def check_writer(actor: Membership) -> Tenant:

@@ -413,7 +413,7 @@ def invoice_void(*, actor: Membership, invoice: Invoice | str, reason: str = "")
     _touch(invoice)
     invoice.save()
     record_event(invoice, verb=EventVerb.VOIDED, actor=actor, reason=reason.strip()[:500])
-    if invoice.credit_note_for_id:
+    if invoice.credit_note_for is not None:
         parent = invoice_recompute_status(invoice=invoice.credit_note_for, actor=actor)
         record_event(parent, verb=EventVerb.EDITED, actor=actor, credit_note_voided=invoice.number)
     return invoice

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Model, QuerySet
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -17,6 +18,7 @@ from core.web import require_membership
 from tenants import roles
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 
 # Writes: viewers get 403 (the page they came from showed them no control to get here).
 writer_required = require_membership(roles.can_write)
@@ -41,7 +43,7 @@ def submit_form(form: Form, service: Callable[..., T], /, **kwargs: Any) -> T | 
         return None
 
 
-class CappedPaginator(Paginator):
+class CappedPaginator(Paginator, Generic[M]):  # Paginator is not subscriptable at run time
     """A paginator whose COUNT stops at `cap` rows.
 
     An exact COUNT(*) reads every matching row: at 100,000 invoices it costs more than the
@@ -50,6 +52,10 @@ class CappedPaginator(Paginator):
     """
 
     cap = 10_000
+    object_list: QuerySet[M]  # a queryset, not any sequence: the capped count is a query
+
+    def __init__(self, object_list: QuerySet[M], per_page: int) -> None:
+        super().__init__(object_list, per_page)
 
     @cached_property
     def count(self) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
@@ -63,6 +63,7 @@ from invoices.views.builder_shared import (
 )
 from invoices.views.builder_units import unit_options
 from invoices.views.client_picker import quick_client_create
+from tenants.requests import TenantRequest
 from tenants.scoping import current_tenant
 
 HEADER_FIELDS = tuple(InvoiceHeaderForm.base_fields)
@@ -187,9 +188,11 @@ def _invoice_data(invoice: Invoice) -> MultiValueDict:
         "notes": invoice.notes,
         "terms": invoice.terms,
     }
+    invoice_lines = list(invoice.lines.all())
+    keys = [new_line_key() for _line in invoice_lines]
     lines = [
         {
-            "key": new_line_key(),
+            "key": key,
             "catalog_item": line.catalog_item.public_id if line.catalog_item else "",
             "description": line.description,
             "quantity": f"{line.quantity.normalize():f}",
@@ -206,9 +209,9 @@ def _invoice_data(invoice: Invoice) -> MultiValueDict:
             "metadata": json.dumps(line.metadata) if line.metadata else "",
             "tax_rates": [tax.tax_rate.public_id for tax in line.line_taxes.all()],
         }
-        for line in invoice.lines.all()
+        for key, line in zip(keys, invoice_lines, strict=True)
     ]
-    header[LINE_ALLOWANCES] = invoice_line_allowances(invoice, [line["key"] for line in lines])
+    header[LINE_ALLOWANCES] = invoice_line_allowances(invoice, keys)
     data = lines_data(header, lines or [blank_line()])
     # The old invoice-wide discount comes as the allowance rows it amounts to, and is saved so.
     put_rows(data, invoice_rows(invoice))
@@ -221,7 +224,7 @@ def _plain(amount: Any, currency: str) -> str:
     return str(quantize_money(amount, currency))
 
 
-def _new_data(request: HttpRequest) -> MultiValueDict:
+def _new_data(request: TenantRequest) -> MultiValueDict:
     header: dict[str, Any] = {"issue_date": tenant_today().isoformat()}
     wanted = request.GET.get("client", "")
     if wanted and selectors.client_get(public_id=wanted):
@@ -257,7 +260,7 @@ def _builder(data: QueryDict | MultiValueDict, invoice: Invoice | None = None) -
 # --- operations on the unsaved form ------------------------------------------------------------
 
 
-def _apply_op(request: HttpRequest, op: str, data: QueryDict) -> tuple[MultiValueDict, dict[str, Any]]:
+def _apply_op(request: TenantRequest, op: str, data: QueryDict) -> tuple[MultiValueDict, dict[str, Any]]:
     """The form data after `op`, and hints for the page (which line to focus, errors)."""
     header = _header_values(data)
     lines = raw_lines(data)
@@ -291,7 +294,7 @@ def _apply_op(request: HttpRequest, op: str, data: QueryDict) -> tuple[MultiValu
 # --- rendering ---------------------------------------------------------------------------------
 
 
-def _context(request: HttpRequest, builder: Builder, **extra: Any) -> dict[str, Any]:
+def _context(request: TenantRequest, builder: Builder, **extra: Any) -> dict[str, Any]:
     invoice = builder.invoice
     action = (
         reverse("invoice_edit", args=[request.tenant.slug, invoice.public_id])
@@ -363,7 +366,7 @@ def _live_totals(builder: Builder) -> tuple[Any, str | None]:
 
 
 def _render(
-    request: HttpRequest, builder: Builder, *, partial: str | None = None, **extra: Any
+    request: TenantRequest, builder: Builder, *, partial: str | None = None, **extra: Any
 ) -> HttpResponse:
     totals, error = _live_totals(builder)
     context = _context(request, builder, **extra)
@@ -382,7 +385,7 @@ def _render(
     return render(request, partial or "invoices/builder.html", context)
 
 
-def _save(request: HttpRequest, builder: Builder) -> Invoice | None:
+def _save(request: TenantRequest, builder: Builder) -> Invoice | None:
     if not builder.is_valid():
         return None
     header = builder.header.cleaned_data
@@ -416,7 +419,7 @@ def _save(request: HttpRequest, builder: Builder) -> Invoice | None:
         return None
 
 
-def _handle(request: HttpRequest, invoice: Invoice | None) -> HttpResponse:
+def _handle(request: TenantRequest, invoice: Invoice | None) -> HttpResponse:
     if request.method != "POST":
         data = _invoice_data(invoice) if invoice else _new_data(request)
         return _render(request, _builder(data, invoice))
@@ -444,12 +447,12 @@ def _handle(request: HttpRequest, invoice: Invoice | None) -> HttpResponse:
 
 
 @writer_required
-def invoice_new(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def invoice_new(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     return _handle(request, None)
 
 
 @writer_required
-def invoice_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def invoice_edit(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     invoice = found_or_404(selectors.invoice_get(public_id=public_id))
     if not invoice.is_draft:
         messages.info(
@@ -461,7 +464,7 @@ def invoice_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> Http
 
 @require_POST
 @writer_required
-def invoice_builder_totals(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def invoice_builder_totals(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """The live totals: the posted form through the same calculation the draft is saved with."""
     builder = _builder(request.POST)
     totals, error = _live_totals(builder)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -25,9 +25,13 @@ from invoices.models import (
 )
 from invoices.services.common import tenant_today
 from invoices.views._helpers import found_or_404, manager_required, submit_form, writer_required
+from tenants.requests import TenantRequest
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
-def catalog(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def catalog(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     return render(
         request,
         "invoices/catalog.html",
@@ -50,7 +54,7 @@ def _tax_rate_fields(form: TaxRateForm) -> dict[str, Any]:
 
 
 @writer_required
-def tax_rate_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def tax_rate_create(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = TaxRateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         rate = submit_form(form, services.tax_rate_create, actor=request.membership, **_tax_rate_fields(form))
@@ -61,7 +65,7 @@ def tax_rate_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @writer_required
-def tax_rate_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def tax_rate_edit(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     rate = _tax_rate(public_id)
     initial = {
         "name": rate.name,
@@ -85,7 +89,7 @@ def tax_rate_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> Htt
 
 @require_POST
 @writer_required
-def tax_rate_archive(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def tax_rate_archive(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     rate = _tax_rate(public_id)
     if call_service(request, services.tax_rate_archive, actor=request.membership, tax_rate=rate):
         messages.success(request, _("%(name)s is archived: new lines no longer offer it.") % {"name": rate})
@@ -104,7 +108,7 @@ def _rate_choices() -> list[tuple[str, str]]:
 
 
 @writer_required
-def catalog_item_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def catalog_item_create(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = CatalogItemForm(
         request.POST or None,
         tax_choices=_rate_choices(),
@@ -119,7 +123,7 @@ def catalog_item_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @writer_required
-def catalog_item_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def catalog_item_edit(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     item = _item(public_id)
     initial = {
         "name": item.name,
@@ -142,7 +146,7 @@ def catalog_item_edit(request: HttpRequest, tenant_slug: str, public_id: str) ->
 
 @require_POST
 @writer_required
-def catalog_item_archive(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def catalog_item_archive(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     item = _item(public_id)
     if call_service(request, services.catalog_item_archive, actor=request.membership, item=item):
         messages.success(request, _("%(name)s is archived.") % {"name": item.name})
@@ -152,8 +156,10 @@ def catalog_item_archive(request: HttpRequest, tenant_slug: str, public_id: str)
 # --- numbering -------------------------------------------------------------------------------
 
 
-def _series_forms(data: Any = None) -> list[tuple[str, str, NumberSeriesForm, NumberSeries, str]]:
-    result = []
+def _series_forms(
+    data: QueryDict | None = None,
+) -> list[tuple[str, StrOrPromise, NumberSeriesForm, NumberSeries, str]]:
+    result: list[tuple[str, StrOrPromise, NumberSeriesForm, NumberSeries, str]] = []
     for kind, label in SeriesKind.choices:
         series = selectors.number_series_get(kind=kind)
         form = NumberSeriesForm(
@@ -166,7 +172,7 @@ def _series_forms(data: Any = None) -> list[tuple[str, str, NumberSeriesForm, Nu
 
 
 @manager_required
-def numbering_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def numbering_settings(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """Owners and admins set each series' pattern and when it restarts."""
     series_forms = _series_forms(request.POST if request.method == "POST" else None)
     if request.method == "POST":
@@ -189,10 +195,12 @@ def numbering_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 @require_GET
 @manager_required
-def numbering_preview(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def numbering_preview(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """Live preview of a pattern as typed: what the next number would look like."""
     kind = request.GET.get("kind", SeriesKind.INVOICE)
     pattern = request.GET.get(f"{kind}-pattern", "")[:40]
+    example: str | None
+    message: str | None
     try:
         validate_number_pattern(pattern)
     except ValidationError as error:

@@ -5,7 +5,7 @@ on the spot. Without JavaScript the builder's own form does the same through its
 from __future__ import annotations
 
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -14,9 +14,10 @@ from invoices import selectors, services
 from invoices.forms import QuickClientForm
 from invoices.models import Client
 from invoices.views._helpers import found_or_404, writer_required
+from tenants.requests import TenantRequest
 
 
-def quick_client_create(request: HttpRequest, data: QueryDict) -> tuple[Client | None, QuickClientForm]:
+def quick_client_create(request: TenantRequest, data: QueryDict) -> tuple[Client | None, QuickClientForm]:
     form = QuickClientForm(data)
     if not form.is_valid():
         return None, form
@@ -37,7 +38,7 @@ def quick_client_create(request: HttpRequest, data: QueryDict) -> tuple[Client |
 
 @require_GET
 @writer_required
-def invoice_builder_client_search(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def invoice_builder_client_search(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     query = request.GET.get("client_q", "")[:100]
     return render(
         request,
@@ -46,7 +47,9 @@ def invoice_builder_client_search(request: HttpRequest, tenant_slug: str) -> Htt
     )
 
 
-def _picker(request: HttpRequest, client: Client | None, form: QuickClientForm | None = None) -> HttpResponse:
+def _picker(
+    request: TenantRequest, client: Client | None, form: QuickClientForm | None = None
+) -> HttpResponse:
     form = form or QuickClientForm(initial={"new_client_currency": request.tenant.default_currency})
     response = render(
         request,
@@ -64,7 +67,7 @@ def _picker(request: HttpRequest, client: Client | None, form: QuickClientForm |
 
 @require_GET
 @writer_required
-def invoice_builder_client_pick(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def invoice_builder_client_pick(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """The picker with the chosen client (from the search results), or empty ("Change")."""
     wanted = request.GET.get("client", "")
     client = found_or_404(selectors.client_get(public_id=wanted)) if wanted else None
@@ -73,7 +76,7 @@ def invoice_builder_client_pick(request: HttpRequest, tenant_slug: str) -> HttpR
 
 @require_POST
 @writer_required
-def invoice_builder_client_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def invoice_builder_client_create(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """ "Create client" in the builder, with htmx: the picker with the new client, or the errors."""
     client, form = quick_client_create(request, request.POST)
     return _picker(request, client, None if client else form)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -12,6 +14,7 @@ from core.web import call_service
 from invoices import selectors, services
 from invoices.forms import ClientForm, ClientSearchForm
 from invoices.models import Client
+from invoices.selectors import Balance
 from invoices.views._helpers import (
     CappedPaginator,
     found_or_404,
@@ -19,6 +22,7 @@ from invoices.views._helpers import (
     submit_form,
     writer_required,
 )
+from tenants.requests import TenantRequest
 
 PAGE_SIZE = 25
 
@@ -27,7 +31,16 @@ def _client(public_id: str) -> Client:
     return found_or_404(selectors.client_get(public_id=public_id))
 
 
-def client_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+@dataclass(frozen=True)
+class ClientRow:
+    """A row of the client list: the client and, per currency, what it owes and what is late."""
+
+    client: Client
+    owed: list[Balance]
+    late: list[Balance]
+
+
+def client_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = ClientSearchForm(request.GET or None)
     search, archived = "", False
     if form.is_bound and form.is_valid():
@@ -37,19 +50,30 @@ def client_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     ).get_page(request.GET.get("page"))
     # What each client of this page owes, in one query.
     balances = selectors.client_balances(clients=page.object_list)
-    for client in page.object_list:
-        client.owed = [b for b in balances.get(client.pk, []) if b.outstanding]
-        client.late = [b for b in balances.get(client.pk, []) if b.overdue]
+    rows = [
+        ClientRow(
+            client=client,
+            owed=[b for b in balances.get(client.pk, []) if b.outstanding],
+            late=[b for b in balances.get(client.pk, []) if b.overdue],
+        )
+        for client in page.object_list
+    ]
     params = request.GET.copy()
     params.pop("page", None)
     return render(
         request,
         "invoices/client_list.html",
-        {"form": form, "page": page, "querystring": params.urlencode(), "searching": bool(search)},
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "querystring": params.urlencode(),
+            "searching": bool(search),
+        },
     )
 
 
-def client_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def client_detail(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     client = _client(public_id)
     invoices = CappedPaginator(selectors.invoice_list(client=client, kind=None), 20).get_page(
         request.GET.get("page")
@@ -66,7 +90,7 @@ def client_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> Htt
 
 
 @writer_required
-def client_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def client_create(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     tenant = request.tenant
     form = ClientForm(
         request.POST or None,
@@ -85,7 +109,7 @@ def client_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @writer_required
-def client_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def client_edit(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     client = _client(public_id)
     form = ClientForm(request.POST or None, initial=ClientForm.initial_for(client))
     if request.method == "POST" and form.is_valid():
@@ -100,7 +124,7 @@ def client_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpR
 
 @require_POST
 @writer_required
-def client_archive(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def client_archive(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     client = _client(public_id)
     if call_service(request, services.client_archive, actor=request.membership, client=client):
         messages.success(request, _("%(name)s is archived.") % {"name": client.name})
@@ -109,7 +133,7 @@ def client_archive(request: HttpRequest, tenant_slug: str, public_id: str) -> Ht
 
 @require_POST
 @writer_required
-def client_unarchive(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def client_unarchive(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     client = _client(public_id)
     if call_service(request, services.client_unarchive, actor=request.membership, client=client):
         messages.success(request, _("%(name)s is active again.") % {"name": client.name})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 from invoices import selectors
 from invoices.charts import monthly_chart
 from tenants import roles
+from tenants.requests import TenantRequest
 
 
-def _checklist(request: HttpRequest) -> list[dict[str, object]] | None:
+def _checklist(request: TenantRequest) -> list[dict[str, object]] | None:
     """A new workspace's first steps, with the page of each; None once all are done (or for
     viewers, who can take none of them). The company and bank pages are the managers' own."""
     if not roles.can_write(request.membership):
@@ -50,7 +51,7 @@ def _checklist(request: HttpRequest) -> list[dict[str, object]] | None:
     ]
 
 
-def dashboard(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def dashboard(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     # "/" takes the user back to the workspace they last opened.
     if request.user.last_tenant_id != request.tenant.pk:
         request.user.last_tenant = request.tenant

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,6 +20,7 @@ from invoices.summary import document_context
 from invoices.views._helpers import CappedPaginator, found_or_404, submit_form, writer_required
 from invoices.views.seller import legal_gap_links
 from tenants import roles
+from tenants.requests import TenantRequest
 
 PAGE_SIZE = 25
 
@@ -31,7 +32,7 @@ def _invoice(public_id: str) -> Invoice:
 # --- list ------------------------------------------------------------------------------------
 
 
-def invoice_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def invoice_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = InvoiceFilterForm(request.GET or None)
     filters: dict[str, Any] = {}
     if form.is_bound and form.is_valid():
@@ -90,12 +91,12 @@ def _actions(invoice: Invoice, membership: Any) -> dict[str, bool]:
     }
 
 
-def invoice_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def invoice_detail(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     invoice = _invoice(public_id)
     return _detail(request, invoice)
 
 
-def _detail(request: HttpRequest, invoice: Invoice, status: int = 200, **forms: Any) -> HttpResponse:
+def _detail(request: TenantRequest, invoice: Invoice, status: int = 200, **forms: Any) -> HttpResponse:
     actions = _actions(invoice, request.membership)
     context = document_context(invoice=invoice, tenant=request.tenant)
     context.update(
@@ -125,7 +126,7 @@ def _invoice_tax_choices(invoice: Invoice) -> list[tuple[str, str]]:
     return tax_rate_choices(rates.values())
 
 
-def invoice_preview(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def invoice_preview(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     """The old "Preview & print" address: the preview is now the PDF's own HTML (document_preview).
     Looked up first, so another tenant's id is still a 404, not a redirect."""
     invoice = _invoice(public_id)
@@ -136,7 +137,7 @@ def invoice_preview(request: HttpRequest, tenant_slug: str, public_id: str) -> H
 
 
 @writer_required
-def invoice_finalize(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def invoice_finalize(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     """GET: the confirmation page (the document and the number it will get). POST: finalize."""
     invoice = _invoice(public_id)
     if not invoice.is_draft:
@@ -159,7 +160,7 @@ def invoice_finalize(request: HttpRequest, tenant_slug: str, public_id: str) -> 
 
 @require_POST
 @writer_required
-def invoice_void(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def invoice_void(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     invoice = _invoice(public_id)
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -170,7 +171,7 @@ def invoice_void(request: HttpRequest, tenant_slug: str, public_id: str) -> Http
 
 @require_POST
 @writer_required
-def invoice_mark_uncollectible(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def invoice_mark_uncollectible(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     invoice = _invoice(public_id)
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -183,7 +184,7 @@ def invoice_mark_uncollectible(request: HttpRequest, tenant_slug: str, public_id
 
 @require_POST
 @writer_required
-def invoice_record_payment(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def invoice_record_payment(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     invoice = _invoice(public_id)
     form = PaymentForm(request.POST)
     if form.is_valid():
@@ -206,7 +207,7 @@ def invoice_record_payment(request: HttpRequest, tenant_slug: str, public_id: st
 
 @require_POST
 @writer_required
-def invoice_credit_note(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def invoice_credit_note(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     invoice = _invoice(public_id)
     form = CreditNoteForm(request.POST, tax_choices=_invoice_tax_choices(invoice))
     if form.is_valid():
@@ -238,7 +239,7 @@ def invoice_credit_note(request: HttpRequest, tenant_slug: str, public_id: str) 
 
 @require_POST
 @writer_required
-def invoice_duplicate(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def invoice_duplicate(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     invoice = _invoice(public_id)
     copy = call_service(request, services.invoice_duplicate, actor=request.membership, invoice=invoice)
     if copy:
@@ -249,7 +250,7 @@ def invoice_duplicate(request: HttpRequest, tenant_slug: str, public_id: str) ->
 
 @require_POST
 @writer_required
-def invoice_delete(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def invoice_delete(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     invoice = _invoice(public_id)
     call_service(request, services.invoice_delete_draft, actor=request.membership, invoice=invoice)
     # The service returns nothing: whether the draft is gone tells success from a refusal.

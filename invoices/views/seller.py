@@ -4,7 +4,7 @@ admins only, as the rest of the workspace's settings."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -17,10 +17,11 @@ from invoices.legal import Requirement
 from invoices.models import BankAccount, Invoice
 from invoices.seller_forms import BankAccountForm, CompanyProfileForm
 from invoices.views._helpers import found_or_404, manager_required, redirect_back, submit_form
+from tenants.requests import TenantRequest
 
 
 @manager_required
-def company_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def company_settings(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     profile = services.company_profile_get()
     form = CompanyProfileForm(request.POST or None, initial=CompanyProfileForm.initial_for(profile))
     if request.method == "POST" and form.is_valid():
@@ -33,7 +34,7 @@ def company_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     return render(request, "invoices/company_settings.html", {"form": form, "profile": profile})
 
 
-def _account_list(request: HttpRequest) -> HttpResponse:
+def _account_list(request: TenantRequest) -> HttpResponse:
     return render(request, "invoices/_bank_account_list.html", {"accounts": selectors.bank_account_list()})
 
 
@@ -42,12 +43,12 @@ def _account(public_id: str) -> BankAccount:
 
 
 @manager_required
-def bank_account_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def bank_account_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     return render(request, "invoices/bank_accounts.html", {"accounts": selectors.bank_account_list()})
 
 
 @manager_required
-def bank_account_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def bank_account_create(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     tenant = request.tenant
     form = BankAccountForm(
         request.POST or None, initial={"currency": tenant.default_currency, "country": tenant.country}
@@ -63,7 +64,7 @@ def bank_account_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @manager_required
-def bank_account_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def bank_account_edit(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     account = _account(public_id)
     form = BankAccountForm(request.POST or None, initial=BankAccountForm.initial_for(account))
     if request.method == "POST" and form.is_valid():
@@ -78,7 +79,7 @@ def bank_account_edit(request: HttpRequest, tenant_slug: str, public_id: str) ->
 
 @require_POST
 @manager_required
-def bank_account_set_default(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def bank_account_set_default(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     account = _account(public_id)
     if call_service(request, services.bank_account_set_default, actor=request.membership, account=account):
         messages.success(
@@ -91,7 +92,7 @@ def bank_account_set_default(request: HttpRequest, tenant_slug: str, public_id: 
 
 @require_POST
 @manager_required
-def bank_account_delete(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def bank_account_delete(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     account = _account(public_id)
     deleted = call_service(request, services.bank_account_delete, actor=request.membership, account=account)
     if deleted:
