@@ -21,9 +21,9 @@ from tenants.scoping import tenant_scope
 pytestmark = pytest.mark.django_db
 
 
-def rows(*items: dict) -> dict:
-    """`ac-N-*` fields, as the page names them."""
-    data: dict = {"ac-TOTAL_FORMS": str(len(items))}
+def rows(*items: dict, prefix: str = "ac", **defaults: str) -> dict:
+    """`ac-N-*` fields (or `<prefix>-N-*`, each row with `defaults`), as the page names them."""
+    data: dict = {f"{prefix}-TOTAL_FORMS": str(len(items))}
     for index, item in enumerate(items):
         values = {
             "kind": "allowance",
@@ -31,10 +31,11 @@ def rows(*items: dict) -> dict:
             "percentage": "",
             "reason": "",
             "reason_code": "",
+            **defaults,
             **item,
         }
         for name, value in values.items():
-            data[f"ac-{index}-{name}"] = value
+            data[f"{prefix}-{index}-{name}"] = value
     return data
 
 

@@ -16,7 +16,7 @@ from django.utils.datastructures import MultiValueDict
 
 from invoices import services
 from invoices.tests.pages import Books, books_fixture, html, snapshot  # noqa: F401
-from invoices.tests.test_builder_allowances import created, design, posted, stored, workshop
+from invoices.tests.test_builder_allowances import created, design, posted, rows, stored, workshop
 from invoices.tests.test_views_builder import HTMX, form
 from invoices.views.builder_line_allowances import (
     LineAllowanceRows,
@@ -32,22 +32,8 @@ FIRST, SECOND = "a", "b"
 
 
 def line_rows(*items: dict) -> dict:
-    """`lac-N-*` fields, as the page names them; each item names its line's key."""
-    data: dict = {"lac-TOTAL_FORMS": str(len(items))}
-    for index, item in enumerate(items):
-        values = {
-            "line": FIRST,
-            "kind": "allowance",
-            "amount": "",
-            "percentage": "",
-            "reason": "",
-            "reason_code": "",
-            "base_amount": "",
-            **item,
-        }
-        for name, value in values.items():
-            data[f"lac-{index}-{name}"] = value
-    return data
+    """`lac-N-*` fields, as the page names them; each item names its line's key (the first's)."""
+    return rows(*items, prefix="lac", line=FIRST, base_amount="")
 
 
 # --- the rows' code ------------------------------------------------------------------------------
@@ -246,23 +232,15 @@ def test_rows_are_added_and_removed_under_a_line_without_javascript(
 def test_a_drafts_line_rows_are_edited_and_removed(
     owner_client: HttpClient, books: Books, owner_membership: object
 ) -> None:
+    # Made through the services the API calls: a percentage of a base the API gave, and a charge.
+    made = [
+        {"percentage": "10", "base_amount": "500.00", "reason": "Loyal client"},
+        {"charge": True, "amount": "5.00", "reason_code": "ABL"},
+    ]
+    design = {"description": "Design", "quantity": "10", "unit_price": "80.00", "allowances_charges": made}
     with tenant_scope(books.tenant):
-        invoice = services.invoice_create_draft(
-            actor=owner_membership,
-            client=books.client,
-            lines=[
-                {
-                    "description": "Design",
-                    "quantity": "10",
-                    "unit_price": "80.00",
-                    "tax_rates": [books.vat.public_id],
-                    "allowances_charges": [
-                        {"percentage": "10", "base_amount": "500.00", "reason": "Loyal client"},
-                        {"charge": True, "amount": "5.00", "reason_code": "ABL"},
-                    ],
-                },
-            ],
-        )
+        design["tax_rates"] = [books.vat.public_id]
+        invoice = services.invoice_create_draft(actor=owner_membership, client=books.client, lines=[design])
     url = books.url("invoice_edit", invoice.public_id)
     page = html(owner_client.get(url))
     assert 'name="lac-0-percentage" id="id_lac-0-percentage" value="10"' in page

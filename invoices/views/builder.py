@@ -11,9 +11,7 @@ Nothing is written until "Save draft" (or "Preview" / "Review & finalize", which
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -44,19 +42,18 @@ from invoices.views.builder_allowances import (
     put_rows,
     raw_rows,
     reason_codes,
-    view_rows,
 )
 from invoices.views.builder_line_allowances import (
     LAC_FIELDS,
     LAC_PREFIX,
     LINE_ALLOWANCES,
-    FilledLines,
     LineAllowanceRows,
+    allowances_context,
     apply_line_allowance_op,
+    filled_keys,
     grouped,
     invoice_line_rows,
     line_html,
-    line_views,
     raw_line_rows,
 )
 from invoices.views.builder_lines import blank_line, render_line_updates, render_lines
@@ -115,25 +112,7 @@ class Builder:
             if message not in self.errors:
                 self.errors.append(message)
             return False
-        if not all(results):
-            return False
-        # A blank line is not saved: its allowances and charges would be lost without a word.
-        blank = {line.data.get(f"{line.prefix}-key") for line in self.lines if line.is_blank()}
-        for index, row in self.line_allowances.filled():
-            if row["line"] in blank and not self.line_allowances.errors.get(index):
-                self.line_allowances.add_error(index, "amount", _("Describe the line this applies to."))
-        return self.line_allowances.service_data() is not None
-
-    def filled_keys(self) -> FilledLines:
-        """(position, key, a discount given) of each filled line, as the line rows place errors."""
-        return [
-            (
-                index,
-                line.data.get(f"{line.prefix}-key", ""),
-                bool((line.cleaned_data.get("discount") or "").strip("0.,")),
-            )
-            for index, line in self.filled_lines()
-        ]
+        return all(results) and self.line_allowances.check(self.lines)
 
     def line_rate_sets(self) -> set[frozenset[str]]:
         return {frozenset(line.cleaned_data["tax_rates"]) for _index, line in self.filled_lines()}
@@ -181,7 +160,7 @@ class Builder:
     def add_service_error(self, error: ApplicationError) -> None:
         """Put a service's error beside its field: ("lines", 2, "unit_price") counts filled lines only."""
         if (
-            self.line_allowances.place(error, self.filled_keys())
+            self.line_allowances.place(error, filled_keys(self.lines))
             or place_line_error(self, error)
             or self.allowances.place(error)
         ):
@@ -357,38 +336,6 @@ def _context(request: HttpRequest, builder: Builder, **extra: Any) -> dict[str, 
     }
 
 
-def _line_results(builder: Builder, totals: Any) -> dict[str, list[Any]]:
-    """The amounts the server computed for each line's rows, by line key (a line's discount
-    comes first among its results, its rows after it)."""
-    if totals is None:
-        return {}
-    counts = Counter(row["line"] for _index, row in builder.line_allowances.filled())
-    found = {}
-    for (_index, line), result in zip(builder.filled_lines(), totals.lines, strict=True):
-        key = line.data.get(f"{line.prefix}-key", "")
-        if counts[key]:
-            found[key] = list(result.allowances_charges)[-counts[key] :]
-    return found
-
-
-def _allowances_context(builder: Builder, totals: Any) -> dict[str, Any]:
-    """The allowance rows of the document and of the lines with the amounts the server computed."""
-    filled = len(builder.allowances.filled())
-    mine, old = None, []
-    if totals is not None:
-        # The old discount (a post that still carries it) comes first, the rows after it.
-        results = list(totals.document_allowances_charges)
-        mine, old = results[len(results) - filled :], results[: len(results) - filled]
-    keys = [line.data.get(f"{line.prefix}-key", "") for line in builder.lines]
-    return {
-        "has_allowances": True,
-        "allowance_rows": view_rows(builder.allowances, builder.tax_rates, mine),
-        "old_discount": sum((result.amount for result in old), Decimal(0)),
-        "line_allowance_rows": line_views(builder.line_allowances, keys, _line_results(builder, totals)),
-        "has_line_allowances": True,
-    }
-
-
 def _live_totals(builder: Builder) -> tuple[Any, str | None]:
     """The server's totals of what is on the form, or the first reason it has none.
 
@@ -419,7 +366,7 @@ def _live_totals(builder: Builder) -> tuple[Any, str | None]:
         )
     except ApplicationError as error:
         return None, (
-            builder.line_allowances.message(error, builder.filled_keys())
+            builder.line_allowances.message(error, filled_keys(builder.lines))
             or builder.allowances.message(error)
             or line_message(builder, error)
         )
@@ -432,7 +379,7 @@ def _render(
     totals, error = _live_totals(builder)
     context = _context(request, builder, **extra)
     context.update(totals_context(builder, totals, error))
-    context.update(_allowances_context(builder, totals))
+    context.update(allowances_context(builder, totals))
     rows_html = line_html(
         context["line_allowance_rows"],
         {"action": context["action"], "totals": totals, "lac_focus": context.get("lac_focus")},
@@ -536,7 +483,7 @@ def invoice_builder_totals(request: HttpRequest, tenant_slug: str) -> HttpRespon
     builder = _builder(request.POST)
     totals, error = _live_totals(builder)
     context = totals_context(builder, totals, error)
-    context.update(_allowances_context(builder, totals))
+    context.update(allowances_context(builder, totals))
     context["line_updates_html"] = render_line_updates(
         context["rows"], money=money_of(totals), extra_fields=("unit_code",)
     )

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from decimal import Decimal
+from typing import Any, Protocol
 
 from django.http import QueryDict
 from django.template.loader import render_to_string
@@ -26,19 +28,22 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from invoices import limits
-from invoices.forms import LINE_PREFIX
-from invoices.models import Invoice
+from invoices.forms import LINE_PREFIX, LineForm
+from invoices.models import Invoice, TaxRate
 from invoices.services.allowances import MAX_PER_LEVEL, AllowanceChargeData, rows_of
 from invoices.views.builder_allowances import (
     AC_FIELDS,
     CHARGE,
+    AllowanceRows,
     Rows,
     blank_row,
     is_blank,
     raw_rows,
     row_of,
     view_row,
+    view_rows,
 )
+from invoices.views.builder_shared import filled_lines
 
 LAC_PREFIX = "lac"
 LAC_FIELDS = (*AC_FIELDS, "line", "base_amount")
@@ -49,6 +54,19 @@ MAX_ROWS = limits.MAX_LINES
 
 # (position among all lines, builder key, a discount given) of each filled line, in order.
 FilledLines = list[tuple[int, str, bool]]
+
+
+def filled_keys(lines: list[LineForm]) -> FilledLines:
+    """(position, key, a discount given) of each filled line (valid forms), as the rows'
+    errors are placed."""
+    return [
+        (
+            index,
+            line.data.get(f"{line.prefix}-key", ""),
+            bool((line.cleaned_data.get("discount") or "").strip("0.,")),
+        )
+        for index, line in filled_lines(lines)
+    ]
 
 
 def invoice_line_rows(invoice: Invoice, keys: list[str]) -> list[dict[str, Any]]:
@@ -131,6 +149,15 @@ class LineAllowanceRows(Rows):
             rows, self.unreadable = [], True
         super().__init__(rows)
         self._data: dict[str, list[dict[str, Any]]] | None = None
+
+    def check(self, lines: list[LineForm]) -> bool:
+        """Whether every row can go to the services (the line forms are valid); errors placed."""
+        # A blank line is not saved: its allowances and charges would be lost without a word.
+        blank = {line.data.get(f"{line.prefix}-key") for line in lines if line.is_blank()}
+        for index, row in self.filled():
+            if row["line"] in blank and not self.errors.get(index):
+                self.add_error(index, "amount", _("Describe the line this applies to."))
+        return self.service_data() is not None
 
     def service_data(self) -> dict[str, list[dict[str, Any]]] | None:
         """Each line's rows as the services take them, by line key, or None (errors placed)."""
@@ -231,4 +258,45 @@ def line_html(views: list[dict[str, Any]], context: Mapping[str, Any]) -> dict[s
     return {
         key: render_to_string("invoices/_builder_line_allowances.html", {**context, "allowance_rows": found})
         for key, found in by_line.items()
+    }
+
+
+class AllowanceState(Protocol):
+    """What `allowances_context` reads of a builder."""
+
+    lines: list[LineForm]
+    tax_rates: list[TaxRate]
+    allowances: AllowanceRows
+    line_allowances: LineAllowanceRows
+
+
+def _line_results(state: AllowanceState, totals: Any) -> dict[str, list[Any]]:
+    """The amounts the server computed for each line's rows, by line key (a line's discount
+    comes first among its results, its rows after it)."""
+    if totals is None:
+        return {}
+    counts = Counter(row["line"] for _index, row in state.line_allowances.filled())
+    found = {}
+    for (_index, line), result in zip(filled_lines(state.lines), totals.lines, strict=True):
+        key = line.data.get(f"{line.prefix}-key", "")
+        if counts[key]:
+            found[key] = list(result.allowances_charges)[-counts[key] :]
+    return found
+
+
+def allowances_context(state: AllowanceState, totals: Any) -> dict[str, Any]:
+    """The rows of the document and of the lines, with the amounts the server computed."""
+    filled = len(state.allowances.filled())
+    mine, old = None, []
+    if totals is not None:
+        # The old discount (a post that still carries it) comes first, the rows after it.
+        results = list(totals.document_allowances_charges)
+        mine, old = results[len(results) - filled :], results[: len(results) - filled]
+    keys = [line.data.get(f"{line.prefix}-key", "") for line in state.lines]
+    return {
+        "has_allowances": True,
+        "allowance_rows": view_rows(state.allowances, state.tax_rates, mine),
+        "old_discount": sum((result.amount for result in old), Decimal(0)),
+        "line_allowance_rows": line_views(state.line_allowances, keys, _line_results(state, totals)),
+        "has_line_allowances": True,
     }
