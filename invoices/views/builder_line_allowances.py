@@ -49,8 +49,9 @@ LAC_PREFIX = "lac"
 LAC_FIELDS = (*AC_FIELDS, "line", "base_amount")
 LAC_OP = re.compile(r"^lac-add-([0-9a-f]{1,24})$|^lac-remove-(\d{1,4})$")
 LINE_ALLOWANCES = "line_allowances"  # the JSON an older page posts
-# One row a line on average: what one builder post can carry (`limits.BUILDER_POST_MAX_FIELDS`).
-MAX_ROWS = limits.MAX_LINES
+# More rows than a post can carry (Django refuses it first: `limits.BUILDER_POST_MAX_FIELDS`):
+# a bound on reading a tampered count that never drops a row a page really posted.
+MAX_ROWS = limits.BUILDER_POST_MAX_FIELDS // len(LAC_FIELDS)
 
 # (position among all lines, builder key, a discount given) of each filled line, in order.
 FilledLines = list[tuple[int, str, bool]]
