@@ -145,7 +145,8 @@ def test_a_line_allowance_without_javascript(
     page.get_by_test_id("save-draft").click()
     expect(page.get_by_text("The percentage cannot exceed 100.")).to_be_visible()
     if os.environ.get("SCREENSHOT_DIR"):
-        page.screenshot(path=f"{os.environ['SCREENSHOT_DIR']}/builder-line-error-nojs-390.png", full_page=True)
+        shot = f"{os.environ['SCREENSHOT_DIR']}/builder-line-error-nojs-390.png"
+        page.screenshot(path=shot, full_page=True)
     with tenant_scope(tenant):
         assert not AllowanceCharge.objects.filter(invoice=draft).exists()
     row.get_by_test_id("allowance-percentage").fill("10")
