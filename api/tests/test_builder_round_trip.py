@@ -179,3 +179,39 @@ def test_en16931_details_made_through_the_api_survive_the_builder(
     refused = owner_api.post("/api/v1/invoices/", bad, format="json")
     assert refused.status_code == 400
     assert "decimal string" in refused.json()["error"]["fields"]["lines.0.unit_price"][0]
+
+
+@pytest.mark.slow  # more line allowances and charges than lines: 1,100 lines, 5 rows each
+def test_every_line_allowance_and_charge_made_through_the_api_survives_the_builder(
+    owner_api, owner_client: HttpClient, data, tenant: Tenant
+) -> None:
+    """The builder shows each line's rows as fields; a save posts them all back, none dropped."""
+    rows = [
+        {"percentage": "10", "reason": "Loyal client"},
+        {"amount": "0.05", "reason_code": "95"},
+        {"charge": True, "amount": "0.50", "reason_code": "ABL"},
+        {"charge": True, "percentage": "5", "base_amount": "2.00", "reason": "Rush"},
+        {"amount": "0.01", "reason": "Rounding"},
+    ]
+    payload = {
+        "client": data.client.public_id,
+        "lines": [
+            {
+                "description": f"Work {index}",
+                "quantity": "1",
+                "unit_price": "1.00",
+                "tax_rates": [data.tax_rate.public_id],
+                "allowances_charges": rows,
+            }
+            for index in range(1_100)
+        ],
+    }
+    response = owner_api.post("/api/v1/invoices/", payload, format="json")
+    assert response.status_code == 201, response.json()
+    before = response.json()
+    save_in_builder(owner_client, tenant, before["id"])
+    after = owner_api.get(f"/api/v1/invoices/{before['id']}/").json()
+    assert after["total"] == before["total"]
+    assert [line["allowances_charges"] for line in after["lines"]] == [
+        line["allowances_charges"] for line in before["lines"]
+    ]

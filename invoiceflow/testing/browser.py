@@ -36,13 +36,18 @@ def browser_fixture() -> Iterator[Any]:
         yield launched
 
 
-def signed_in_page(browser: Any, live_server: Any, user: Any, width: int, *, axe: str = "") -> Any:
+def signed_in_page(
+    browser: Any, live_server: Any, user: Any, width: int, *, axe: str = "", javascript: bool = True
+) -> Any:
     """A new page of a new context `width` px wide, signed in as `user` through a session cookie;
-    `axe`: axe-core's source, injected by the DevTools protocol (the strict CSP does not stop it).
+    `axe`: axe-core's source, injected by the DevTools protocol (the strict CSP does not stop it);
+    `javascript=False`: the page as a browser without JavaScript sees it (plain form posts).
     The page collects console errors in `page.console_errors`."""
     client = DjangoClient()
     client.force_login(user)
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, locale="en-GB", java_script_enabled=javascript
+    )
     if axe:
         context.add_init_script(script=axe)
     context.add_cookies(

@@ -21,9 +21,9 @@ from tenants.scoping import tenant_scope
 pytestmark = pytest.mark.django_db
 
 
-def rows(*items: dict) -> dict:
-    """`ac-N-*` fields, as the page names them."""
-    data: dict = {"ac-TOTAL_FORMS": str(len(items))}
+def rows(*items: dict, prefix: str = "ac", **defaults: str) -> dict:
+    """`ac-N-*` fields (or `<prefix>-N-*`, each row with `defaults`), as the page names them."""
+    data: dict = {f"{prefix}-TOTAL_FORMS": str(len(items))}
     for index, item in enumerate(items):
         values = {
             "kind": "allowance",
@@ -31,10 +31,11 @@ def rows(*items: dict) -> dict:
             "percentage": "",
             "reason": "",
             "reason_code": "",
+            **defaults,
             **item,
         }
         for name, value in values.items():
-            data[f"ac-{index}-{name}"] = value
+            data[f"{prefix}-{index}-{name}"] = value
     return data
 
 
@@ -312,7 +313,7 @@ def test_a_builder_save_keeps_the_allowances_made_through_the_api(
         )
         before, total = stored(invoice), invoice.total
     page = html(owner_client.get(books.url("invoice_edit", invoice.public_id)))
-    assert 'data-testid="line-allowances"' in page
+    assert page.count('data-testid="line-allowance-row"') == 2
     assert "Loyal client" in page
     # The lines move (Hosting first): each keeps its own.
     data = posted(page, op="save")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -37,16 +36,25 @@ from invoices.money import is_currency, price_text
 from invoices.services.common import tenant_today
 from invoices.views._helpers import found_or_404, writer_required
 from invoices.views.builder_allowances import (
-    LINE_ALLOWANCES,
     AllowanceRows,
     apply_allowance_op,
-    invoice_line_allowances,
     invoice_rows,
-    line_allowance_summary,
     put_rows,
     raw_rows,
     reason_codes,
-    view_rows,
+)
+from invoices.views.builder_line_allowances import (
+    LAC_FIELDS,
+    LAC_PREFIX,
+    LINE_ALLOWANCES,
+    LineAllowanceRows,
+    allowances_context,
+    apply_line_allowance_op,
+    filled_keys,
+    grouped,
+    invoice_line_rows,
+    line_html,
+    raw_line_rows,
 )
 from invoices.views.builder_lines import blank_line, render_line_updates, render_lines
 from invoices.views.builder_shared import (
@@ -84,6 +92,7 @@ class Builder:
     client: Client | None
     quick_client: QuickClientForm
     allowances: AllowanceRows
+    line_allowances: LineAllowanceRows
     invoice: Invoice | None = None
     errors: list[str] = field(default_factory=list)
 
@@ -99,14 +108,12 @@ class Builder:
     def is_valid(self) -> bool:
         # Every form validates, so every error shows at once.
         results = [self.header.is_valid(), *(line.is_valid() for line in self.lines)]
-        try:
-            self.allowances.line_allowances()
-        except ValueError:
+        if self.line_allowances.unreadable:
             message = _("The lines' allowances and charges could not be read: reload the draft.")
             if message not in self.errors:
                 self.errors.append(message)
             return False
-        return all(results)
+        return all(results) and self.line_allowances.check(self.lines)
 
     def line_rate_sets(self) -> set[frozenset[str]]:
         return {frozenset(line.cleaned_data["tax_rates"]) for _index, line in self.filled_lines()}
@@ -128,7 +135,7 @@ class Builder:
     def line_data(self) -> list[dict[str, Any]]:
         """What the services take, from valid forms; blank lines are left out."""
         result = []
-        on_lines = self.allowances.line_allowances()
+        on_lines = self.line_allowances.service_data() or {}
         for _index, line in self.filled_lines():
             data = line.cleaned_data
             result.append(
@@ -146,7 +153,6 @@ class Builder:
                     "gross_price": data["gross_price"] or None,
                     "period_start": data["period_start"],
                     "period_end": data["period_end"],
-                    # Kept whole (made through the API): see builder_allowances.
                     "allowances_charges": on_lines.get(data["key"], []),
                 }
             )
@@ -154,7 +160,11 @@ class Builder:
 
     def add_service_error(self, error: ApplicationError) -> None:
         """Put a service's error beside its field: ("lines", 2, "unit_price") counts filled lines only."""
-        if place_line_error(self, error) or self.allowances.place(error):
+        if (
+            self.line_allowances.place(error, filled_keys(self.lines))
+            or place_line_error(self, error)
+            or self.allowances.place(error)
+        ):
             return
         if error.field in self.header.fields:
             self.header.add_error(error.field, error.message)
@@ -166,6 +176,7 @@ class Builder:
             self.errors
             or self.header.errors
             or self.allowances.errors
+            or self.line_allowances.errors
             or any(line.errors for line in self.lines)
         )
 
@@ -211,10 +222,10 @@ def _invoice_data(invoice: Invoice) -> MultiValueDict:
         }
         for key, line in zip(keys, invoice_lines, strict=True)
     ]
-    header[LINE_ALLOWANCES] = invoice_line_allowances(invoice, keys)
     data = lines_data(header, lines or [blank_line()])
     # The old invoice-wide discount comes as the allowance rows it amounts to, and is saved so.
     put_rows(data, invoice_rows(invoice))
+    put_rows(data, invoice_line_rows(invoice, keys), LAC_PREFIX, LAC_FIELDS)
     return data
 
 
@@ -253,6 +264,7 @@ def _builder(data: QueryDict | MultiValueDict, invoice: Invoice | None = None) -
             }
         ),
         allowances=AllowanceRows(data),
+        line_allowances=LineAllowanceRows(data, [line.data.get(f"{line.prefix}-key", "") for line in lines]),
         invoice=invoice,
     )
 
@@ -265,13 +277,25 @@ def _apply_op(request: TenantRequest, op: str, data: QueryDict) -> tuple[MultiVa
     header = _header_values(data)
     lines = raw_lines(data)
     rows = raw_rows(data)
+    keys = [line["key"] for line in lines]
+    try:
+        line_rows: list[dict[str, Any]] | None = raw_line_rows(data, keys)
+        header.pop(LINE_ALLOWANCES, None)
+    except ValueError:
+        line_rows = None  # an older page's unreadable JSON: kept as posted, refused on save
 
     def result() -> MultiValueDict:
         combined = lines_data(header, lines)
         put_rows(combined, rows)
+        if line_rows is not None:
+            # A removed line's rows go with it.
+            kept = grouped(line_rows, [line["key"] for line in lines])
+            put_rows(combined, kept, LAC_PREFIX, LAC_FIELDS)
         return combined
 
     line_hints = apply_line_op(op, lines)
+    if line_hints is None and line_rows is not None:
+        line_hints = apply_line_allowance_op(op, line_rows, keys)
     if line_hints is not None:
         return result(), line_hints
     row_hints = apply_allowance_op(op, rows)
@@ -314,24 +338,6 @@ def _context(request: TenantRequest, builder: Builder, **extra: Any) -> dict[str
     }
 
 
-def _allowances_context(builder: Builder, totals: Any) -> dict[str, Any]:
-    """The allowance rows with the amounts the server computed, and the lines' own, read-only."""
-    filled = len(builder.allowances.filled())
-    mine, old = None, []
-    if totals is not None:
-        # The old discount (a post that still carries it) comes first, the rows after it.
-        results = list(totals.document_allowances_charges)
-        mine, old = results[len(results) - filled :], results[: len(results) - filled]
-    keys = [line.data.get(f"{line.prefix}-key", "") for line in builder.lines]
-    return {
-        "has_allowances": True,
-        "allowance_rows": view_rows(builder.allowances, builder.tax_rates, mine),
-        "old_discount": sum((result.amount for result in old), Decimal(0)),
-        "line_allowances": line_allowance_summary(builder.allowances.line_json, keys),
-        "line_allowances_json": builder.allowances.line_json,
-    }
-
-
 def _live_totals(builder: Builder) -> tuple[Any, str | None]:
     """The server's totals of what is on the form, or the first reason it has none.
 
@@ -361,7 +367,11 @@ def _live_totals(builder: Builder) -> tuple[Any, str | None]:
             allowances_charges=document,
         )
     except ApplicationError as error:
-        return None, builder.allowances.message(error) or line_message(builder, error)
+        return None, (
+            builder.line_allowances.message(error, filled_keys(builder.lines))
+            or builder.allowances.message(error)
+            or line_message(builder, error)
+        )
     return totals, None
 
 
@@ -371,7 +381,11 @@ def _render(
     totals, error = _live_totals(builder)
     context = _context(request, builder, **extra)
     context.update(totals_context(builder, totals, error))
-    context.update(_allowances_context(builder, totals))
+    context.update(allowances_context(builder, totals))
+    rows_html = line_html(
+        context["line_allowance_rows"],
+        {"action": context["action"], "totals": totals, "lac_focus": context.get("lac_focus")},
+    )
     context["lines_html"] = render_lines(
         context["rows"],
         action=context["action"],
@@ -381,6 +395,8 @@ def _render(
         focus=context.get("focus"),
         money=money_of(totals),
         unit_codes=True,
+        line_allowances=rows_html,
+        focus_allowance_add=context.get("lac_focus_add"),
     )
     return render(request, partial or "invoices/builder.html", context)
 
@@ -469,7 +485,7 @@ def invoice_builder_totals(request: TenantRequest, tenant_slug: str) -> HttpResp
     builder = _builder(request.POST)
     totals, error = _live_totals(builder)
     context = totals_context(builder, totals, error)
-    context.update(_allowances_context(builder, totals))
+    context.update(allowances_context(builder, totals))
     context["line_updates_html"] = render_line_updates(
         context["rows"], money=money_of(totals), extra_fields=("unit_code",)
     )

@@ -6,14 +6,12 @@ Document-level rows are posted as `ac-N-kind`, `ac-N-amount`, `ac-N-percentage`,
 post the form like the line buttons do. A row left blank is ignored, like a blank line.
 They are checked and saved by the same services as the API's (`invoices.services.allowances`).
 
-The lines' own allowances and charges (made through the API) are carried whole in one
-hidden field, `line_allowances`: JSON keyed by each line's builder key, so they follow their
-line when it moves, go with it when it is removed, and are never dropped by a save.
+A line's own are rows of the same shape under each line (`builder_line_allowances.py`):
+the rows, their checks, their view and the reason codes here serve both levels.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -24,14 +22,13 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from invoices import codelists
-from invoices.models import AllowanceCharge, Invoice, TaxRate
+from invoices.models import Invoice, TaxRate
 from invoices.money import quantize_money
-from invoices.services.allowances import MAX_PER_LEVEL, AllowanceChargeData, document_rows, rows_of
+from invoices.services.allowances import MAX_PER_LEVEL, AllowanceChargeData, document_rows
 from invoices.services.draft_discount import draft_discount_as_allowances
 
 AC_PREFIX = "ac"
 AC_FIELDS = ("kind", "amount", "percentage", "reason", "reason_code")
-LINE_ALLOWANCES = "line_allowances"
 AC_OP = re.compile(r"^ac-(add)$|^ac-(remove)-(\d{1,3})$")
 CHARGE = "charge"
 
@@ -40,7 +37,7 @@ def _text(value: Decimal | None) -> str:
     return "" if value is None else f"{value.normalize():f}"
 
 
-def _row_of(item: AllowanceChargeData, currency: str) -> dict[str, Any]:
+def row_of(item: AllowanceChargeData, currency: str) -> dict[str, Any]:
     amount = item.amount
     return {
         "kind": CHARGE if item.charge else "allowance",
@@ -48,6 +45,9 @@ def _row_of(item: AllowanceChargeData, currency: str) -> dict[str, Any]:
         "percentage": _text(None if item.percentage is None else Decimal(item.percentage)),
         "reason": item.reason,
         "reason_code": item.reason_code,
+        "base_amount": ""
+        if item.base_amount is None
+        else str(quantize_money(Decimal(item.base_amount), currency)),
         "tax_rates": [rate if isinstance(rate, str) else rate.public_id for rate in item.tax_rates],
     }
 
@@ -68,55 +68,41 @@ def invoice_rows(invoice: Invoice) -> list[dict[str, Any]]:
     discount first (as the allowance rows it amounts to: see `services.draft_discount`)."""
     items = [*draft_discount_as_allowances(invoice)]
     items += [AllowanceChargeData.from_row(row) for row in document_rows(invoice)]
-    return [_row_of(item, invoice.currency) for item in items]
+    return [row_of(item, invoice.currency) for item in items]
 
 
-def invoice_line_allowances(invoice: Invoice, keys: list[str]) -> str:
-    """The lines' own allowances and charges as the hidden field carries them (`keys`: each
-    line's builder key, in order)."""
-    by_line: dict[int, list[AllowanceCharge]] = {}
-    for row in rows_of(invoice):  # every row of the invoice in two queries, not one a line
-        if row.line_id is not None:
-            by_line.setdefault(row.line_id, []).append(row)
-    found = {}
-    for key, line in zip(keys, invoice.lines.all(), strict=True):
-        rows = sorted(by_line.get(line.pk, []), key=lambda row: row.position)
-        if rows:
-            found[key] = [
-                {
-                    "charge": row.charge,
-                    "amount": str(row.amount) if row.percentage is None else None,
-                    "percentage": _text(row.percentage) or None,
-                    "base_amount": None if row.base_amount is None else str(row.base_amount),
-                    "reason": row.reason,
-                    "reason_code": row.reason_code,
-                }
-                for row in rows
-            ]
-    return json.dumps(found) if found else ""
-
-
-def raw_rows(data: QueryDict | MultiValueDict) -> list[dict[str, Any]]:
+def raw_rows(
+    data: QueryDict | MultiValueDict,
+    prefix: str = AC_PREFIX,
+    fields: tuple[str, ...] = AC_FIELDS,
+    limit: int = MAX_PER_LEVEL,
+) -> list[dict[str, Any]]:
+    """The posted rows `<prefix>-N-<field>` as plain values (at most `limit`)."""
     try:
-        count = int(data.get(f"{AC_PREFIX}-TOTAL_FORMS", "0"))
+        count = int(data.get(f"{prefix}-TOTAL_FORMS", "0"))
     except ValueError:
         count = 0
     rows = []
-    for index in range(max(0, min(count, MAX_PER_LEVEL))):
-        prefix = f"{AC_PREFIX}-{index}-"
-        row = {name: (data.get(prefix + name) or "").strip() for name in AC_FIELDS}
-        row["tax_rates"] = data.getlist(prefix + "tax_rates")
+    for index in range(max(0, min(count, limit))):
+        at = f"{prefix}-{index}-"
+        row = {name: (data.get(at + name) or "").strip() for name in fields}
+        row["tax_rates"] = data.getlist(at + "tax_rates")
         rows.append(row)
     return rows
 
 
-def put_rows(data: MultiValueDict, rows: list[dict[str, Any]]) -> None:
-    data[f"{AC_PREFIX}-TOTAL_FORMS"] = str(len(rows))
+def put_rows(
+    data: MultiValueDict,
+    rows: list[dict[str, Any]],
+    prefix: str = AC_PREFIX,
+    fields: tuple[str, ...] = AC_FIELDS,
+) -> None:
+    data[f"{prefix}-TOTAL_FORMS"] = str(len(rows))
     for index, row in enumerate(rows):
-        prefix = f"{AC_PREFIX}-{index}-"
-        for name in AC_FIELDS:
-            data[prefix + name] = row.get(name, "")
-        data.setlist(prefix + "tax_rates", list(row.get("tax_rates", [])))
+        at = f"{prefix}-{index}-"
+        for name in fields:
+            data[at + name] = row.get(name, "")
+        data.setlist(at + "tax_rates", list(row.get("tax_rates", [])))
 
 
 def apply_allowance_op(op: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -136,19 +122,41 @@ def is_blank(row: dict[str, Any]) -> bool:
     return not any(row[name] for name in ("amount", "percentage", "reason", "reason_code"))
 
 
-class AllowanceRows:
-    """The posted document-level rows, with the errors placed on them."""
+class Rows:
+    """Posted allowance or charge rows, with the errors placed on them (by row index)."""
 
-    def __init__(self, data: QueryDict | MultiValueDict) -> None:
-        self.rows = raw_rows(data)
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
         self.errors: dict[int, dict[str, list[str]]] = {}
-        self.line_json = data.get(LINE_ALLOWANCES, "") or ""
 
     def filled(self) -> list[tuple[int, dict[str, Any]]]:
         return [(index, row) for index, row in enumerate(self.rows) if not is_blank(row)]
 
     def add_error(self, index: int, name: str, message: str) -> None:
         self.errors.setdefault(index, {}).setdefault(name, []).append(message)
+
+    def service_item(self, index: int, row: dict[str, Any]) -> dict[str, Any] | None:
+        """A row as the services take it (without tax rates), or None with its error placed."""
+        if row["kind"] not in ("allowance", CHARGE):
+            self.add_error(index, "kind", _("Choose an allowance or a charge."))
+            return None
+        percentage = row["percentage"].rstrip("%").strip()
+        return {
+            "charge": row["kind"] == CHARGE,
+            "amount": row["amount"] or None,
+            "percentage": percentage or None,
+            # Set through the API; it goes with a percentage only.
+            "base_amount": (row.get("base_amount") or None) if percentage else None,
+            "reason": row["reason"],
+            "reason_code": row["reason_code"],
+        }
+
+
+class AllowanceRows(Rows):
+    """The posted document-level rows, with the errors placed on them."""
+
+    def __init__(self, data: QueryDict | MultiValueDict) -> None:
+        super().__init__(raw_rows(data))
 
     def service_data(self, line_rate_sets: set[frozenset[str]]) -> list[dict[str, Any]] | None:
         """The rows as the services take them, or None (errors placed) when a row lacks the
@@ -168,19 +176,9 @@ class AllowanceRows:
             if not rates and len(line_rate_sets) == 1:
                 (only,) = line_rate_sets
                 rates = sorted(only)
-            if row["kind"] not in ("allowance", CHARGE):
-                self.add_error(index, "kind", _("Choose an allowance or a charge."))
-                continue
-            result.append(
-                {
-                    "charge": row["kind"] == CHARGE,
-                    "amount": row["amount"] or None,
-                    "percentage": row["percentage"].rstrip("%").strip() or None,
-                    "reason": row["reason"],
-                    "reason_code": row["reason_code"],
-                    "tax_rates": rates,
-                }
-            )
+            item = self.service_item(index, row)
+            if item is not None:
+                result.append({**item, "tax_rates": rates})
         return None if self.errors else result
 
     def place(self, error: ApplicationError) -> bool:
@@ -206,15 +204,6 @@ class AllowanceRows:
                 }
         return None
 
-    def line_allowances(self) -> dict[str, list[dict[str, Any]]]:
-        """The lines' own allowances and charges by line key; ValueError when unreadable."""
-        if not self.line_json.strip():
-            return {}
-        value = json.loads(self.line_json)
-        if not isinstance(value, dict) or not all(isinstance(items, list) for items in value.values()):
-            raise ValueError("Not a mapping of lists.")
-        return value
-
 
 def reason_codes() -> list[tuple[str, str]]:
     """Every reason code a row may give (UNTDID 5189 for allowances, 7161 for charges): their
@@ -225,57 +214,51 @@ def reason_codes() -> list[tuple[str, str]]:
     ]
 
 
+def view_row(
+    rows: Rows,
+    index: int,
+    amount: Any,
+    *,
+    title: str,
+    remove: str,
+    prefix: str = AC_PREFIX,
+    tax_rates: list[TaxRate] | None = None,
+) -> dict[str, Any]:
+    """One row as `_builder_allowance_row.html` reads it: values, errors, its rates'
+    checkboxes (document level), the amount the server computed and its names."""
+    row = rows.rows[index]
+    chosen = set(row["tax_rates"])
+    return {
+        "prefix": prefix,
+        "index": index,
+        "p": f"{prefix}-{index}",
+        "values": row,
+        "errors": rows.errors.get(index, {}),
+        "charge": row["kind"] == CHARGE,
+        "label": reason_label(row["kind"] == CHARGE, row["reason"], row["reason_code"]) or title,
+        "title": title,
+        "remove": remove,
+        "rates": [(rate.public_id, str(rate), rate.public_id in chosen) for rate in tax_rates or []],
+        "amount": amount,
+    }
+
+
 def view_rows(
     rows: AllowanceRows, tax_rates: list[TaxRate], results: list[Any] | None
 ) -> list[dict[str, Any]]:
-    """Each row as the template reads it: values, errors, its rates' checkboxes and the
-    amount the server computed (filled rows only)."""
+    """The document-level rows as the template reads them (amounts: filled rows only)."""
     amounts = iter(results or [])
-    out = []
-    for index, row in enumerate(rows.rows):
-        chosen = set(row["tax_rates"])
-        out.append(
-            {
-                "index": index,
-                "number": index + 1,
-                "values": row,
-                "errors": rows.errors.get(index, {}),
-                "charge": row["kind"] == CHARGE,
-                "label": reason_label(row["kind"] == CHARGE, row["reason"], row["reason_code"])
-                or _("Allowance or charge %(n)d") % {"n": index + 1},
-                "rates": [(rate.public_id, str(rate), rate.public_id in chosen) for rate in tax_rates],
-                "amount": None if is_blank(row) or results is None else next(amounts, None),
-            }
+    return [
+        view_row(
+            rows,
+            index,
+            None if is_blank(row) or results is None else next(amounts, None),
+            title=_("Allowance or charge %(n)d") % {"n": index + 1},
+            remove=_("Remove allowance or charge %(n)s") % {"n": index + 1},
+            tax_rates=tax_rates,
         )
-    return out
-
-
-def line_allowance_summary(line_json: str, keys: list[str]) -> list[dict[str, Any]]:
-    """The lines' own allowances and charges, read-only: line number and labels."""
-    try:
-        found = json.loads(line_json) if line_json.strip() else {}
-    except ValueError:
-        return []
-    if not isinstance(found, dict):
-        return []
-    out = []
-    for number, key in enumerate(keys, start=1):
-        for item in found.get(key) or []:
-            if not isinstance(item, dict):
-                continue
-            charge = bool(item.get("charge"))
-            out.append(
-                {
-                    "number": number,
-                    "charge": charge,
-                    "label": reason_label(
-                        charge, str(item.get("reason") or ""), str(item.get("reason_code") or "")
-                    ),
-                    "percentage": item.get("percentage"),
-                    "amount": item.get("amount"),
-                }
-            )
-    return out
+        for index, row in enumerate(rows.rows)
+    ]
 
 
 def reason_label(charge: bool, reason: str, code: str) -> str:

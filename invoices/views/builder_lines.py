@@ -9,7 +9,7 @@ faster. `_builder_lines.html` places the result; what a line contains is decided
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any, cast
@@ -59,6 +59,8 @@ class _Texts:
     move_down_n: str
     remove: str
     remove_n: str
+    add_allowance: str
+    add_allowance_n: str
 
     @classmethod
     def now(cls) -> _Texts:
@@ -85,6 +87,8 @@ class _Texts:
             move_down_n=_("Move line %(n)s down"),
             remove=_("Remove"),
             remove_n=_("Remove line %(n)s"),
+            add_allowance=_("+ Allowance or charge"),
+            add_allowance_n=_("(line %(n)s)"),
         )
 
 
@@ -172,9 +176,13 @@ def render_lines(
     focus: str | None,
     money: Callable[[Any], str],
     unit_codes: bool = False,
+    line_allowances: Mapping[str, str] | None = None,
+    focus_allowance_add: str | None = None,
 ) -> SafeString:
     """`unit_codes`: show the UN/ECE unit code (BT-130) as a field offering the page's
-    `unit-codes` datalist, rather than carrying it hidden."""
+    `unit-codes` datalist, rather than carrying it hidden. `line_allowances`: each line's
+    allowance and charge rows (rendered HTML, by line key), under the line with a button to add
+    one; None for a builder whose lines have none (quotes)."""
     texts = _Texts.now()
     unit_code_label = _("Unit code")
     fields_css = " line__fields--codes" if unit_codes else ""
@@ -293,12 +301,22 @@ def render_lines(
                 False,
             ).replace("<button ", '<button data-testid="line-remove" ', 1)
         )
+        allowances = ""
+        if line_allowances is not None:
+            add_focus = " autofocus" if focus_allowance_add == row["key"] else ""
+            allowances = (
+                f'<div class="line__allowances">{line_allowances.get(row["key"], "")}'
+                f'<button type="submit" name="op" value="lac-add-{key}" class="button button--ghost '
+                f'button--small" {hx}{add_focus} data-testid="add-line-allowance">'
+                f"{_e(texts.add_allowance)}"
+                f'<span class="sr-only"> {_e(texts.add_allowance_n % n)}</span></button></div>'
+            )
         out.append(
             f'<li class="line{error_class}" id="line-{key}" data-testid="line" '
             f'aria-label="{_e(texts.line % n)}">'
             f'<span class="line__num" aria-hidden="true">{number}</span><div class="line__body">{hidden}'
             f'<div class="line__top">{description}{catalog}</div>{messages}'
-            f'<div class="line__fields{fields_css}">{fields}{taxes}</div></div>'
+            f'<div class="line__fields{fields_css}">{fields}{taxes}</div>{allowances}</div>'
             f'<div class="line__side"><output id="amount-{key}" class="line__amount" '
             f'data-testid="line-amount" aria-label="{_e(texts.amount_of % n)}">{_e(amount)}</output>'
             f'<div class="line__buttons">{buttons}</div></div></li>'
