@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.http import HttpRequest
 
 from tenants.models import Membership, Tenant, User
+
+if TYPE_CHECKING:
+    from csp.middleware import CheckableLazyObject
+    from django_htmx.middleware import HtmxDetails
 
 
 class TenantRequest(HttpRequest):
@@ -18,3 +24,6 @@ class TenantRequest(HttpRequest):
     tenant: Tenant
     membership: Membership
     user: User  # narrower than HttpRequest's `User | AnonymousUser`: signed in
+    # Set on every request by the middleware that runs before the tenant's.
+    csp_nonce: CheckableLazyObject  # CSPMiddleware: str() of it is this response's nonce
+    htmx: HtmxDetails  # HtmxMiddleware
