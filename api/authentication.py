@@ -23,7 +23,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import RefreshToken, Token
 
 from api.models import ApiKey
 from api.services import KEY_PREFIX, api_key_authenticate
@@ -83,7 +83,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
                 return ""
         return None
 
-    def authenticate(self, request: Request) -> tuple[Any, ApiCredential] | None:
+    def authenticate(self, request: Request) -> tuple[None, ApiCredential] | None:
         raw_key = self._raw_key(request)
         if raw_key is None:
             return None
@@ -114,12 +114,16 @@ class CheckedRefreshToken(RefreshToken):
 
 
 class TenantJWTAuthentication(JWTAuthentication):
-    def get_user(self, validated_token: Any) -> User:
+    # simplejwt types both methods with a TypeVar (`AuthUser`) that appears only in their
+    # return, which no override can match; and `request.auth` is our credential, not its Token.
+    def get_user(self, validated_token: Token) -> User:  # type: ignore[override]
         if token_user_id(validated_token) is None:
             raise exceptions.AuthenticationFailed("The access token is invalid or has expired.")
-        return super().get_user(validated_token)
+        user = super().get_user(validated_token)
+        assert isinstance(user, User)  # simplejwt loads settings.AUTH_USER_MODEL
+        return user
 
-    def authenticate(self, request: Request) -> tuple[Any, ApiCredential] | None:
+    def authenticate(self, request: Request) -> tuple[User, ApiCredential] | None:  # type: ignore[override]
         try:
             result = super().authenticate(request)
         except (InvalidToken, TokenError) as error:
@@ -127,6 +131,7 @@ class TenantJWTAuthentication(JWTAuthentication):
         if result is None:
             return None
         user, token = result
+        assert isinstance(user, User)  # from get_user above
         try:
             membership = token_membership(token, user=user)
         except TokenRevoked as revoked:

@@ -163,11 +163,14 @@ class TenantScopedViewSet(RateLimitedMixin, viewsets.GenericViewSet):
 
     @property
     def credential(self) -> ApiCredential:
-        return self.request.auth
+        auth = self.request.auth
+        # Every authenticator of these views answers with one (api/authentication.py).
+        assert isinstance(auth, ApiCredential)
+        return auth
 
     @property
     def actor(self) -> Any:
-        return self.request.auth.actor
+        return self.credential.actor
 
     # --- the request cycle -------------------------------------------------------------------
 
@@ -194,7 +197,7 @@ class TenantScopedViewSet(RateLimitedMixin, viewsets.GenericViewSet):
         claim = idempotency.begin(request, credential=credential.identity)
         if isinstance(claim, Response):
             return claim
-        method = request.method.lower()
+        method = (request.method or "").lower()
         handler = getattr(self, method, None) if method in self.http_method_names else None
         handler = handler or self.http_method_not_allowed
         try:

@@ -106,8 +106,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if isinstance(detail, dict) and "detail" in detail:  # simplejwt's InvalidToken
             message = str(detail["detail"])
         body = error_body(code, message)
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        headers["Retry-After"] = str(int(exc.wait))
+    # Set on a 401 by DRF's APIView.handle_exception, from the authenticator.
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    if isinstance(exc, exceptions.Throttled):
+        wait: float | None = exc.wait  # type: ignore[attr-defined]  # set by __init__; drf-stubs leave it out
+        if wait is not None:
+            headers["Retry-After"] = str(int(wait))
     return Response(body, status=exc.status_code, headers=headers)

@@ -4,9 +4,12 @@ Thin views over api.services and api.selectors; TenantMiddleware has set the sco
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,6 +21,7 @@ from core.errors import ApplicationError
 from core.web import call_service, require_membership
 from tenants import roles
 from tenants.models import Role
+from tenants.requests import TenantRequest
 
 NEW_KEY_SESSION_KEY = "api_keys.new_secret"
 
@@ -34,15 +38,17 @@ class ApiKeyForm(forms.Form):
         help_text=gettext_lazy("What the key may do, as a member of this role would. Never more than yours."),
     )
 
-    def __init__(self, *args: object, actor_role: str, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [
+    def __init__(self, data: Mapping[str, Any] | None = None, *, actor_role: str) -> None:
+        super().__init__(data)
+        role = self.fields["role"]
+        assert isinstance(role, forms.ChoiceField)
+        role.choices = [
             (value, label) for value, label in Role.choices if roles.rank(value) <= roles.rank(actor_role)
         ]
 
 
 @require_membership(roles.can_manage_tenant)
-def api_key_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def api_key_settings(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = ApiKeyForm(request.POST or None, actor_role=request.membership.role)
     if request.method == "POST" and form.is_valid():
         try:
@@ -64,7 +70,7 @@ def api_key_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 @require_POST
 @require_membership(roles.can_manage_tenant)
-def api_key_revoke(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def api_key_revoke(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     # Another workspace's key is a 404, as any object of another tenant.
     if selectors.api_key_get(tenant=request.tenant, public_id=public_id) is None:
         raise Http404

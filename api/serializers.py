@@ -298,7 +298,7 @@ class InvoiceSummarySerializer(ReadOnlyModelSerializer):
 
     class Meta:
         model = Invoice
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "kind",
             "number",
@@ -326,14 +326,15 @@ class InvoiceSummarySerializer(ReadOnlyModelSerializer):
             "paid_at",
             "voided_at",
         )
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
     def get_overdue(self, invoice: Invoice) -> bool:
         return invoice.is_overdue(self.context.get("today"))
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_credit_note_for(self, invoice: Invoice) -> str | None:
-        return invoice.credit_note_for.public_id if invoice.credit_note_for_id else None
+        original = invoice.credit_note_for
+        return original.public_id if original is not None else None
 
 
 class InvoiceSerializer(InvoiceSummarySerializer):
@@ -401,9 +402,15 @@ class LineWriteSerializer(serializers.Serializer):
     allowances_charges = allowances_charges_write()
 
 
+def line_list(**kwargs: Any) -> serializers.BaseSerializer:
+    """`LineWriteSerializer(many=True, max_length=MAX_LINES, **kwargs)`, which calls this; the
+    stubs know no `max_length` on a serializer made with many=True."""
+    return LineWriteSerializer.many_init(max_length=limits.MAX_LINES, **kwargs)
+
+
 class InvoiceWriteSerializer(serializers.Serializer):
-    client = public_id_field()
-    lines = LineWriteSerializer(many=True, max_length=limits.MAX_LINES)
+    client: serializers.Field = public_id_field()  # api.generate's takes a new client too
+    lines = line_list()
     currency = serializers.CharField(max_length=3, required=False)
     issue_date = serializers.DateField(required=False)
     due_date = serializers.DateField(required=False)
@@ -434,7 +441,7 @@ class InvoiceWriteSerializer(serializers.Serializer):
 
 class InvoiceUpdateSerializer(InvoiceWriteSerializer):
     client = public_id_field(required=False)
-    lines = LineWriteSerializer(many=True, max_length=limits.MAX_LINES, required=False)
+    lines = line_list(required=False)
 
 
 class InvoiceListQuerySerializer(serializers.Serializer):
@@ -452,7 +459,7 @@ class VoidSerializer(serializers.Serializer):
 
 
 class CreditNoteWriteSerializer(serializers.Serializer):
-    lines = LineWriteSerializer(many=True, max_length=limits.MAX_LINES, required=False)
+    lines = line_list(required=False)
     reason = serializers.CharField(max_length=limits.CREDIT_REASON_MAX, required=False, allow_blank=True)
     issue_date = serializers.DateField(required=False)
     currency = serializers.CharField(max_length=3, required=False)

@@ -129,7 +129,7 @@ def invoice_checkout_start(
     tenant = current_tenant()
     settings_row = payment_settings_get()
     status = online_payment_status(tenant=tenant, payment_settings=settings_row)
-    if not status.enabled:
+    if not status.enabled or status.account is None:
         raise ApplicationError(str(REASONS[status.reason]), code="payments_off")
     account_id = status.account.stripe_id
     invoice = resolve(Invoice, invoice, field="invoice", label=_("invoice"), lock=True)

@@ -11,6 +11,7 @@ records the outcome on the row.
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import traceback
 from collections.abc import Iterable, Mapping
@@ -18,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connections, router, transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from billing.handlers import handler_for
@@ -51,19 +53,26 @@ def _insert_unless_present(event: StripeEvent) -> int | None:
     connection = connections[router.db_for_write(StripeEvent)]
     quote = connection.ops.quote_name
     fields = [field for field in meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(quote(field.column) for field in fields)
+    columns = ", ".join(quote(_column(field)) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     values = [field.get_db_prep_save(field.pre_save(event, add=True), connection) for field in fields]
     # Identifiers come from the model's metadata, values are parameters.
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
-        f"ON CONFLICT ({quote(meta.get_field('stripe_id').column)}) DO NOTHING "
-        f"RETURNING {quote(meta.pk.column)}"
+        f"ON CONFLICT ({quote(_column(meta.get_field('stripe_id')))}) DO NOTHING "
+        f"RETURNING {quote(_column(meta.pk))}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def _column(field: object) -> str:
+    # Django types `column` as optional: only a concrete field has one, and these all are.
+    assert isinstance(field, Field)
+    assert field.column is not None
+    return field.column
 
 
 def _storable_text(text: str) -> str:
@@ -147,7 +156,7 @@ def stripe_events_replay(*, event_row_ids: Iterable[int]) -> int:
         .values_list("pk", flat=True)
     )
     for row_id in ids:
-        transaction.on_commit(lambda row_id=row_id: _enqueue(row_id), robust=True)
+        transaction.on_commit(functools.partial(_enqueue, row_id), robust=True)
     return len(ids)
 
 

@@ -11,7 +11,7 @@ import logging
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from billing import connect, stripe_client
 from billing.models import PaymentSettings
 from core.web import call_service, require_membership
 from tenants import roles
+from tenants.requests import TenantRequest
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class PaymentSettingsForm(forms.ModelForm):
         labels = {"payment_instructions": gettext_lazy("Payment instructions")}
 
 
-def _urls(request: HttpRequest, slug: str) -> tuple[str, str]:
+def _urls(request: TenantRequest, slug: str) -> tuple[str, str]:
     refresh = request.build_absolute_uri(reverse("payment_settings_refresh", args=[slug]))
     back = request.build_absolute_uri(reverse("payment_settings_return", args=[slug]))
     return refresh, back
@@ -49,7 +50,7 @@ def _with_stripe_form_action(response: HttpResponse) -> HttpResponse:
 
 
 @require_membership(roles.can_manage_tenant)
-def payment_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def payment_settings(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     current = connect.payment_settings_get()
     form = PaymentSettingsForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
@@ -68,7 +69,7 @@ def payment_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 def _render_settings(
-    request: HttpRequest, form: PaymentSettingsForm | None = None, current: PaymentSettings | None = None
+    request: TenantRequest, form: PaymentSettingsForm | None = None, current: PaymentSettings | None = None
 ) -> HttpResponse:
     current = current or connect.payment_settings_get()
     form = form or PaymentSettingsForm(instance=current)
@@ -83,7 +84,7 @@ def _render_settings(
     return _with_stripe_form_action(render(request, "billing/payment_settings.html", context))
 
 
-def _onboarding_redirect(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def _onboarding_redirect(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     refresh, back = _urls(request, tenant_slug)
     try:
         url = call_service(
@@ -106,27 +107,28 @@ def _onboarding_redirect(request: HttpRequest, tenant_slug: str) -> HttpResponse
 
 @require_POST
 @require_membership(roles.can_manage_tenant)
-def payment_settings_connect(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def payment_settings_connect(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     return _onboarding_redirect(request, tenant_slug)
 
 
 @require_GET
 @require_membership(roles.can_manage_tenant)
-def payment_settings_refresh(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def payment_settings_refresh(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """Stripe sends the browser here when an onboarding link expired: hand out a fresh one."""
     return _onboarding_redirect(request, tenant_slug)
 
 
 @require_GET
 @require_membership(roles.can_manage_tenant)
-def payment_settings_return(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def payment_settings_return(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """Back from onboarding: read the account's state now rather than wait for the webhook."""
     account = connect.stripe_account_for(tenant=request.tenant)
     if account is not None:
+        stripe_id = account.stripe_id
         try:
-            account = connect.stripe_account_sync(stripe_id=account.stripe_id)
+            account = connect.stripe_account_sync(stripe_id=stripe_id)
         except stripe_client.StripeError:
-            logger.warning("Could not sync Stripe account %s", account.stripe_id, exc_info=True)
+            logger.warning("Could not sync Stripe account %s", stripe_id, exc_info=True)
     if account is not None and account.state == "active":
         messages.success(request, _("Stripe is connected: your clients can pay by card."))
     else:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import stripe
@@ -29,6 +29,16 @@ from django.utils import timezone
 
 from billing.webhook_envelope import InvalidStripeEventError, json_loads_strict
 from core.errors import ApplicationError
+
+if TYPE_CHECKING:
+    from stripe.params import (
+        AccountCreateParams,
+        CustomerCreateParams,
+        PaymentIntentRetrieveParams,
+        RefundCreateParams,
+    )
+    from stripe.params.billing import MeterEventCreateParams
+    from stripe.params.checkout import SessionCreateParams, SessionListParams, SessionRetrieveParams
 
 # The API version every request is made with and every webhook endpoint must be set to. One
 # place: upgrading is a deliberate change here, with the handlers checked against the changelog.
@@ -84,8 +94,8 @@ def get_client() -> stripe.StripeClient:
     )
 
 
-def _options(*, account: str | None, idempotency_key: str | None = None) -> dict[str, Any]:
-    options: dict[str, Any] = {}
+def _options(*, account: str | None, idempotency_key: str | None = None) -> stripe.RequestOptions:
+    options: stripe.RequestOptions = {}
     if account:
         options["stripe_account"] = account
     if idempotency_key:
@@ -93,7 +103,7 @@ def _options(*, account: str | None, idempotency_key: str | None = None) -> dict
     return options
 
 
-def _data(obj: Any) -> StripeData:
+def _data(obj: stripe.StripeObject) -> StripeData:
     return obj.to_dict()
 
 
@@ -181,8 +191,11 @@ def _refuse_future_timestamp(signature_header: str) -> None:
 def checkout_session_create(
     *, params: Mapping[str, Any], idempotency_key: str, account: str | None = None
 ) -> StripeData:
+    # The caller builds Stripe's JSON shape without importing stripe's types: it is checked here
+    # only as far as Stripe's answer goes (a wrong field is Stripe's InvalidRequestError).
     session = get_client().v1.checkout.sessions.create(
-        params=dict(params), options=_options(account=account, idempotency_key=idempotency_key)
+        params=cast("SessionCreateParams", dict(params)),
+        options=_options(account=account, idempotency_key=idempotency_key),
     )
     return _data(session)
 
@@ -190,7 +203,7 @@ def checkout_session_create(
 def checkout_session_retrieve(
     *, session_id: str, account: str | None = None, expand: list[str] | None = None
 ) -> StripeData:
-    params = {"expand": expand} if expand else None
+    params: SessionRetrieveParams | None = {"expand": expand} if expand else None
     return _data(
         get_client().v1.checkout.sessions.retrieve(
             session_id, params=params, options=_options(account=account)
@@ -207,7 +220,7 @@ def checkout_session_list(
 ) -> Iterator[StripeData]:
     """Every matching session, newest first, following Stripe's pagination."""
     page = get_client().v1.checkout.sessions.list(
-        params=dict(filters or {}), options=_options(account=account)
+        params=cast("SessionListParams", dict(filters or {})), options=_options(account=account)
     )
     for session in page.auto_paging_iter():
         yield _data(session)
@@ -219,7 +232,7 @@ def checkout_session_list(
 def payment_intent_retrieve(
     *, payment_intent_id: str, account: str | None = None, expand: list[str] | None = None
 ) -> StripeData:
-    params = {"expand": expand} if expand else None
+    params: PaymentIntentRetrieveParams | None = {"expand": expand} if expand else None
     return _data(
         get_client().v1.payment_intents.retrieve(
             payment_intent_id, params=params, options=_options(account=account)
@@ -241,9 +254,13 @@ def refund_create(
     account: str | None = None,
 ) -> StripeData:
     """Refund all of a charge, or `amount` minor units of it (a partial refund)."""
-    if (charge is None) == (payment_intent is None):
+    params: RefundCreateParams
+    if charge is not None and payment_intent is None:
+        params = {"charge": charge}
+    elif payment_intent is not None and charge is None:
+        params = {"payment_intent": payment_intent}
+    else:
         raise ValueError("Refund either a charge or a payment intent.")
-    params: dict[str, Any] = {"charge": charge} if charge else {"payment_intent": payment_intent}
     if amount is not None:
         params["amount"] = amount
     if metadata:
@@ -291,7 +308,7 @@ def account_create(
     metadata: Mapping[str, str] | None = None,
 ) -> StripeData:
     """A Standard connected account: the tenant owns it and its dashboard; we charge on it."""
-    params: dict[str, Any] = {"type": "standard"}
+    params: AccountCreateParams = {"type": "standard"}
     if email:
         params["email"] = email
     if country:
@@ -332,7 +349,7 @@ STRIPE_PORTAL_ORIGIN = "https://billing.stripe.com"
 def customer_create(
     *, idempotency_key: str, email: str = "", name: str = "", metadata: Mapping[str, str] | None = None
 ) -> StripeData:
-    params: dict[str, Any] = {}
+    params: CustomerCreateParams = {}
     if email:
         params["email"] = email
     if name:
@@ -365,7 +382,7 @@ def meter_event_create(
 ) -> StripeData:
     """Report usage to a billing meter. `identifier` makes Stripe count the event once; it is
     also the idempotency key, so a retried request replays the first answer."""
-    params: dict[str, Any] = {
+    params: MeterEventCreateParams = {
         "event_name": event_name,
         "identifier": identifier,
         "payload": {"stripe_customer_id": customer, "value": str(value)},

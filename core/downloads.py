@@ -23,7 +23,7 @@ import json
 import re
 import time
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 from urllib.parse import quote
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -36,6 +36,9 @@ from django.utils.crypto import salted_hmac
 from django.views.decorators.http import require_safe
 
 from core.headers import NO_INDEX, PRIVATE_CACHE_CONTROL
+
+if TYPE_CHECKING:
+    from storages.backends.s3 import S3Storage
 
 # The ceiling for every download link.
 MAX_AGE_SECONDS = 300
@@ -143,7 +146,8 @@ def _ascii_fallback(name: str) -> str:
     return cleaned or "download"
 
 
-def _is_s3(storage: object) -> bool:
+def _is_s3(storage: object) -> TypeGuard[S3Storage]:
+    # django-storages ships no types: the guard tells mypy `storage` is no plain `Storage`.
     from storages.backends.s3 import S3Storage
 
     return isinstance(storage, S3Storage)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,6 +17,16 @@ from core.errors import ApplicationError
 from core.ratelimit import rate_limit_hit
 
 T = TypeVar("T")
+P = ParamSpec("P")
+_Request = TypeVar("_Request", bound=HttpRequest)
+
+
+class _MemberRequest(Protocol):
+    """What the tenant middleware sets (`tenants.requests.TenantRequest`); core sits below
+    tenants, so it knows the membership only as what a role check reads."""
+
+    @property
+    def membership(self) -> object: ...
 
 
 def call_service(request: HttpRequest, service: Callable[..., T], /, **kwargs: Any) -> T | None:
@@ -29,13 +39,20 @@ def call_service(request: HttpRequest, service: Callable[..., T], /, **kwargs: A
         return None
 
 
-def require_membership(check: Callable[[Any], bool]) -> Callable:
-    """Tenant views only: 403 when the member's role does not allow the action."""
+def require_membership(
+    check: Callable[[Any], bool],
+) -> Callable[[Callable[Concatenate[_Request, P], T]], Callable[Concatenate[_Request, P], T]]:
+    """Tenant views only: 403 when the member's role does not allow the action.
 
-    def decorator(view: Callable) -> Callable:
+    `check` is a `tenants.roles` check of the membership (`Any`: core cannot name tenants'
+    `Membership`). The view keeps its own signature."""
+
+    def decorator(view: Callable[Concatenate[_Request, P], T]) -> Callable[Concatenate[_Request, P], T]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            if not check(request.membership):
+        def wrapped(request: _Request, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            # Views under /t/<slug>/ only, where the tenant middleware has set the membership;
+            # some are still annotated with a plain HttpRequest.
+            if not check(cast(_MemberRequest, request).membership):
                 raise PermissionDenied("Your role does not allow this.")
             return view(request, *args, **kwargs)
 

@@ -164,7 +164,9 @@ class RecurringForm(forms.Form):
 
     def __init__(self, *args: Any, clients: list[Client], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["client"].choices = [("", "—")] + [(client.public_id, client.name) for client in clients]
+        field = self.fields["client"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "—")] + [(client.public_id, client.name) for client in clients]
 
 
 class RecurringLineForm(forms.Form):
@@ -179,9 +181,9 @@ class RecurringLineForm(forms.Form):
 
     def __init__(self, *args: Any, tax_rates: list[TaxRate] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tax_rate"].choices = [("", _("No tax"))] + [
-            (rate.public_id, str(rate)) for rate in tax_rates or []
-        ]
+        field = self.fields["tax_rate"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("No tax"))] + [(rate.public_id, str(rate)) for rate in tax_rates or []]
 
 
 RecurringLineFormSet = forms.formset_factory(RecurringLineForm, extra=0, max_num=50, absolute_max=50)

@@ -99,7 +99,11 @@ def tracking_event_apply(*, event: AnymailTrackingEvent) -> str:
 
 
 def _on_client_message(
-    tenant: Tenant, message: OutgoingMessage, recipient: str, status: str, event: AnymailTrackingEvent
+    tenant: Tenant,
+    message: OutgoingMessage,
+    recipient: str,
+    status: MessageStatus,
+    event: AnymailTrackingEvent,
 ) -> None:
     invoice = message.invoice
     assert invoice is not None

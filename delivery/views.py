@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -27,6 +27,7 @@ from invoices import selectors
 from invoices.models import Invoice, InvoiceStatus
 from invoices.views._helpers import found_or_404, submit_form
 from tenants import roles
+from tenants.requests import TenantRequest
 
 writer_required = require_membership(roles.can_write)
 manager_required = require_membership(roles.can_manage_tenant)
@@ -46,7 +47,7 @@ def _default_recipients(invoice: Invoice) -> list[str]:
 
 
 @writer_required
-def invoice_send(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def invoice_send(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     """GET: the form, prefilled in the client's language. POST: send (a draft first goes
     through a confirmation step that finalizes it)."""
     invoice = _invoice(public_id)
@@ -109,7 +110,7 @@ def invoice_send(request: HttpRequest, tenant_slug: str, public_id: str) -> Http
 
 @require_POST
 @writer_required
-def client_email_problem_clear(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def client_email_problem_clear(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     client = found_or_404(selectors.client_get(public_id=public_id))
     if call_service(
         request,
@@ -129,7 +130,7 @@ def client_email_problem_clear(request: HttpRequest, tenant_slug: str, public_id
 
 
 @manager_required
-def sending_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def sending_settings(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     row = sending.sending_settings_get()
     form = SendingSettingsForm(request.POST or None, initial=SendingSettingsForm.initial_for(row))
     if request.method == "POST" and form.is_valid():
@@ -148,7 +149,7 @@ def sending_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @writer_required
-def client_reminders(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def client_reminders(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     client = found_or_404(selectors.client_get(public_id=public_id))
     override = ClientReminderOverride.objects.filter(client=client).first()
     source = override or sending.sending_settings_get()
@@ -186,7 +187,7 @@ def _template(public_id: str) -> RecurringTemplate:
     return found
 
 
-def recurring_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def recurring_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     templates = list(RecurringTemplate.objects.select_related("client").order_by("name", "pk"))
     return render(
         request,
@@ -209,7 +210,7 @@ def _line_initial(template: RecurringTemplate | None) -> list[dict[str, Any]]:
     ]
 
 
-def _recurring_form(request: HttpRequest, template: RecurringTemplate | None) -> HttpResponse:
+def _recurring_form(request: TenantRequest, template: RecurringTemplate | None) -> HttpResponse:
     clients = list(selectors.client_list())
     rates = list(selectors.tax_rate_list())
     initial: dict[str, Any] = {}
@@ -266,18 +267,18 @@ def _recurring_form(request: HttpRequest, template: RecurringTemplate | None) ->
 
 
 @writer_required
-def recurring_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def recurring_create(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     return _recurring_form(request, None)
 
 
 @writer_required
-def recurring_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def recurring_edit(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     return _recurring_form(request, _template(public_id))
 
 
 @require_POST
 @writer_required
-def recurring_pause(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def recurring_pause(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     template = _template(public_id)
     if request.POST.get("action") == "resume":
         call_service(

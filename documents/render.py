@@ -68,14 +68,6 @@ class RefusedURL(ValueError):
     """A render asked for something other than a bundled file or a data: URL."""
 
 
-def _weasyprint() -> Any:
-    # Imported lazily: the web process imports this module for the preview without paying
-    # WeasyPrint's ~0.4 s import until it renders a PDF.
-    import weasyprint
-
-    return weasyprint
-
-
 def _allowed_file(url: str) -> Path | None:
     parts = urlsplit(url)
     if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
@@ -92,9 +84,11 @@ def make_url_fetcher() -> Any:
     A refused URL raises inside WeasyPrint, which logs it and renders without the resource:
     a stray <img src="https://..."> costs an image, never a request.
     """
-    weasyprint = _weasyprint()
+    # Imported here, not at the top: the web process imports this module for the preview
+    # without paying WeasyPrint's ~0.4 s import until it renders a PDF.
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    class LocalOnlyFetcher(weasyprint.urls.URLFetcher):
+    class LocalOnlyFetcher(URLFetcher):
         refused: list[str]
 
         def __init__(self) -> None:
@@ -110,9 +104,7 @@ def make_url_fetcher() -> Any:
                 logger.warning("PDF render refused to fetch %s", url[:200])
                 raise RefusedURL(f"Only bundled files can be used in documents, not {url[:100]}")
             mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return weasyprint.urls.URLFetcherResponse(
-                path.as_uri(), path.read_bytes(), headers={"Content-Type": mime}
-            )
+            return URLFetcherResponse(path.as_uri(), path.read_bytes(), headers={"Content-Type": mime})
 
     return LocalOnlyFetcher()
 
@@ -124,21 +116,21 @@ class _Renderer:
     """The reusable half of a render: fonts and the parsed print stylesheet."""
 
     def __init__(self) -> None:
-        weasyprint = _weasyprint()
         import cssselect2
+        from weasyprint import CSS, HTML
         from weasyprint.text.fonts import FontConfiguration
 
         self.font_config = FontConfiguration()
         self.url_fetcher = make_url_fetcher()
-        self.stylesheet = weasyprint.CSS(
+        self.stylesheet = CSS(
             filename=str(STYLESHEET), font_config=self.font_config, url_fetcher=self.url_fetcher
         )
-        user_agent_sheet = weasyprint.CSS(filename=str(UA_STYLESHEET), url_fetcher=self.url_fetcher)
+        user_agent_sheet = CSS(filename=str(UA_STYLESHEET), url_fetcher=self.url_fetcher)
 
         base_url = STATIC_DIR.as_uri() + "/"
         url_fetcher = self.url_fetcher
 
-        class InvoiceHTML(weasyprint.HTML):
+        class InvoiceHTML(HTML):
             # WeasyPrint's HTML5 user-agent sheet has ~250 rules that style matching tries on
             # every element of a 300-line table; ours has the dozen the template needs.
             # (`_ua_stylesheets` is WeasyPrint's own hook for this; the version is pinned.)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,6 +38,24 @@ from tenants.models import Membership, Tenant
 from tenants.scoping import current_tenant, tenant_scope
 
 logger = logging.getLogger(__name__)
+
+
+class KeyActor(Protocol):
+    """An API key acting for its workspace, with no person: `api.authentication.ApiKeyActor`,
+    which documents (below api) cannot import."""
+
+    @property
+    def tenant_id(self) -> int: ...
+
+    @property
+    def user(self) -> None: ...
+
+    @property
+    def api_key(self) -> Model: ...
+
+
+# Who asks for a document: a member (the page), or a member or an API key (the API).
+Actor = Membership | KeyActor
 
 
 def rate_limit() -> tuple[int, int]:
@@ -75,18 +93,17 @@ class TransientDocumentError(Exception):
     """Storage or database briefly unavailable: the task retries with backoff."""
 
 
-def check_member(actor: Membership) -> Tenant:
+def check_member(actor: Actor) -> Tenant:
     tenant = current_tenant()
     if actor.tenant_id != tenant.pk:
         raise ApplicationError(_("You are not a member of this workspace."), code="forbidden")
     return tenant
 
 
-def rate_limit_take(actor: Membership) -> None:
+def rate_limit_take(actor: Actor) -> None:
     limit, window = rate_limit()
-    # A person's bucket; an API key (no person: api.authentication.ApiKeyActor) has its own.
-    user_id = getattr(actor, "user_id", None)
-    who = f"user:{user_id}" if user_id is not None else f"api_key:{actor.api_key.pk}"
+    # A person's bucket; an API key (no person) has its own.
+    who = f"user:{actor.user_id}" if isinstance(actor, Membership) else f"api_key:{actor.api_key.pk}"
     result = rate_limit_hit(key=f"documents:{who}", limit=limit, window_seconds=window)
     if not result.allowed:
         raise RateLimited(result.retry_after)
@@ -112,9 +129,7 @@ def queue_render(document: InvoiceDocument, invoice: Invoice, tenant: Tenant, *,
     transaction.on_commit(lambda: render_document.delay(tenant_id=tenant.pk, document_id=document.pk))
 
 
-def queued_fields(
-    *, invoice: Invoice, format: str, actor: Membership | None, tenant: Tenant
-) -> dict[str, Any]:
+def queued_fields(*, invoice: Invoice, format: str, actor: Actor | None, tenant: Tenant) -> dict[str, Any]:
     """A current-version document's fields as a new request leaves them: queued, not started."""
     now = timezone.now()
     return {
@@ -135,7 +150,7 @@ def queued_fields(
 
 
 def enqueue(
-    *, invoice: Invoice, format: str, actor: Membership | None, tenant: Tenant, announce: bool = True
+    *, invoice: Invoice, format: str, actor: Actor | None, tenant: Tenant, announce: bool = True
 ) -> InvoiceDocument:
     """Create (or reset) the current version's row as queued. Caller checked reuse and limits.
 
@@ -174,7 +189,7 @@ def current_document_of(invoice: Invoice, format: str, *, lock: bool = False) ->
 
 @transaction.atomic
 def document_request(
-    *, actor: Membership, invoice: Invoice | str, format: str = DocumentFormat.PDF
+    *, actor: Actor, invoice: Invoice | str, format: str = DocumentFormat.PDF
 ) -> InvoiceDocument:
     """Ask for the file of the invoice as it is now.
 

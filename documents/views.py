@@ -38,6 +38,7 @@ from documents.render import load_invoice_for_render, render_invoice_html
 from documents.storage import CONTENT_TYPES
 from invoices import selectors
 from invoices.forms import InvoiceFilterForm
+from tenants.requests import TenantRequest
 
 # Views that take an object's id look it up first: another tenant's id is a 404 whatever the
 # method, never a 405 that would confirm the route (the isolation walker checks every route).
@@ -63,7 +64,7 @@ def _invoice_or_404(public_id: str) -> Any:
     return invoice
 
 
-def document_generate(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def document_generate(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     """The "Generate PDF" (and "Retry") button. Answers at once; the page follows the status."""
     invoice = _invoice_or_404(public_id)
     if request.method != "POST":
@@ -86,8 +87,9 @@ def document_generate(request: HttpRequest, tenant_slug: str, public_id: str) ->
     return redirect("invoice_detail", tenant_slug, public_id)
 
 
-@csp_update({"style-src": [NONCE]})
-def document_preview(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+# django-csp types its decorators for views that take the request alone.
+@csp_update({"style-src": [NONCE]})  # type: ignore[arg-type]
+def document_preview(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     """The document as the PDF shows it, in the browser (the same template and stylesheet)."""
     invoice = _invoice_or_404(public_id)
     if request.method not in SAFE:
@@ -102,7 +104,7 @@ def document_preview(request: HttpRequest, tenant_slug: str, public_id: str) -> 
 
 
 @require_GET
-def document_status(request: HttpRequest, tenant_slug: str) -> JsonResponse:
+def document_status(request: TenantRequest, tenant_slug: str) -> JsonResponse:
     """Status of the current-version PDF of the listed invoices and of the listed jobs.
 
     `?invoice=in_…&invoice=in_…&job=job_…`. What the page polls when its socket is down, and
@@ -147,7 +149,7 @@ def _redirect_to_storage(*, storage_key: str, filename: str, content_type: str) 
     return response
 
 
-def document_download(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def document_download(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     """302 to a link valid for five minutes (presigned S3, or a signed local link)."""
     document = document_selectors.document_get(public_id=public_id)
     if document is None or document.status != DocumentStatus.READY:
@@ -161,7 +163,7 @@ def document_download(request: HttpRequest, tenant_slug: str, public_id: str) ->
     )
 
 
-def bulk_job_download(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def bulk_job_download(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     job = document_selectors.bulk_job_get(public_id=public_id)
     if job is None or job.kind != BulkJobKind.ZIP or job.status != BulkJobStatus.READY:
         raise Http404("No such archive.")
@@ -174,7 +176,7 @@ def bulk_job_download(request: HttpRequest, tenant_slug: str, public_id: str) ->
 
 
 @require_POST
-def bulk_documents(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def bulk_documents(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """The list page's "Generate PDFs" / "Download ZIP" for the selected invoices."""
     action = request.POST.get("action")
     service = {"generate": bulk.bulk_generate, "zip": bulk.bulk_zip_request}.get(action or "")
@@ -203,7 +205,7 @@ def _attachment(content: str | bytes, *, filename: str, content_type: str) -> Ht
     return response
 
 
-def invoice_export(request: HttpRequest, tenant_slug: str, public_id: str, format: str) -> HttpResponse:
+def invoice_export(request: TenantRequest, tenant_slug: str, public_id: str, format: str) -> HttpResponse:
     """One invoice, header and lines, as CSV or XLSX (small: built in the request)."""
     invoice = _invoice_or_404(public_id)
     if request.method not in SAFE:
@@ -215,7 +217,7 @@ def invoice_export(request: HttpRequest, tenant_slug: str, public_id: str, forma
 
 
 @require_GET
-def invoice_list_export(request: HttpRequest, tenant_slug: str, format: str) -> HttpResponse:
+def invoice_list_export(request: TenantRequest, tenant_slug: str, format: str) -> HttpResponse:
     """The invoice list as currently filtered (the list page's query string), as CSV or XLSX."""
     form = InvoiceFilterForm(request.GET or None)
     filters: dict[str, Any] = {}

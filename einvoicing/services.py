@@ -12,10 +12,11 @@ from core.errors import ApplicationError
 from einvoicing.models import ReceivedInvoice
 from einvoicing.receive import read_received
 from einvoicing.xmlsafe import EInvoiceRejected
+from tenants.models import User
 from tenants.scoping import current_tenant
 
 
-def received_invoice_import(*, data: bytes, filename: str, user: object | None = None) -> ReceivedInvoice:
+def received_invoice_import(*, data: bytes, filename: str, user: User | None = None) -> ReceivedInvoice:
     """Read, validate and keep a supplier's e-invoice in the current workspace.
 
     A file we cannot read is an `ApplicationError` with the reason, and nothing is written. An

@@ -7,6 +7,7 @@ inconsistent model breaks before any XML is written, in the standard's own rule 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ LINE_SLACK = Decimal("0.02")
 VAT_SLACK = Decimal(1)
 
 
-def _sum(values: object) -> Decimal:
+def _sum(values: Iterable[Decimal | None]) -> Decimal:
     return sum((v for v in values if v is not None), ZERO)
 
 

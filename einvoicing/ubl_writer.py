@@ -59,7 +59,7 @@ def build_ubl(invoice: Invoice, fmt: Format = Format.UBL) -> etree._Element:
     credit = invoice.is_credit_note
     root_ns = UBL_CREDIT_NOTE if credit else UBL_INVOICE
     root = etree.Element(
-        f"{{{root_ns}}}{'CreditNote' if credit else 'Invoice'}", nsmap={None: root_ns, **UBL_NSMAP}
+        f"{{{root_ns}}}{'CreditNote' if credit else 'Invoice'}", nsmap={None: root_ns} | UBL_NSMAP
     )
     cur = invoice.currency
 

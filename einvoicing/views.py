@@ -19,6 +19,7 @@ from core.web import require_membership
 from einvoicing import selectors, services
 from einvoicing.xmlsafe import MAX_PDF_BYTES, EInvoiceRejected
 from tenants import roles
+from tenants.requests import TenantRequest
 
 ACCEPTED = ".pdf,.xml,application/pdf,application/xml,text/xml"
 
@@ -48,7 +49,7 @@ def received_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 @require_POST
 @require_membership(roles.can_write)
-def received_upload(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def received_upload(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _page(request, form)

@@ -46,10 +46,12 @@ def _one_pooled_connection_per_process(**kwargs: Any) -> None:
     broken one was being replaced while a task waited, and keep it for DATABASE_POOL's idle time.
     """
     from django.db import connections
+    from django.db.backends.postgresql.base import DatabaseWrapper
 
     for connection in connections.all():
         pool = connection.settings_dict.get("OPTIONS", {}).get("pool")
-        if not isinstance(pool, dict):
+        # Only PostgreSQL's backend has a pool.
+        if not isinstance(pool, dict) or not isinstance(connection, DatabaseWrapper):
             continue
         pool.update(min_size=min(pool.get("min_size", 1), 1), max_size=1)
         # A pool object built before the fork (never opened) would keep the old size.

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
@@ -44,6 +44,7 @@ from invoices.views.builder_shared import (
 from quotes import services
 from quotes.forms import QuoteHeaderForm, contact_choices
 from quotes.models import Quote
+from tenants.requests import TenantRequest
 
 HEADER_FIELDS = tuple(QuoteHeaderForm.base_fields)
 
@@ -106,7 +107,7 @@ def _quote_data(quote: Quote) -> MultiValueDict:
     return lines_data(header, lines or [blank_line()])
 
 
-def _new_data(request: HttpRequest) -> MultiValueDict:
+def _new_data(request: TenantRequest) -> MultiValueDict:
     header = {"client": request.GET.get("client", ""), "discount_type": DiscountType.AMOUNT}
     return lines_data(header, [blank_line()])
 
@@ -142,7 +143,7 @@ def _live_totals(builder: QuoteBuilder) -> tuple[Any, str | None]:
 
 
 def _render(
-    request: HttpRequest,
+    request: TenantRequest,
     builder: QuoteBuilder,
     header: QuoteHeaderForm,
     *,
@@ -182,7 +183,7 @@ def _unbound_header(data: QueryDict | MultiValueDict) -> QuoteHeaderForm:
     return QuoteHeaderForm(initial={name: data.get(name, "") for name in HEADER_FIELDS}, clients=_clients())
 
 
-def _save(request: HttpRequest, builder: QuoteBuilder, header: QuoteHeaderForm) -> Quote | None:
+def _save(request: TenantRequest, builder: QuoteBuilder, header: QuoteHeaderForm) -> Quote | None:
     header_valid = header.is_valid()
     if not (builder.lines_valid() and header_valid):
         return None
@@ -207,7 +208,7 @@ def _save(request: HttpRequest, builder: QuoteBuilder, header: QuoteHeaderForm) 
         return None
 
 
-def quote_builder(request: HttpRequest, quote: Quote | None) -> HttpResponse:
+def quote_builder(request: TenantRequest, quote: Quote | None) -> HttpResponse:
     if request.method != "POST":
         data = _quote_data(quote) if quote else _new_data(request)
         return _render(request, _builder(data, quote), _unbound_header(data))
@@ -232,7 +233,7 @@ def quote_builder(request: HttpRequest, quote: Quote | None) -> HttpResponse:
 
 @require_POST
 @writer_required
-def quote_builder_totals(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def quote_builder_totals(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """The live totals: the posted form through the engine the quote is saved with."""
     builder = _builder(request.POST)
     totals, error = _live_totals(builder)

@@ -43,7 +43,9 @@ class QuoteHeaderForm(forms.Form):
 
     def __init__(self, *args: Any, clients: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["client"].choices = clients
+        client = self.fields["client"]
+        assert isinstance(client, forms.ChoiceField)
+        client.choices = clients
 
 
 def contact_choices(client_id: int | None) -> list[ClientContact]:
@@ -59,3 +61,9 @@ class SendQuoteForm(forms.Form):
     contacts = forms.MultipleChoiceField(
         label=_("Send to"), required=False, widget=forms.CheckboxSelectMultiple
     )
+
+    def __init__(self, *, contacts: list[ClientContact]) -> None:
+        super().__init__()
+        field = self.fields["contacts"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(c.public_id, f"{c.name} <{c.email}>") for c in contacts]

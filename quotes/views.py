@@ -4,7 +4,7 @@ detail, sending, invoicing an accepted quote, the PDF. Thin: forms check shape, 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,13 +17,14 @@ from quotes.builder import quote_builder, quote_builder_totals  # noqa: F401 (th
 from quotes.forms import BillingForm, SendQuoteForm, contact_choices
 from quotes.models import Quote
 from quotes.rendering import quote_pdf_filename, render_quote_pdf
+from tenants.requests import TenantRequest
 
 
 def _quote(public_id: str) -> Quote:
     return found_or_404(selectors.quote_get(public_id=public_id))
 
 
-def quote_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def quote_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     status = request.GET.get("status", "")
     return render(
         request,
@@ -33,12 +34,12 @@ def quote_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @writer_required
-def quote_new(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def quote_new(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     return quote_builder(request, None)
 
 
 @writer_required
-def quote_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def quote_edit(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     quote = _quote(public_id)
     if not quote.is_draft:
         messages.error(request, _("A sent quote cannot be edited."))
@@ -46,12 +47,9 @@ def quote_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpRe
     return quote_builder(request, quote)
 
 
-def quote_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def quote_detail(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     quote = _quote(public_id)
-    send_form = SendQuoteForm()
-    send_form.fields["contacts"].choices = [
-        (c.public_id, f"{c.name} <{c.email}>") for c in contact_choices(quote.client_id)
-    ]
+    send_form = SendQuoteForm(contacts=contact_choices(quote.client_id))
     return render(
         request,
         "quotes/quote_detail.html",
@@ -68,7 +66,7 @@ def quote_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> Http
 
 @require_POST
 @writer_required
-def quote_send(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def quote_send(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     quote = _quote(public_id)
     contacts = request.POST.getlist("contacts")
     if call_service(request, services.quote_send, actor=request.membership, quote=quote, contacts=contacts):
@@ -78,7 +76,7 @@ def quote_send(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpRe
 
 @require_POST
 @writer_required
-def quote_delete(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def quote_delete(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     quote = _quote(public_id)
     try:
         services.quote_delete_draft(actor=request.membership, quote=quote)
@@ -103,7 +101,7 @@ BILLING_ACTIONS = {
 
 @require_POST
 @writer_required
-def quote_invoice(request: HttpRequest, tenant_slug: str, public_id: str, kind: str) -> HttpResponse:
+def quote_invoice(request: TenantRequest, tenant_slug: str, public_id: str, kind: str) -> HttpResponse:
     quote = _quote(public_id)
     action = BILLING_ACTIONS.get(kind)
     if action is None:
@@ -115,7 +113,7 @@ def quote_invoice(request: HttpRequest, tenant_slug: str, public_id: str, kind: 
     return redirect("invoice_detail", tenant_slug, invoice.public_id)
 
 
-def quote_pdf(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def quote_pdf(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     quote = _quote(public_id)
     response = HttpResponse(render_quote_pdf(quote), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{quote_pdf_filename(quote)}"'

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.http import HttpRequest
-from django_htmx.middleware import HtmxDetails
 
 from tenants.models import Membership, Tenant, User
+
+if TYPE_CHECKING:
+    from csp.middleware import CheckableLazyObject
+    from django_htmx.middleware import HtmxDetails
 
 
 class TenantRequest(HttpRequest):
     """A request under `/t/<slug>/`: `TenantMiddleware` has signed the user in, found their
     membership and set these before any view runs (anyone else got a 404 or the sign-in page).
-
-    `htmx` is django-htmx's middleware's, set on every request (false when htmx did not send it).
 
     Only a type: no instance is ever made. Views and admin code annotate `request: TenantRequest`
     so that mypy knows `request.tenant`, `request.membership` and a signed-in `request.user`.
@@ -21,4 +24,6 @@ class TenantRequest(HttpRequest):
     tenant: Tenant
     membership: Membership
     user: User  # narrower than HttpRequest's `User | AnonymousUser`: signed in
-    htmx: HtmxDetails
+    # Set on every request by the middleware that runs before the tenant's.
+    csp_nonce: CheckableLazyObject  # CSPMiddleware: str() of it is this response's nonce
+    htmx: HtmxDetails  # HtmxMiddleware

@@ -148,7 +148,7 @@ class InvoiceViewSet(TenantScopedViewSet):
         return Response(data, status=status_code)
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         context["today"] = tenant_today() if getattr(self.request, "auth", None) else None
         return context
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,6 +17,7 @@ from api.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, Webh
 from core.errors import ApplicationError
 from core.web import call_service, require_membership
 from tenants import roles
+from tenants.requests import TenantRequest
 
 NEW_ENDPOINT_SESSION_KEY = "webhooks.new_secret"
 RECENT = 50
@@ -35,7 +36,7 @@ class WebhookEndpointForm(forms.Form):
 
 
 @require_membership(roles.can_manage_tenant)
-def webhook_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def webhook_settings(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = WebhookEndpointForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -68,7 +69,7 @@ def webhook_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 @require_POST
 @require_membership(roles.can_manage_tenant)
-def webhook_endpoint_delete(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def webhook_endpoint_delete(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint.objects.all(), public_id=public_id)
     call_service(request, services.webhook_endpoint_delete, actor=request.membership, endpoint=endpoint)
     messages.success(request, _("Endpoint deleted."))
@@ -77,7 +78,7 @@ def webhook_endpoint_delete(request: HttpRequest, tenant_slug: str, public_id: s
 
 @require_POST
 @require_membership(roles.can_manage_tenant)
-def webhook_delivery_replay(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def webhook_delivery_replay(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     delivery = get_object_or_404(WebhookDelivery.objects.select_related("endpoint"), public_id=public_id)
     if call_service(request, services.webhook_delivery_replay, actor=request.membership, delivery=delivery):
         messages.success(request, _("Delivery queued again."))

@@ -121,7 +121,9 @@ def test_members_build_send_and_invoice_a_quote(
 ) -> None:
     with tenant_scope(tenant):
         client = ClientFactory(name="Kestrel")
-        ClientContact.objects.create(client=client, name="Ada", email="ada@kestrel.test", is_primary=True)
+        contact = ClientContact.objects.create(
+            client=client, name="Ada", email="ada@kestrel.test", is_primary=True
+        )
         vat = TaxRateFactory(percentage=Decimal("20"))
     data = {
         "client": client.public_id,
@@ -143,7 +145,10 @@ def test_members_build_send_and_invoice_a_quote(
     detail = _url(tenant, "quote_detail", quote.public_id)
     assert outsider_client.get(detail).status_code == 404
     assert outsider_client.post(_url(tenant, "quote_send", quote.public_id)).status_code == 404
-    assert "Audit" in owner_client.get(detail).content.decode()
+    page = owner_client.get(detail).content.decode()
+    assert "Audit" in page
+    assert 'value="' + contact.public_id + '"' in page  # the client's contacts are the "Send to" choices
+    assert "Ada &lt;ada@kestrel.test&gt;" in page
     assert "Audit" in viewer_client.get(detail).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         owner_client.post(_url(tenant, "quote_send", quote.public_id))
