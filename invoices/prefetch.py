@@ -14,11 +14,12 @@ from typing import Any
 from django.db import models
 
 from invoices.models import AllowanceCharge, Invoice, InvoiceLine, InvoiceLineTax
-from invoices.services.allowances import taxes_with_rates
+from invoices.services.allowances import rows_cache, taxes_with_rates
 
 
 def _cached(queryset: models.QuerySet, rows: list[Any]) -> models.QuerySet:
     queryset._result_cache = rows
+    # Django's own flag (what prefetch_related sets once done); django-stubs leave it out.
     queryset._prefetch_done = True  # type: ignore[attr-defined]
     return queryset
 
@@ -44,7 +45,7 @@ def prefetch_lines(invoice: Invoice) -> list[InvoiceLine]:
     rows = list(AllowanceCharge.objects.filter(invoice=invoice).prefetch_related(taxes_with_rates()))
     for row in rows:
         row.invoice = invoice
-    invoice._allowances_charges = rows  # type: ignore[attr-defined]
+    rows_cache(invoice, rows)
     for line in lines:
         line._allowances_charges = []
     for row in rows:
@@ -52,6 +53,7 @@ def prefetch_lines(invoice: Invoice) -> list[InvoiceLine]:
             by_pk[row.line_id]._allowances_charges.append(row)
     cache = getattr(invoice, "_prefetched_objects_cache", None)
     if cache is None:
+        # Where Django's prefetch_related keeps its caches; django-stubs leave it out.
         cache = invoice._prefetched_objects_cache = {}  # type: ignore[attr-defined]
     cache["lines"] = _cached(InvoiceLine.objects.filter(invoice=invoice), lines)
     return lines
