@@ -180,11 +180,11 @@ def rows_of(invoice: Invoice) -> list[AllowanceCharge]:
     return cached
 
 
-def rows_cache(invoice: Invoice, rows: list[AllowanceCharge]) -> None:
-    """Keep the invoice's allowances and charges on it for `rows_of` (`store_allowances_charges`
-    drops them when it writes new ones)."""
+def rows_cache(owner: Invoice | InvoiceLine, rows: list[AllowanceCharge]) -> None:
+    """Keep an invoice's (or a line's) allowances and charges on it for `rows_of` and
+    `line_rows` (`store_allowances_charges` drops an invoice's when it writes new ones)."""
     # An attribute of our own on the model instance, which the model does not declare.
-    invoice._allowances_charges = rows  # type: ignore[attr-defined]
+    owner._allowances_charges = rows  # type: ignore[union-attr]
 
 
 def document_rows(invoice: Invoice) -> list[AllowanceCharge]:
