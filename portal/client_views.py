@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, cast
 
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -144,7 +145,7 @@ def portal_sign_out(request: HttpRequest) -> HttpResponse:
 # --- the contact's pages ------------------------------------------------------------------------------
 
 
-def _documents(client_id: int) -> Any:
+def _documents(client_id: int) -> QuerySet[Invoice]:
     return Invoice.objects.filter(client_id=client_id).exclude(status__in=[InvoiceStatus.DRAFT])
 
 
