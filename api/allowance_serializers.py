@@ -66,6 +66,7 @@ class AllowanceChargeWriteSerializer(serializers.Serializer):
 
 
 def allowances_charges_write() -> AllowanceChargeWriteSerializer:
+    # drf-stubs leave out the max_length that many=True passes on to the ListSerializer.
     return AllowanceChargeWriteSerializer(many=True, max_length=MAX_PER_LEVEL, required=False)  # type: ignore[call-arg]
 
 
@@ -98,6 +99,7 @@ class AllowanceChargeSerializer(serializers.ModelSerializer):
 
 
 def allowances_charges_out(rows: list[AllowanceCharge]) -> list[dict]:
+    # many=True makes a ListSerializer, whose data is a list; drf-stubs type the class's (a dict).
     return AllowanceChargeSerializer(rows, many=True).data  # type: ignore[return-value]
 
 

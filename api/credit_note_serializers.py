@@ -14,6 +14,7 @@ from invoices import limits
 class StandaloneCreditNoteWriteSerializer(serializers.Serializer):
     client = public_id_field(help_text="The client credited (a client of this workspace).")
     currency = serializers.CharField(max_length=3, help_text="An ISO 4217 code, e.g. EUR.")
+    # drf-stubs leave out the max_length that many=True passes on to the ListSerializer.
     lines = LineWriteSerializer(many=True, max_length=limits.MAX_LINES)  # type: ignore[call-arg]
     reason = serializers.CharField(max_length=limits.CREDIT_REASON_MAX, required=False, allow_blank=True)
     issue_date = serializers.DateField(required=False, help_text="Default: today, in the workspace.")

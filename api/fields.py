@@ -113,7 +113,8 @@ class PriceStringField(DecimalStringField):
 class PriceOutField(MoneyOutField):
     """A unit price out: the currency's decimals, or more when the price has them."""
 
-    # None for a price not set yet, where the parent's amounts always have one.
+    # None for a price not set yet, where the parent's amounts always have one: a wider
+    # return than the parent's `str`, which mypy reports as an unsafe override.
     def to_representation(self, value: tuple[Decimal, str]) -> str | None:  # type: ignore[override]
         amount, currency = value
         return None if amount is None else price_text(amount, currency)

@@ -75,6 +75,7 @@ class QuoteSerializer(ReadOnlyModelSerializer):
 class QuoteWriteSerializer(serializers.Serializer):
     client = public_id_field()
     contact = public_id_field(required=False, allow_null=True)
+    # drf-stubs leave out the max_length that many=True passes on to the ListSerializer.
     lines = LineWriteSerializer(many=True, max_length=MAX_LINES)  # type: ignore[call-arg]
     currency = serializers.CharField(max_length=3, required=False)
     issue_date = serializers.DateField(required=False)
@@ -89,6 +90,7 @@ class QuoteWriteSerializer(serializers.Serializer):
 
 class QuoteUpdateSerializer(QuoteWriteSerializer):
     client = public_id_field(required=False)
+    # drf-stubs leave out the max_length that many=True passes on to the ListSerializer.
     lines = LineWriteSerializer(many=True, max_length=MAX_LINES, required=False)  # type: ignore[call-arg]
 
 

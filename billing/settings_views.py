@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from billing import connect, stripe_client
 from billing.models import PaymentSettings
-from core.web import call_service, require_membership
+from core.web import call_service, csp_allow_form_action, require_membership
 from tenants import roles
 from tenants.requests import TenantRequest
 
@@ -45,7 +45,7 @@ def _with_stripe_form_action(response: HttpResponse) -> HttpResponse:
     # The Connect button POSTs here and is answered with a redirect to Stripe's onboarding;
     # Chromium checks that redirect against form-action.
     if stripe_client.payments_enabled():
-        response._csp_update = {"form-action": stripe_client.hosted_page_origins()}  # type: ignore[attr-defined]
+        csp_allow_form_action(response, stripe_client.hosted_page_origins())
     return response
 
 

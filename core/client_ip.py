@@ -64,6 +64,8 @@ def behind_trusted_proxies(app: object) -> ProxyHeadersMiddleware:
     """Wrap an ASGI application so its scope carries the client's address and scheme."""
     from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+    # uvicorn types the app with its own ASGI TypedDicts, which neither Django's ASGIHandler nor
+    # channels' stacks declare: both are ASGI 3 applications all the same.
     return ProxyHeadersMiddleware(app, trusted_hosts=list(settings.TRUSTED_PROXIES))  # type: ignore[arg-type]
 
 

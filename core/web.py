@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,7 +18,6 @@ from core.ratelimit import rate_limit_hit
 
 T = TypeVar("T")
 P = ParamSpec("P")
-_Request = TypeVar("_Request", bound=HttpRequest)
 
 
 class _MemberRequest(Protocol):
@@ -27,6 +26,10 @@ class _MemberRequest(Protocol):
 
     @property
     def membership(self) -> object: ...
+
+
+# A view under `require_membership` takes a request that has a membership: a TenantRequest.
+_Request = TypeVar("_Request", bound=_MemberRequest)
 
 
 def call_service(request: HttpRequest, service: Callable[..., T], /, **kwargs: Any) -> T | None:
@@ -50,15 +53,22 @@ def require_membership(
     def decorator(view: Callable[Concatenate[_Request, P], T]) -> Callable[Concatenate[_Request, P], T]:
         @wraps(view)
         def wrapped(request: _Request, /, *args: P.args, **kwargs: P.kwargs) -> T:
-            # Views under /t/<slug>/ only, where the tenant middleware has set the membership;
-            # some are still annotated with a plain HttpRequest.
-            if not check(cast(_MemberRequest, request).membership):
+            if not check(request.membership):
                 raise PermissionDenied("Your role does not allow this.")
             return view(request, *args, **kwargs)
 
         return wrapped
 
     return decorator
+
+
+def csp_allow_form_action(response: HttpResponse, origins: list[str]) -> HttpResponse:
+    """Let this page's forms lead to `origins` too (CSP form-action; Chromium also checks the
+    redirect that follows a form's POST, e.g. to a Stripe-hosted page)."""
+    # django-csp's middleware reads this attribute (what its @csp_update decorator sets); it is
+    # not declared on HttpResponse, hence the ignore.
+    response._csp_update = {"form-action": origins}  # type: ignore[attr-defined]
+    return response
 
 
 # --- pages reached by a secret link (the client's invoice, quote and portal pages) ----------------

@@ -22,7 +22,7 @@ from invoiceflow.script_log import json_format
 _original_safe_say = celery.apps.worker.safe_say
 
 
-def safe_say_json(msg: str, f: IO[str] = sys.__stderr__) -> None:  # type: ignore[assignment]
+def safe_say_json(msg: str, f: IO[str] | None = sys.__stderr__) -> None:
     if not json_format():
         _original_safe_say(msg, f)
         return
@@ -35,6 +35,8 @@ def safe_say_json(msg: str, f: IO[str] = sys.__stderr__) -> None:  # type: ignor
         },
         ensure_ascii=False,
     )
+    if f is None:  # no stderr at all (sys.__stderr__ can be None): nowhere to say it
+        return
     # As Celery's: losing the message must never abort the shutdown.
     with contextlib.suppress(OSError, AttributeError, ValueError):
         os.write(f.fileno(), (line + "\n").encode())

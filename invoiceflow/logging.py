@@ -77,6 +77,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = sanitize_request_id(request.headers.get(REQUEST_ID_HEADER))
+        # Our own attribute for code holding the request; HttpRequest does not declare it.
         request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
         sentry_sdk.set_tag("request_id", request_id)

@@ -32,12 +32,11 @@ def money(name: str, currency_of: Callable[[Any], str] = lambda obj: obj.currenc
     """An admin column or read-only field showing the amount `name` in its currency's minor unit
     ("€128.30", not the column's four stored decimals "128.3000")."""
 
+    @admin.display(description=name.replace("_", " "), ordering=name)
     def show(obj: Any) -> str:
         value = getattr(obj, name)
         return "" if value is None else format_money(value, currency_of(obj))
 
-    show.short_description = name.replace("_", " ")  # type: ignore[attr-defined]
-    show.admin_order_field = name  # type: ignore[attr-defined]
     show.__name__ = name
     return show
 
@@ -45,12 +44,11 @@ def money(name: str, currency_of: Callable[[Any], str] = lambda obj: obj.currenc
 def number(name: str) -> Callable[[Any], str]:
     """A quantity or rate without the column's trailing zeros: "1.0000" → "1", "5.5000" → "5.5"."""
 
+    @admin.display(description=name.replace("_", " "), ordering=name)
     def show(obj: Any) -> str:
         value = getattr(obj, name)
         return "" if value is None else f"{value.normalize():f}"
 
-    show.short_description = name.replace("_", " ")  # type: ignore[attr-defined]
-    show.admin_order_field = name  # type: ignore[attr-defined]
     show.__name__ = name
     return show
 
@@ -68,6 +66,7 @@ ShownField = str | Callable[[Any], str]
 class ReadOnlyInline(admin.TabularInline):
     """Inlines run inside the change view's tenant scope, so the scoped managers apply."""
 
+    # Wider than django-stubs' names-only types (see ShownField).
     fields: ClassVar[Sequence[ShownField]]  # type: ignore[assignment]
     readonly_fields: ClassVar[Sequence[ShownField]]  # type: ignore[assignment]
     extra = 0
@@ -159,6 +158,7 @@ class EventInline(ReadOnlyInline):
 class AmountsAdmin(TenantOwnedAdmin):
     """A tenant-owned admin whose read-only fields include amounts shown in their currency."""
 
+    # Wider than django-stubs' names-only types (see ShownField).
     fields: ClassVar[Sequence[ShownField]]  # type: ignore[assignment]
     readonly_fields: ClassVar[Sequence[ShownField]]  # type: ignore[assignment]
 

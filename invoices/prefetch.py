@@ -14,11 +14,12 @@ from typing import Any
 from django.db import models
 
 from invoices.models import AllowanceCharge, Invoice, InvoiceLine, InvoiceLineTax
-from invoices.services.allowances import taxes_with_rates
+from invoices.services.allowances import rows_cache, taxes_with_rates
 
 
 def _cached(queryset: models.QuerySet, rows: list[Any]) -> models.QuerySet:
     queryset._result_cache = rows
+    # Django's own flag (what prefetch_related sets once done); django-stubs leave it out.
     queryset._prefetch_done = True  # type: ignore[attr-defined]
     return queryset
 
@@ -37,21 +38,26 @@ def prefetch_lines(invoice: Invoice) -> list[InvoiceLine]:
         taxes[tax.line_id].append(tax)
     for line in lines:
         line.invoice = invoice
-        line._prefetched_objects_cache = {
-            "line_taxes": _cached(InvoiceLineTax._base_manager.none(), taxes[line.pk])
-        }
+        _prefetch_cache(line)["line_taxes"] = _cached(InvoiceLineTax._base_manager.none(), taxes[line.pk])
     # Allowances and charges of both levels (with a document one's taxes): two more queries.
     rows = list(AllowanceCharge.objects.filter(invoice=invoice).prefetch_related(taxes_with_rates()))
     for row in rows:
         row.invoice = invoice
-    invoice._allowances_charges = rows  # type: ignore[attr-defined]
-    for line in lines:
-        line._allowances_charges = []
+    rows_cache(invoice, rows)
+    of_line: dict[int, list[AllowanceCharge]] = {pk: [] for pk in by_pk}
     for row in rows:
         if row.line_id is not None:
-            by_pk[row.line_id]._allowances_charges.append(row)
-    cache = getattr(invoice, "_prefetched_objects_cache", None)
-    if cache is None:
-        cache = invoice._prefetched_objects_cache = {}  # type: ignore[attr-defined]
-    cache["lines"] = _cached(InvoiceLine.objects.filter(invoice=invoice), lines)
+            of_line[row.line_id].append(row)
+    for line in lines:
+        rows_cache(line, of_line[line.pk])
+    _prefetch_cache(invoice)["lines"] = _cached(InvoiceLine.objects.filter(invoice=invoice), lines)
     return lines
+
+
+def _prefetch_cache(instance: models.Model) -> dict[str, models.QuerySet]:
+    """The instance's `prefetch_related` cache, made empty if it has none yet."""
+    cache = getattr(instance, "_prefetched_objects_cache", None)
+    if cache is None:
+        # Where Django's prefetch_related keeps its caches; django-stubs leave it out.
+        cache = instance._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+    return cache

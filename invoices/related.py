@@ -52,6 +52,7 @@ def linked_invoices(invoice: Invoice) -> list[LinkedInvoice]:
             if link.invoice.pk != invoice.pk
             and link.invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
         )
+    # An attribute of our own on the model instance, which the model does not declare.
     invoice._linked_invoices = tuple(found)  # type: ignore[attr-defined]
     return found
 

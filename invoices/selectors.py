@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
@@ -309,9 +309,9 @@ def _months_back(today: date, count: int) -> list[date]:
     return list(reversed(months))
 
 
-def _as_date(value: object) -> date:
+def _as_date(value: date) -> date:
     # TruncMonth over a DateField gives a date on PostgreSQL and SQLite alike; be lenient.
-    return value.date() if hasattr(value, "date") and callable(value.date) else value  # type: ignore[return-value]
+    return value.date() if isinstance(value, datetime) else value
 
 
 def dashboard(*, today: date | None = None) -> Dashboard:

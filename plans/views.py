@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing import stripe_client
-from core.web import call_service, require_membership
+from core.web import call_service, csp_allow_form_action, require_membership
 from plans import services as plan_services
 from plans.catalog import plan_list, plans_enabled, tenant_usage
 from plans.models import PlanSubscription
@@ -21,8 +21,7 @@ from tenants.requests import TenantRequest
 def _allow_stripe_redirects(response: HttpResponse) -> HttpResponse:
     """CSP form-action also governs where a form's POST may redirect: Stripe's hosted pages."""
     origins = [*stripe_client.hosted_page_origins(), stripe_client.STRIPE_PORTAL_ORIGIN]
-    response._csp_update = {"form-action": origins}  # type: ignore[attr-defined]
-    return response
+    return csp_allow_form_action(response, origins)
 
 
 def _billing_url(request: TenantRequest) -> str:

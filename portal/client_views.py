@@ -11,10 +11,12 @@ cached, not indexed) and in the contact's language.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, timedelta
 from functools import wraps
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, cast
 
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -34,7 +36,7 @@ from billing.models import CheckoutAttemptStatus, GroupCheckout
 from core.client_ip import client_ip
 from core.downloads import download_url
 from core.errors import ApplicationError
-from core.web import private_page
+from core.web import csp_allow_form_action, private_page
 from documents.models import DocumentStatus
 from documents.services import document_filename, document_request_for_client
 from documents.storage import CONTENT_TYPES
@@ -42,6 +44,7 @@ from invoices.models import ClientContact, Invoice, InvoiceKind, InvoiceStatus, 
 from invoices.related import linked_invoices
 from invoices.services.common import tenant_today
 from portal import signin
+from portal.requests import PortalRequest
 from portal.statement import statement_build, statement_csv, statement_pdf
 from quotes import services as quote_services
 from quotes.models import Quote, QuoteStatus
@@ -50,6 +53,8 @@ from tenants.scoping import tenant_scope
 
 logger = logging.getLogger(__name__)
 
+P = ParamSpec("P")
+
 
 def _language(contact: ClientContact | None, tenant: Tenant) -> str:
     if contact is not None:
@@ -57,19 +62,23 @@ def _language(contact: ClientContact | None, tenant: Tenant) -> str:
     return tenant.locale or "en"
 
 
-def portal_page(view: Any) -> Any:
+def portal_page(
+    view: Callable[Concatenate[PortalRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
     """Signed-in pages: the session's contact, in its workspace's scope and language."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         found = signin.session_identity(request)
         if found is None:
             return private_page(render(request, "portal/signed_out.html", status=403))
         tenant, contact = found
         with tenant_scope(tenant), translation.override(_language(contact, tenant)):
-            request.portal_contact = contact  # type: ignore[attr-defined]
-            request.portal_tenant = tenant  # type: ignore[attr-defined]
-            response = view(request, *args, **kwargs)
+            # From here on the request is a PortalRequest: these are what make it one.
+            portal_request = cast(PortalRequest, request)
+            portal_request.portal_contact = contact
+            portal_request.portal_tenant = tenant
+            response = view(portal_request, *args, **kwargs)
             response["Content-Language"] = translation.get_language()
         # Signed in, the addresses carry no secret: same-origin lets the browser send the
         # Origin that Django's CSRF check of the portal's forms needs.
@@ -78,11 +87,13 @@ def portal_page(view: Any) -> Any:
     return wrapped
 
 
-def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+def _render(
+    request: PortalRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
     context.update(
-        contact=request.portal_contact,  # type: ignore[attr-defined]
-        client=request.portal_contact.client,  # type: ignore[attr-defined]
-        seller=request.portal_tenant,  # type: ignore[attr-defined]
+        contact=request.portal_contact,
+        client=request.portal_contact.client,
+        seller=request.portal_tenant,
         page_language=translation.get_language(),
     )
     return render(request, template, context, status=status)
@@ -134,13 +145,13 @@ def portal_sign_out(request: HttpRequest) -> HttpResponse:
 # --- the contact's pages ------------------------------------------------------------------------------
 
 
-def _documents(client_id: int) -> Any:
+def _documents(client_id: int) -> QuerySet[Invoice]:
     return Invoice.objects.filter(client_id=client_id).exclude(status__in=[InvoiceStatus.DRAFT])
 
 
-def _home(request: HttpRequest, *, pay_error: str = "", status: int = 200) -> HttpResponse:
-    client = request.portal_contact.client  # type: ignore[attr-defined]
-    tenant = request.portal_tenant  # type: ignore[attr-defined]
+def _home(request: PortalRequest, *, pay_error: str = "", status: int = 200) -> HttpResponse:
+    client = request.portal_contact.client
+    tenant = request.portal_tenant
     documents = list(_documents(client.pk).order_by("-issue_date", "-pk"))
     invoices = [doc for doc in documents if doc.kind == InvoiceKind.INVOICE]
     today = tenant_today(tenant)
@@ -174,17 +185,17 @@ def _home(request: HttpRequest, *, pay_error: str = "", status: int = 200) -> Ht
     )
     if online:
         # The Pay form leads (POST, then 303) to Stripe's hosted page: form-action allows it.
-        response._csp_update = {"form-action": stripe_client.hosted_page_origins()}  # type: ignore[attr-defined]
+        csp_allow_form_action(response, stripe_client.hosted_page_origins())
     return response
 
 
 @require_GET
 @portal_page
-def portal_home(request: HttpRequest) -> HttpResponse:
+def portal_home(request: PortalRequest) -> HttpResponse:
     session_id = request.GET.get("session_id", "")
     if session_id and request.GET.get("checkout") == "done":
         # Back from Checkout: settle that session now rather than wait for its webhook.
-        client = request.portal_contact.client  # type: ignore[attr-defined]
+        client = request.portal_contact.client
         checkout = GroupCheckout.objects.filter(
             client=client, session_id=session_id[:255], status=CheckoutAttemptStatus.OPEN
         ).first()
@@ -198,9 +209,9 @@ def portal_home(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @portal_page
-def portal_pay(request: HttpRequest) -> HttpResponse:
+def portal_pay(request: PortalRequest) -> HttpResponse:
     """Pay the chosen open invoices in one Stripe Checkout Session (a form POST, then 303)."""
-    client = request.portal_contact.client  # type: ignore[attr-defined]
+    client = request.portal_contact.client
     return_url = request.build_absolute_uri(reverse("portal_home"))
     try:
         url = group_checkout_start(
@@ -216,8 +227,8 @@ def portal_pay(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @portal_page
-def portal_invoice(request: HttpRequest, public_id: str) -> HttpResponse:
-    client = request.portal_contact.client  # type: ignore[attr-defined]
+def portal_invoice(request: PortalRequest, public_id: str) -> HttpResponse:
+    client = request.portal_contact.client
     invoice = _documents(client.pk).filter(public_id=public_id).prefetch_related("lines").first()
     if invoice is None:
         raise Http404
@@ -227,10 +238,10 @@ def portal_invoice(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_GET
 @portal_page
-def portal_invoice_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
+def portal_invoice_pdf(request: PortalRequest, public_id: str) -> HttpResponse:
     """The invoice's or credit note's PDF: a short-lived download link once it is rendered (the
     documents pipeline renders it on first demand; until then a page says it is on its way)."""
-    client = request.portal_contact.client  # type: ignore[attr-defined]
+    client = request.portal_contact.client
     invoice = _documents(client.pk).filter(public_id=public_id).first()
     if invoice is None:
         raise Http404
@@ -248,8 +259,8 @@ def portal_invoice_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_GET
 @portal_page
-def portal_receipt(request: HttpRequest, public_id: str) -> HttpResponse:
-    client = request.portal_contact.client  # type: ignore[attr-defined]
+def portal_receipt(request: PortalRequest, public_id: str) -> HttpResponse:
+    client = request.portal_contact.client
     payment = (
         Payment.objects.select_related("invoice").filter(invoice__client=client, public_id=public_id).first()
     )
@@ -260,8 +271,8 @@ def portal_receipt(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_GET
 @portal_page
-def portal_quote(request: HttpRequest, public_id: str) -> HttpResponse:
-    client = request.portal_contact.client  # type: ignore[attr-defined]
+def portal_quote(request: PortalRequest, public_id: str) -> HttpResponse:
+    client = request.portal_contact.client
     quote = Quote.objects.filter(client=client, public_id=public_id).exclude(status=QuoteStatus.DRAFT).first()
     if quote is None:
         raise Http404
@@ -270,8 +281,8 @@ def portal_quote(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_POST
 @portal_page
-def portal_quote_answer(request: HttpRequest, public_id: str) -> HttpResponse:
-    client = request.portal_contact.client  # type: ignore[attr-defined]
+def portal_quote_answer(request: PortalRequest, public_id: str) -> HttpResponse:
+    client = request.portal_contact.client
     quote = Quote.objects.filter(client=client, public_id=public_id).exclude(status=QuoteStatus.DRAFT).first()
     if quote is None:
         raise Http404
@@ -291,9 +302,9 @@ def portal_quote_answer(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_GET
 @portal_page
-def portal_statement(request: HttpRequest) -> HttpResponse:
-    client = request.portal_contact.client  # type: ignore[attr-defined]
-    today = tenant_today(request.portal_tenant)  # type: ignore[attr-defined]
+def portal_statement(request: PortalRequest) -> HttpResponse:
+    client = request.portal_contact.client
+    today = tenant_today(request.portal_tenant)
     start = parse_date(request.GET.get("start", "") or "") or date(today.year, 1, 1)
     end = parse_date(request.GET.get("end", "") or "") or today
     if end < start or end - start > timedelta(days=3700):
@@ -308,7 +319,7 @@ def portal_statement(request: HttpRequest) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
     if request.GET.get("format") == "pdf":
-        pdf = statement_pdf(statement, seller=request.portal_tenant.name)  # type: ignore[attr-defined]
+        pdf = statement_pdf(statement, seller=request.portal_tenant.name)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
         return response

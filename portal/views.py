@@ -28,7 +28,7 @@ from billing.connect import REASONS, online_payment_status, payment_settings_get
 from billing.models import CheckoutAttempt, CheckoutAttemptStatus
 from core.downloads import download_url
 from core.errors import ApplicationError
-from core.web import private_page
+from core.web import csp_allow_form_action, private_page
 from documents.invoice_pdf import current_pdfs
 from documents.models import DocumentStatus, InvoiceDocument
 from documents.services import document_filename
@@ -120,7 +120,7 @@ def _page(
     if online.enabled:
         # The Pay now form leads (POST, then 303) to Stripe's hosted page; Chromium checks that
         # redirect against form-action too, so this page allows Stripe's origin there.
-        response._csp_update = {"form-action": stripe_client.hosted_page_origins()}  # type: ignore[attr-defined]
+        csp_allow_form_action(response, stripe_client.hosted_page_origins())
     return private_page(response)
 
 

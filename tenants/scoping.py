@@ -23,7 +23,7 @@ import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import connections, models, transaction
 
@@ -110,11 +110,17 @@ class TenantScopedQuerySet(models.QuerySet):
     pass
 
 
-class TenantScopedManager(models.Manager.from_queryset(TenantScopedQuerySet)):  # type: ignore[misc]
+# Named first: django-stubs types a from_queryset() manager assigned to a name, not one in a
+# class's bases.
+_TenantScopedManagerBase = models.Manager.from_queryset(TenantScopedQuerySet)
+
+
+class TenantScopedManager(_TenantScopedManagerBase):
     """Default manager of tenant-owned models: filters on the current tenant, fails closed."""
 
     def get_queryset(self) -> TenantScopedQuerySet:
-        return super().get_queryset().filter(tenant=current_tenant())
+        # django-stubs type the made manager's get_queryset as the base QuerySet's; it is ours.
+        return cast(TenantScopedQuerySet, super().get_queryset().filter(tenant=current_tenant()))
 
 
 class TenantOwnedModel(models.Model):

@@ -176,8 +176,15 @@ def rows_of(invoice: Invoice) -> list[AllowanceCharge]:
         cached = list(AllowanceCharge.objects.filter(invoice=invoice).prefetch_related(taxes_with_rates()))
         for row in cached:
             row.invoice = invoice
-        invoice._allowances_charges = cached  # type: ignore[attr-defined]
+        rows_cache(invoice, cached)
     return cached
+
+
+def rows_cache(owner: Invoice | InvoiceLine, rows: list[AllowanceCharge]) -> None:
+    """Keep an invoice's (or a line's) allowances and charges on it for `rows_of` and
+    `line_rows` (`store_allowances_charges` drops an invoice's when it writes new ones)."""
+    # An attribute of our own on the model instance, which the model does not declare.
+    owner._allowances_charges = rows  # type: ignore[union-attr]
 
 
 def document_rows(invoice: Invoice) -> list[AllowanceCharge]:

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,7 +18,7 @@ from invoices import selectors, services
 from invoices.models import Client, ClientContact
 from invoices.services.contacts import CONTACT_FIELDS
 from invoices.views._helpers import found_or_404, submit_form, writer_required
-from tenants.models import Membership
+from tenants.requests import TenantRequest
 
 
 class ContactForm(forms.Form):
@@ -36,11 +36,6 @@ class ContactForm(forms.Form):
         language.choices = [("", _("The client's language")), *settings.LANGUAGES]
 
 
-def _actor(request: HttpRequest) -> Membership:
-    # Set by the tenant middleware on a plain HttpRequest.
-    return request.membership  # type: ignore[attr-defined]
-
-
 def _client(public_id: str) -> Client:
     return found_or_404(selectors.client_get(public_id=public_id))
 
@@ -50,7 +45,7 @@ def _contact(client: Client, contact_id: str) -> ClientContact:
 
 
 @writer_required
-def contact_create(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def contact_create(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     client = _client(public_id)
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -58,7 +53,7 @@ def contact_create(request: HttpRequest, tenant_slug: str, public_id: str) -> Ht
         contact = submit_form(
             form,
             services.contact_create,
-            actor=_actor(request),
+            actor=request.membership,
             client=client,
             primary=data.pop("primary"),
             **data,
@@ -70,7 +65,7 @@ def contact_create(request: HttpRequest, tenant_slug: str, public_id: str) -> Ht
 
 
 @writer_required
-def contact_edit(request: HttpRequest, tenant_slug: str, public_id: str, contact_id: str) -> HttpResponse:
+def contact_edit(request: TenantRequest, tenant_slug: str, public_id: str, contact_id: str) -> HttpResponse:
     client = _client(public_id)
     contact = _contact(client, contact_id)
     initial = {name: getattr(contact, name) for name in CONTACT_FIELDS}
@@ -78,10 +73,12 @@ def contact_edit(request: HttpRequest, tenant_slug: str, public_id: str, contact
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         primary = data.pop("primary")
-        updated = submit_form(form, services.contact_update, actor=_actor(request), contact=contact, **data)
+        updated = submit_form(
+            form, services.contact_update, actor=request.membership, contact=contact, **data
+        )
         if updated:
             if primary and not updated.is_primary:
-                services.contact_make_primary(actor=_actor(request), contact=updated)
+                services.contact_make_primary(actor=request.membership, contact=updated)
             messages.success(request, _("Contact saved."))
             return redirect("client_detail", tenant_slug, public_id)
     return render(request, "invoices/contact_form.html", {"form": form, "client": client, "contact": contact})
@@ -89,9 +86,9 @@ def contact_edit(request: HttpRequest, tenant_slug: str, public_id: str, contact
 
 @require_POST
 @writer_required
-def contact_delete(request: HttpRequest, tenant_slug: str, public_id: str, contact_id: str) -> HttpResponse:
+def contact_delete(request: TenantRequest, tenant_slug: str, public_id: str, contact_id: str) -> HttpResponse:
     contact = _contact(_client(public_id), contact_id)
-    if call_service(request, services.contact_delete, actor=_actor(request), contact=contact):
+    if call_service(request, services.contact_delete, actor=request.membership, contact=contact):
         messages.success(request, _("Contact removed."))
     return redirect("client_detail", tenant_slug, public_id)
 
@@ -99,9 +96,9 @@ def contact_delete(request: HttpRequest, tenant_slug: str, public_id: str, conta
 @require_POST
 @writer_required
 def contact_make_primary(
-    request: HttpRequest, tenant_slug: str, public_id: str, contact_id: str
+    request: TenantRequest, tenant_slug: str, public_id: str, contact_id: str
 ) -> HttpResponse:
     contact = _contact(_client(public_id), contact_id)
-    if call_service(request, services.contact_make_primary, actor=_actor(request), contact=contact):
+    if call_service(request, services.contact_make_primary, actor=request.membership, contact=contact):
         messages.success(request, _("%(name)s is the primary contact.") % {"name": contact.name})
     return redirect("client_detail", tenant_slug, public_id)

@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,6 +20,7 @@ from invoices.forms import AMOUNT_ATTRS
 from invoices.models import Client, Invoice
 from invoices.services import LineData
 from invoices.views._helpers import found_or_404, writer_required
+from tenants.requests import TenantRequest
 
 ROWS = 4  # line rows on the page; blank rows are left out
 
@@ -86,13 +87,13 @@ class StandaloneCreditNoteForm(forms.Form):
         return lines, rows
 
 
-def _issue(form: StandaloneCreditNoteForm, request: HttpRequest, client: Client) -> Invoice | None:
+def _issue(form: StandaloneCreditNoteForm, request: TenantRequest, client: Client) -> Invoice | None:
     lines, rows = form.lines()
     data = form.cleaned_data
     try:
         with transaction.atomic():
             return services.credit_note_create_standalone(
-                actor=request.membership,  # type: ignore[attr-defined]
+                actor=request.membership,
                 client=client,
                 currency=data["currency"],
                 lines=lines,
@@ -110,7 +111,7 @@ def _issue(form: StandaloneCreditNoteForm, request: HttpRequest, client: Client)
 
 
 @writer_required
-def credit_note_create_standalone(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def credit_note_create_standalone(request: TenantRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     client = found_or_404(selectors.client_get(public_id=public_id))
     form = StandaloneCreditNoteForm(request.POST or None, initial={"currency": client.currency})
     if request.method == "POST" and form.is_valid():
