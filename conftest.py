@@ -16,6 +16,9 @@ from django.conf import settings
 from django.db import connections
 
 from invoiceflow.testing.database import reconnect_as
+from invoiceflow.testing.xdist_worker import use_own_redis_database
+
+use_own_redis_database(settings)
 
 # Fixtures shared by the apps' tests, registered as plugins (each app's own fixtures live in its
 # `tests/conftest.py`): the owner / member / outsider trio, the Stripe stand-in and its signed
@@ -188,6 +191,15 @@ def _is_slow(item: pytest.Item) -> bool:
     if marker is not None and marker.kwargs.get("transaction"):
         return True
     return item.path.relative_to(item.config.rootpath).as_posix() in SLOW_MODULES
+
+
+def pytest_ignore_collect(collection_path, config: pytest.Config) -> bool | None:
+    """With slow tests deselected (`-m "not slow ..."`, the fast lane), the slow modules are not
+    even imported: collecting the Schemathesis module alone builds its cases for 15 s."""
+    if "not slow" not in (config.getoption("markexpr", "") or ""):
+        return None
+    path = collection_path.relative_to(config.rootpath).as_posix()
+    return True if path in SLOW_MODULES else None
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
