@@ -20,9 +20,9 @@ from api.fields import (
     DecimalStringField,
     MoneyOutField,
     PlainDecimalOutField,
-    PriceOutField,
     PriceStringField,
 )
+from api.line_serializers import InvoiceLineSerializer
 from invoices import limits
 from invoices.models import (
     EINVOICE_FORMATS,
@@ -31,7 +31,6 @@ from invoices.models import (
     DiscountType,
     Invoice,
     InvoiceKind,
-    InvoiceLine,
     InvoiceStatus,
     InvoiceTaxTotal,
     Payment,
@@ -204,52 +203,6 @@ class CatalogItemWriteSerializer(serializers.Serializer):
 class ClientRefSerializer(serializers.Serializer):
     id = serializers.CharField(source="public_id", read_only=True)
     name = serializers.CharField(read_only=True)
-
-
-class InvoiceLineSerializer(serializers.ModelSerializer):
-    unit_price = PriceOutField(currency_source="invoice.currency")
-    gross_price = PriceOutField(currency_source="invoice.currency")
-    base_quantity = PlainDecimalOutField()
-    discount = MoneyOutField(currency_source="invoice.currency")
-    net_amount = MoneyOutField(currency_source="invoice.currency")
-    quantity = PlainDecimalOutField()
-    tax_rates = serializers.SerializerMethodField()
-    catalog_item = serializers.SerializerMethodField()
-    allowances_charges = serializers.SerializerMethodField()
-
-    class Meta:
-        model = InvoiceLine
-        fields = (
-            "description",
-            "quantity",
-            "unit",
-            "unit_code",
-            "unit_price",
-            "base_quantity",
-            "gross_price",
-            "discount",
-            "net_amount",
-            "tax_rates",
-            "catalog_item",
-            "metadata",
-            "period_start",
-            "period_end",
-            "allowances_charges",
-        )
-        read_only_fields = fields
-
-    @extend_schema_field(AllowanceChargeSerializer(many=True))
-    def get_allowances_charges(self, line: InvoiceLine) -> list[dict]:
-        rows = getattr(line, "_allowances_charges", None)
-        return allowances_charges_out(list(line.allowances_charges.all()) if rows is None else rows)
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_tax_rates(self, line: InvoiceLine) -> list[str]:
-        return [tax.tax_rate.public_id for tax in line.line_taxes.all()]
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_catalog_item(self, line: InvoiceLine) -> str | None:
-        return line.catalog_item.public_id if line.catalog_item else None
 
 
 class InvoiceTaxTotalSerializer(serializers.ModelSerializer):
