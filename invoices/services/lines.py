@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import ApplicationError, FieldPath
 from invoices import calculation, codelists, limits
@@ -49,6 +50,7 @@ from tenants.scoping import current_tenant
 
 MAX_LINES = limits.MAX_LINES
 MAX_METADATA_CHARS = limits.LINE_METADATA_MAX_CHARS
+DISCOUNT_LABEL = gettext_lazy("the discount")  # translated only when a message says it
 
 
 @dataclass
@@ -178,7 +180,7 @@ def parse_lines(lines: Sequence[LineData | Mapping[str, Any]], currency: str) ->
             currency=currency,
             field=line_field(index, "discount"),
             blank_is_zero=True,
-            label=_("the discount"),
+            label=DISCOUNT_LABEL,
         )
         rates = resolve_tax_rates(
             list(item.tax_rates), field=line_field(index, "tax_rates"), known=known_rates
