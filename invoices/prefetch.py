@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import models
 
-from invoices.models import AllowanceCharge, Invoice, InvoiceLine, InvoiceLineTax
+from invoices.models import AllowanceCharge, Invoice, InvoiceLine, InvoiceLineTax, TaxRate
 from invoices.services.allowances import taxes_with_rates
 
 
@@ -35,7 +35,7 @@ def _copies(template: models.QuerySet, groups: list[list[Any]]) -> list[models.Q
     copies = []
     for rows in groups:
         copy = cls.__new__(cls)
-        copy.__dict__.update(state, _result_cache=rows, _prefetch_done=True, _hints={})
+        copy.__dict__.update(state, _result_cache=rows, _prefetch_done=True)
         copies.append(copy)
     return copies
 
@@ -49,8 +49,12 @@ def prefetch_lines(invoice: Invoice) -> list[InvoiceLine]:
     lines = list(InvoiceLine.objects.filter(invoice=invoice).select_related("catalog_item"))
     by_pk = {line.pk: line for line in lines}
     taxes: dict[int, list[InvoiceLineTax]] = {pk: [] for pk in by_pk}
-    for tax in InvoiceLineTax.objects.filter(line__invoice=invoice).select_related("tax_rate").order_by("pk"):
+    # The rates are few (an invoice's thousands of taxes name two or three): one instance each.
+    line_taxes = list(InvoiceLineTax.objects.filter(line__invoice=invoice).order_by("pk"))
+    rates = TaxRate.objects.in_bulk({tax.tax_rate_id for tax in line_taxes})
+    for tax in line_taxes:
         tax.line = by_pk[tax.line_id]
+        tax.tax_rate = rates[tax.tax_rate_id]
         taxes[tax.line_id].append(tax)
     empty = InvoiceLineTax._base_manager.none()
     for line, cached in zip(lines, _copies(empty, [taxes[line.pk] for line in lines]), strict=True):

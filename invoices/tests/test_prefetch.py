@@ -36,7 +36,7 @@ def invoice(tenant, owner_membership) -> Invoice:
 def test_each_line_reads_its_own_taxes_from_memory(tenant, invoice, django_assert_num_queries):
     with tenant_scope(tenant):
         fresh = Invoice.objects.get(pk=invoice.pk)
-        with django_assert_num_queries(3):  # lines, their taxes, allowances and charges (none here)
+        with django_assert_num_queries(4):  # lines, their taxes, the rates, allowances and charges
             lines = prefetch_lines(fresh)
         with django_assert_num_queries(0):
             names = [[tax.tax_rate.name for tax in one.line_taxes.all()] for one in lines]
@@ -45,6 +45,8 @@ def test_each_line_reads_its_own_taxes_from_memory(tenant, invoice, django_asser
             assert [line_rows(one) for one in lines] == [[], [], [], []]
         assert names == [["Full", "Reduced"], [], ["Reduced"], ["Full"]]
         assert counts == [2, 0, 1, 1]
+        # One instance a rate, whichever lines name it.
+        assert lines[0].line_taxes.all()[0].tax_rate is lines[3].line_taxes.all()[0].tax_rate
         # Each line's cache is its own: nothing one holds shows through another.
         caches = [one.line_taxes.all() for one in lines]
         assert len({id(cache) for cache in caches}) == len(lines)
