@@ -143,7 +143,9 @@ class InvoiceViewSet(TenantScopedViewSet):
         detailed = self.get_object()
         if not adopt_lines(detailed, invoice):  # finalizing has just read them
             prefetch_lines(detailed)
-        data = self.get_serializer(detailed).data
+        # A plain dict: DRF's ReturnDict keeps the serializer, and through it every line read,
+        # alive as long as the response (thousands of objects for the garbage collector).
+        data = dict(self.get_serializer(detailed).data)
         if status_code == status.HTTP_201_CREATED:
             return created(data, url_name="api:invoice-detail", public_id=invoice.public_id)
         return Response(data, status=status_code)
