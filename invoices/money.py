@@ -144,9 +144,17 @@ def minor_units(currency: str) -> int:
     return _MINOR_UNITS[currency]
 
 
+# 1, 0.1, 0.01…: built once, not for each of the tens of thousands of numbers of a long invoice.
+_QUANTA = tuple(Decimal(1).scaleb(-places) for places in range(13))
+
+
+def _quantum(places: int) -> Decimal:
+    return _QUANTA[places] if 0 <= places < len(_QUANTA) else Decimal(1).scaleb(-places)
+
+
 def minor_unit(currency: str) -> Decimal:
     """The smallest amount of `currency`: Decimal('0.01') for EUR, Decimal('1') for JPY."""
-    return Decimal(1).scaleb(-minor_units(currency))
+    return _quantum(minor_units(currency))
 
 
 def quantize_money(amount: Decimal, currency: str) -> Decimal:
@@ -225,7 +233,7 @@ def _parse(
             % {"label": label.capitalize(), "n": whole_digits},
             field=field,
         )
-    return value.quantize(Decimal(1).scaleb(-decimals)) if decimals else value.quantize(Decimal(1))
+    return value.quantize(_quantum(decimals))
 
 
 def parse_amount(
