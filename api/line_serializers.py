@@ -3,9 +3,9 @@
 An invoice has up to 5,000 lines (`invoices.limits.MAX_LINES`) and every create, update and
 finalize answers with all of them, so a line is turned into JSON by one function rather than
 by DRF's field-by-field walk (which, with a nested serializer built for each line's allowances
-and charges, took more than twice as long). The fields declared below still describe the output (the OpenAPI schema), and
-`api/tests/test_line_serializer.py` holds the fast path to what DRF's own walk
-(`ModelSerializer.to_representation`) gives.
+and charges, took more than twice as long). The fields declared below still describe the
+output (the OpenAPI schema), and `api/tests/test_line_serializer.py` holds the fast path to
+what DRF's own walk (`ModelSerializer.to_representation`) gives.
 """
 
 from __future__ import annotations
