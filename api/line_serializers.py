@@ -92,4 +92,4 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_catalog_item(self, line: InvoiceLine) -> str | None:
-        return line.catalog_item.public_id if line.catalog_item_id is not None else None
+        return line.catalog_item.public_id if line.catalog_item else None
