@@ -1,7 +1,8 @@
 """An invoice's lines in the API's answers: the line serializer's own `to_representation` (one
 dict a line, for invoices of thousands of lines) gives exactly what DRF's walk over the
 declared fields gives, whatever the line carries; finalizing answers with the lines it has
-just read, exactly as a later read shows them."""
+just read, exactly as a later read shows them; a posted line is validated as DRF's walk over
+every field would, without walking the optional fields it leaves out."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
 from api.line_serializers import InvoiceLineSerializer
+from api.serializers import LineWriteSerializer
 from invoices.models import Invoice, InvoiceLine, TaxRate
 from invoices.prefetch import prefetch_lines
 from invoices.tests.factories import TaxRateFactory
@@ -153,3 +155,74 @@ def test_finalize_rewrites_lines_whose_rate_changed_and_answers_with_the_new_one
     assert finalized.status_code == 200, finalized.json()
     assert finalized.json()["tax_total"] == "10.00"
     assert finalized.content == owner_api.get(url).content
+
+
+class _WalkedAsDrfDoes(LineWriteSerializer):
+    """The posted line serializer without its short cut: every field walked."""
+
+    @property
+    def _writable_fields(self):
+        return serializers.Serializer._writable_fields.fget(self)
+
+
+@pytest.mark.parametrize(
+    "posted",
+    [
+        {"description": "Design", "quantity": "2", "unit_price": "80.00"},
+        {
+            "description": "Design",
+            "quantity": 2,
+            "unit_price": "80",
+            "tax_rates": ["tr_a", "tr_b"],
+            "extra": 1,
+        },
+        {
+            "description": " All ",
+            "quantity": "2",
+            "unit_price": "0.0088",
+            "unit": "kWh",
+            "unit_code": "KWH",
+            "base_quantity": "100",
+            "gross_price": None,
+            "period_start": "2026-03-01",
+            "period_end": None,
+            "discount": "1",
+            "catalog_item": None,
+            "metadata": {"a": [1]},
+            "allowances_charges": [{"amount": "1", "reason": "x"}],
+        },
+        {"quantity": 2.5, "unit_price": "80"},  # no description, a float
+        {"description": None, "quantity": "x" * 50, "unit_price": True, "tax_rates": "tr_a"},
+        {"description": "D", "quantity": "1", "unit_price": "1", "period_end": "31/03/2026", "metadata": []},
+        {"description": "D", "quantity": "1", "unit_price": "1", "allowances_charges": [{"amount": 1.5}]},
+        {"description": "D", "quantity": "1", "unit_price": "1", "tax_rates": ["tr_a"] * 50},
+        "not an object",
+    ],
+)
+@pytest.mark.parametrize("partial", [False, True])
+def test_a_posted_line_is_validated_as_drfs_walk_over_every_field_would(posted, partial):
+    fast, walked = (
+        LineWriteSerializer(data=posted, partial=partial),
+        _WalkedAsDrfDoes(data=posted, partial=partial),
+    )
+    assert fast.is_valid() == walked.is_valid()
+    assert fast.errors == walked.errors
+    if not fast.errors:
+        assert fast.validated_data == walked.validated_data
+    many = LineWriteSerializer(
+        data=[posted, {"description": "Ok", "quantity": "1", "unit_price": "1"}], many=True
+    )
+    assert many.is_valid() == walked.is_valid()
+
+
+def test_a_posted_lines_absent_optional_fields_are_not_walked():
+    line = LineWriteSerializer()
+    line._given = {"description": "Design", "quantity": "2", "unit_price": "80", "tax_rates": []}
+    assert [field.field_name for field in line._writable_fields] == [
+        "description",
+        "quantity",
+        "unit_price",
+        "tax_rates",
+    ]
+    line._given = None  # outside a validation: every field, as DRF lists them
+    assert len(list(line._writable_fields)) == len(line.fields)
