@@ -26,7 +26,7 @@ from documents import einvoices
 from documents import list_exports as exports
 from invoices import selectors, services
 from invoices.models import Invoice, Payment
-from invoices.prefetch import prefetch_lines
+from invoices.prefetch import adopt_lines, prefetch_lines
 from invoices.services import LineData
 from invoices.services.common import tenant_today
 
@@ -141,8 +141,11 @@ class InvoiceViewSet(TenantScopedViewSet):
     def _detail(self, invoice: Invoice, *, status_code: int = status.HTTP_200_OK) -> Response:
         self.kwargs[self.lookup_url_kwarg] = invoice.public_id
         detailed = self.get_object()
-        prefetch_lines(detailed)
-        data = self.get_serializer(detailed).data
+        if not adopt_lines(detailed, invoice):  # finalizing has just read them
+            prefetch_lines(detailed)
+        # A plain dict: DRF's ReturnDict keeps the serializer, and through it every line read,
+        # alive as long as the response (thousands of objects for the garbage collector).
+        data = dict(self.get_serializer(detailed).data)
         if status_code == status.HTTP_201_CREATED:
             return created(data, url_name="api:invoice-detail", public_id=invoice.public_id)
         return Response(data, status=status_code)

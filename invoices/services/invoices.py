@@ -32,7 +32,7 @@ from invoices.models import (
     SeriesKind,
 )
 from invoices.money import ZERO, check_currency, quantize_money
-from invoices.prefetch import prefetch_lines
+from invoices.prefetch import adopt_lines, prefetch_lines
 from invoices.services.allowances import (
     AllowanceChargeData,
 )
@@ -374,7 +374,9 @@ def invoice_finalize(*, actor: Membership, invoice: Invoice | str) -> Invoice:
     # What the law of the seller's country asks the invoice to state (invoices.legal).
     check_legally_complete(invoice)
     finalize_locked(invoice, actor, tenant, SeriesKind.INVOICE)
-    return invoice_recompute_status(invoice=invoice, actor=actor)
+    finalized = invoice_recompute_status(invoice=invoice, actor=actor)
+    adopt_lines(finalized, invoice)  # the lines just read, for the answer that shows them
+    return finalized
 
 
 @transaction.atomic

@@ -6,13 +6,14 @@ Shared by drafts, finalization and credit notes; the builder's live preview call
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import ApplicationError, FieldPath
 from invoices import calculation, codelists, limits
@@ -49,6 +50,7 @@ from tenants.scoping import current_tenant
 
 MAX_LINES = limits.MAX_LINES
 MAX_METADATA_CHARS = limits.LINE_METADATA_MAX_CHARS
+DISCOUNT_LABEL = gettext_lazy("the discount")  # translated only when a message says it
 
 
 @dataclass
@@ -106,15 +108,16 @@ class _ParsedLine:
     gross_price: Decimal | None = None
     allowances_charges: list[ParsedAllowanceCharge] = field(default_factory=list)
 
-    def calculation_input(self) -> LineInput:
+    def calculation_input(self, rate_of: Callable[[TaxRate], RateInput] | None = None) -> LineInput:
+        rate_of = rate_of or rate_input
         return LineInput(
             quantity=self.quantity,
             unit_price=self.unit_price,
             discount=self.discount,
-            rates=tuple(rate_input(rate) for rate in self.rates),
+            rates=tuple(rate_of(rate) for rate in self.rates),
             base_quantity=self.base_quantity,
             gross_price=self.gross_price,
-            allowances_charges=tuple(item.calculation_input(rate_input) for item in self.allowances_charges),
+            allowances_charges=tuple(item.calculation_input(rate_of) for item in self.allowances_charges),
         )
 
 
@@ -128,6 +131,20 @@ def rate_input(rate: TaxRate) -> RateInput:
         exemption_reason=rate.exemption_reason,
         exemption_code=rate.exemption_code,
     )
+
+
+def _rate_inputs() -> Callable[[TaxRate], RateInput]:
+    """`rate_input`, made once per rate instance: a long invoice names the same few rates on
+    each of its lines. For one calculation, whose lines keep their rates alive."""
+    made: dict[int, RateInput] = {}
+
+    def rate_of(rate: TaxRate) -> RateInput:
+        found = made.get(id(rate))
+        if found is None:
+            found = made[id(rate)] = rate_input(rate)
+        return found
+
+    return rate_of
 
 
 def line_field(index: int, name: str) -> FieldPath:
@@ -178,7 +195,7 @@ def parse_lines(lines: Sequence[LineData | Mapping[str, Any]], currency: str) ->
             currency=currency,
             field=line_field(index, "discount"),
             blank_is_zero=True,
-            label=_("the discount"),
+            label=DISCOUNT_LABEL,
         )
         rates = resolve_tax_rates(
             list(item.tax_rates), field=line_field(index, "tax_rates"), known=known_rates
@@ -270,11 +287,12 @@ def calculate_totals(
     cash_rounding: Decimal | None = None,
     allowances_charges: Sequence[ParsedAllowanceCharge] = (),
 ) -> Totals:
+    rate_of = _rate_inputs()
     try:
         totals = calculation.calculate(
-            [line.calculation_input() for line in parsed],
+            [line.calculation_input(rate_of) for line in parsed],
             currency,
-            allowances_charges=[item.calculation_input(rate_input) for item in allowances_charges],
+            allowances_charges=[item.calculation_input(rate_of) for item in allowances_charges],
             # No discount, no allowance (and no "discount above the subtotal" on a return).
             discount_amount=discount_value
             if discount_type == DiscountType.AMOUNT and discount_value

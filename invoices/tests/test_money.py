@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -241,3 +242,19 @@ def test_minor_unit_conversion_round_trips(cents: int, currency: str) -> None:
 def test_minor_unit_conversion_refuses_fractions_of_a_cent() -> None:
     with pytest.raises(ValueError, match="whole number of minor units"):
         to_minor_units(Decimal("1.005"), "EUR")
+
+
+def test_labels_are_said_in_the_language_active_when_the_message_is_made() -> None:
+    # The labels are translated lazily (a long invoice parses thousands of numbers), so the
+    # language is the one of the refusal, not the one active when the module was imported.
+    for language, quantity, amount in (
+        ("fr", "La quantité", "le montant"),
+        ("en", "The quantity", "the amount"),
+    ):
+        with translation.override(language):
+            with pytest.raises(ApplicationError) as error:
+                parse_quantity("0.33333")
+            assert error.value.message.startswith(quantity)
+            with pytest.raises(ApplicationError) as error:
+                parse_amount("", currency="EUR")
+            assert amount in error.value.message
