@@ -4,7 +4,7 @@ so the web pages and the API cannot disagree. Ids are public ids; integer keys n
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -356,11 +356,13 @@ class LineWriteSerializer(serializers.Serializer):
             self._given = None
 
     @property
-    def _writable_fields(self) -> Iterator[serializers.Field]:
+    def _writable_fields(self) -> list[serializers.Field]:
         given = self._given
-        for field in super()._writable_fields:
-            if given is None or field.field_name in given or field.required or field.default is not empty:
-                yield field
+        return [
+            field
+            for field in super()._writable_fields
+            if given is None or field.field_name in given or field.required or field.default is not empty
+        ]
 
     description = serializers.CharField(max_length=limits.LINE_DESCRIPTION_MAX)
     quantity = DecimalStringField(label_name="quantities")
