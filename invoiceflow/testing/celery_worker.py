@@ -253,10 +253,15 @@ def app_sending_to(worker: CeleryWorker) -> Iterator[None]:
 def _drop_connections(app: Celery) -> None:
     # The app caches its broker connection pool and its queue/routing setup: rebuild both.
     # kombu shares pools between apps by broker URL, so its registry is emptied too (closing
-    # one pool in place would hand the next user a closed pool).
+    # one pool in place would hand the next user a closed pool). Emptying it closes the
+    # producer pool the project's app holds as well (even an eager task takes a producer), so
+    # that app drops its own too, or the next test's `.delay()` meets "Acquire on closed pool".
+    from invoiceflow.celery import app as project_app
+
     kombu.pools.reset()
-    app._pool = None
-    app.__dict__.pop("amqp", None)
+    for each in {app, project_app}:
+        each._pool = None
+        each.__dict__.pop("amqp", None)
 
 
 @pytest.fixture

@@ -140,8 +140,12 @@ def through_pgbouncer(connection: Any, bouncer: PgBouncer) -> Iterator[None]:
     try:
         yield
     finally:
-        _reconnect(connection)
-        settings.update(saved)
+        # The address goes back even if closing the pool fails: a connection left pointing at
+        # a stopped PgBouncer would fail every later test of this process.
+        try:
+            _reconnect(connection)
+        finally:
+            settings.update(saved)
 
 
 def _reconnect(connection: Any) -> None:

@@ -13,6 +13,7 @@ from celery import Celery
 from celery._state import _set_task_join_will_block
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
+from django.db import connections
 from django.test import Client
 
 from invoiceflow.celery import app as invoiceflow_celery_app
@@ -130,10 +131,19 @@ def worker() -> Iterator[None]:
     # Other tests may have reset kombu's shared connection pools: start from fresh ones.
     broker_app._pool = None
     broker_app.amqp._producer_pool = None
+    # The solo pool sends worker_process_init in this process, and the project's handler sizes
+    # the database pool for a worker process (one connection): the test process gets its back.
+    pool_options = connections["default"].settings_dict.get("OPTIONS", {}).get("pool")
+    saved_pool_options = dict(pool_options) if isinstance(pool_options, dict) else None
     try:
         with start_worker(broker_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             yield
     finally:
+        if saved_pool_options is not None and isinstance(pool_options, dict):
+            pool_options.clear()
+            pool_options.update(saved_pool_options)
+            connections["default"].close()
+            connections["default"].close_pool()
         # start_worker made the test app the current one; the rest of the suite needs ours.
         invoiceflow_celery_app.set_current()
         invoiceflow_celery_app.set_default()

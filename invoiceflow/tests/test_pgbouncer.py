@@ -142,6 +142,7 @@ def test_concurrent_finalizations_through_pgbouncer_leave_no_gap_and_no_duplicat
     pool = connection.settings_dict["OPTIONS"]["pool"]
     monkeypatch.setitem(pool, "timeout", 60)
     monkeypatch.setitem(pool, "min_size", numbering.THREADS)
+    monkeypatch.setitem(pool, "max_size", max(pool["max_size"], numbering.THREADS))
     numbering.test_concurrent_finalizations_leave_no_gap_and_no_duplicate(monkeypatch)
     servers = [
         row
