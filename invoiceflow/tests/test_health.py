@@ -133,6 +133,7 @@ def test_readyz_fails_clearly_when_the_database_is_down(
     assert "rror" not in raw  # no exception names or text
 
 
+@pytest.mark.migrations
 def test_readyz_fails_when_migrations_are_not_applied(
     db: None, client: Client, monkeypatch: pytest.MonkeyPatch, media_dir: Path, tmp_path: Path
 ) -> None:

@@ -77,6 +77,7 @@ def test_another_clients_contact_cannot_be_chosen(books: Books, owner_membership
         assert error.value.code == "not_found"
 
 
+@pytest.mark.migrations
 def test_migration_turns_client_emails_into_contacts(owner_membership: Membership) -> None:
     """The data migration of 0010 on rows written without contacts, in two workspaces."""
     migration = importlib.import_module("invoices.migrations.0012_client_contacts")

@@ -282,6 +282,7 @@ def stored_as(user: User, spelling: str) -> None:
     EmailAddress.objects.filter(user=user).update(email=spelling)
 
 
+@pytest.mark.migrations
 def test_the_migration_rewrites_stored_addresses(tenant: Tenant, owner_membership: Membership) -> None:
     ana = UserFactory(email="placeholder-1@example.com")
     stored_as(ana, NFD)
@@ -301,6 +302,7 @@ def test_the_migration_rewrites_stored_addresses(tenant: Tenant, owner_membershi
     assert User.objects.get_by_natural_key(NFC) == ana
 
 
+@pytest.mark.migrations
 def test_the_migration_merges_no_accounts_and_reports_collisions(
     db: None, caplog: pytest.LogCaptureFixture, tenant: Tenant, owner_membership: Membership
 ) -> None:
