@@ -19,6 +19,7 @@ from api.allowance_serializers import AllowanceChargeSerializer
 from api.fields import MoneyOutField, PlainDecimalOutField, PriceOutField, plain_decimal
 from invoices.models import InvoiceLine
 from invoices.money import price_text, quantize_money
+from invoices.services.allowances import line_rows
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
@@ -75,9 +76,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(AllowanceChargeSerializer(many=True))
     def get_allowances_charges(self, line: InvoiceLine) -> list[dict]:
-        rows = getattr(line, "_allowances_charges", None)
-        if rows is None:
-            rows = list(line.allowances_charges.all())
+        rows = line_rows(line)
         if not rows:
             return []  # most lines have none: no serializer built for them
         # One row serializer for all the lines (building one costs more than using it).
