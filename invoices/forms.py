@@ -197,6 +197,12 @@ class LineForm(forms.Form):
     def clean_key(self) -> str:
         return self.cleaned_data.get("key") or new_line_key()
 
+    @property
+    def posted_key(self) -> str:
+        """The key the page posted for this line ("" if none), valid or not: the line's
+        allowance rows name their line by it."""
+        return str(self.data.get(f"{self.prefix}-key", ""))
+
     def is_blank(self) -> bool:
         """A line the user added but never filled (its quantity starts at 1): ignored when saving."""
         data = self.cleaned_data if hasattr(self, "cleaned_data") else {}

@@ -144,12 +144,11 @@ def minor_units(currency: str) -> int:
     return _MINOR_UNITS[currency]
 
 
-# 1, 0.1, 0.01…: built once, not for each of the tens of thousands of numbers of a long invoice.
-_QUANTA = tuple(Decimal(1).scaleb(-places) for places in range(13))
-
-
+@lru_cache(maxsize=32)
 def _quantum(places: int) -> Decimal:
-    return _QUANTA[places] if 0 <= places < len(_QUANTA) else Decimal(1).scaleb(-places)
+    """1, 0.1, 0.01…: built once, not for each of the tens of thousands of numbers of a long
+    invoice."""
+    return Decimal(1).scaleb(-places)
 
 
 def minor_unit(currency: str) -> Decimal:

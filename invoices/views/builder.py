@@ -264,7 +264,7 @@ def _builder(data: QueryDict | MultiValueDict, invoice: Invoice | None = None) -
             }
         ),
         allowances=AllowanceRows(data),
-        line_allowances=LineAllowanceRows(data, [line.data.get(f"{line.prefix}-key", "") for line in lines]),
+        line_allowances=LineAllowanceRows(data, [line.posted_key for line in lines]),
         invoice=invoice,
     )
 

@@ -63,7 +63,7 @@ def filled_keys(lines: list[LineForm]) -> FilledLines:
     return [
         (
             index,
-            line.data.get(f"{line.prefix}-key", ""),
+            line.posted_key,
             bool((line.cleaned_data.get("discount") or "").strip("0.,")),
         )
         for index, line in filled_lines(lines)
@@ -154,7 +154,7 @@ class LineAllowanceRows(Rows):
     def check(self, lines: list[LineForm]) -> bool:
         """Whether every row can go to the services (the line forms are valid); errors placed."""
         # A blank line is not saved: its allowances and charges would be lost without a word.
-        blank = {line.data.get(f"{line.prefix}-key") for line in lines if line.is_blank()}
+        blank = {line.posted_key for line in lines if line.is_blank()}
         for index, row in self.filled():
             if row["line"] in blank and not self.errors.get(index):
                 self.add_error(index, "amount", _("Describe the line this applies to."))
@@ -279,7 +279,7 @@ def _line_results(state: AllowanceState, totals: Any) -> dict[str, list[Any]]:
     counts = Counter(row["line"] for _index, row in state.line_allowances.filled())
     found = {}
     for (_index, line), result in zip(filled_lines(state.lines), totals.lines, strict=True):
-        key = line.data.get(f"{line.prefix}-key", "")
+        key = line.posted_key
         if counts[key]:
             found[key] = list(result.allowances_charges)[-counts[key] :]
     return found
@@ -293,7 +293,7 @@ def allowances_context(state: AllowanceState, totals: Any) -> dict[str, Any]:
         # The old discount (a post that still carries it) comes first, the rows after it.
         results = list(totals.document_allowances_charges)
         mine, old = results[len(results) - filled :], results[: len(results) - filled]
-    keys = [line.data.get(f"{line.prefix}-key", "") for line in state.lines]
+    keys = [line.posted_key for line in state.lines]
     return {
         "has_allowances": True,
         "allowance_rows": view_rows(state.allowances, state.tax_rates, mine),
