@@ -61,6 +61,14 @@ def _looks_right(page: Any, width: int, name: str) -> None:
         page.screenshot(path=f"{os.environ['SCREENSHOT_DIR']}/{name}-{width}.png", full_page=True)
 
 
+def _saved_with_total(page: Any, width: int, name: str, total: str) -> None:
+    """The page as typed looks right; saved, the draft opens again with the same total."""
+    _looks_right(page, width, name)
+    page.get_by_test_id("save-draft").click()
+    page.wait_for_url("**/edit/")
+    expect(page.get_by_test_id("total")).to_have_text(total)
+
+
 @pytest.mark.parametrize("width", [390, 1280])
 def test_a_ten_percent_allowance_lowers_the_total(
     browser: Any, live_server: Any, tenant: Tenant, owner: User, owner_membership: Any, width: int
@@ -77,10 +85,7 @@ def test_a_ten_percent_allowance_lowers_the_total(
     expect(page.get_by_test_id("total")).to_have_text("€2,106.00")
     expect(row.get_by_test_id("allowance-computed")).to_have_text("\u2212€195.00")
     row.get_by_test_id("allowance-percentage").blur()
-    _looks_right(page, width, "builder-allowance")
-    page.get_by_test_id("save-draft").click()
-    page.wait_for_url("**/edit/")
-    expect(page.get_by_test_id("total")).to_have_text("€2,106.00")
+    _saved_with_total(page, width, "builder-allowance", "€2,106.00")
     with tenant_scope(tenant):
         saved = Invoice.objects.get(pk=draft.pk)
         assert saved.total == Decimal("2106.00")
@@ -113,10 +118,7 @@ def test_a_charge_on_a_line_raises_the_line_and_the_total(
     expect(page.get_by_test_id("total")).to_have_text("€2,412.00")
     expect(row.get_by_test_id("allowance-computed")).to_have_text("+€60.00")
     row.get_by_test_id("allowance-amount").blur()
-    _looks_right(page, width, "builder-line-charge")
-    page.get_by_test_id("save-draft").click()
-    page.wait_for_url("**/edit/")
-    expect(page.get_by_test_id("total")).to_have_text("€2,412.00")
+    _saved_with_total(page, width, "builder-line-charge", "€2,412.00")
     expect(page.get_by_test_id("line-allowance-row")).to_have_count(1)
     with tenant_scope(tenant):
         charge = AllowanceCharge.objects.get(invoice=draft)
