@@ -30,7 +30,12 @@ def _page(browser: Any, live_server: Any, user: User, width: int) -> Any:
 def _draft(tenant: Tenant, owner_membership: Any) -> Invoice:
     with tenant_scope(tenant):
         vat = TaxRateFactory(name="VAT", percentage=Decimal("20"))
-        client = ClientFactory(name="Northwind Traders", currency="EUR")
+        client = ClientFactory(
+            name="Northwind Traders",
+            currency="EUR",
+            # One long word in the chosen-client card: it must wrap, not widen a phone's page.
+            emails=["accountspayable@northwindtradersinternational.example"],
+        )
         return make_invoice(
             actor=owner_membership,
             client=client,
